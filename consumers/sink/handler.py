@@ -1,0 +1,28 @@
+"""The sink's pure handler: typed resource events in, DynamoDB writes out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from consumers.sink.store import InventoryStore
+from fleetstream.metrics import SHARDS
+from fleetstream.models import Observation, ResourceEvent, ShardOutcome
+from fleetstream.sweeps import SweepStore
+
+
+class Sink:
+    """Writes observations, then records shard outcomes that follow them on the partition."""
+
+    def __init__(self, inventory: InventoryStore, sweeps: SweepStore) -> None:
+        self._inventory = inventory
+        self._sweeps = sweeps
+
+    def write(self, events: Sequence[ResourceEvent]) -> None:
+        """Apply one batch; an outcome is recorded only after the observations before it."""
+        observations = [e for e in events if isinstance(e, Observation)]
+        if observations:
+            self._inventory.write(observations)
+        for event in events:
+            if isinstance(event, ShardOutcome):
+                self._sweeps.record_outcome(event)
+                SHARDS.labels(event.resource_type, event.status.value).inc()

@@ -1,0 +1,77 @@
+"""Wires the sink consumer group: resources topic -> DynamoDB."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from confluent_kafka import Message
+
+from consumers.sink.handler import Sink
+from consumers.sink.store import InventoryStore
+from fleetstream import kafka
+from fleetstream.aws import dynamodb_client
+from fleetstream.config import Settings
+from fleetstream.dynamodb import Tables
+from fleetstream.errors import PoisonMessageError
+from fleetstream.loop import AtLeastOnceLoop
+from fleetstream.metrics import lag_stats_callback, serve
+from fleetstream.models import ResourceEvent
+from fleetstream.records import OutRecord
+from fleetstream.sweeps import SweepStore
+from fleetstream.wire import decode_resource_event
+
+log = logging.getLogger(__name__)
+
+
+def build(settings: Settings) -> AtLeastOnceLoop:
+    """Build the sink loop (tables created if missing)."""
+    ddb = dynamodb_client(settings)
+    Tables(ddb, settings.sink.table, settings.sink.sweeps_table).ensure()
+    ttl = timedelta(days=settings.sink.ttl_days)
+    sink = Sink(
+        InventoryStore(ddb, settings.sink.table, ttl),
+        SweepStore(ddb, settings.sink.sweeps_table, ttl),
+    )
+    group = settings.sink.group_id
+    consumer = kafka.make_consumer(
+        settings.kafka,
+        group,
+        stats_cb=lag_stats_callback(group),
+        stats_interval_ms=settings.metrics.stats_interval_ms,
+    )
+    producer = kafka.make_producer(settings.kafka)
+    loop: AtLeastOnceLoop
+
+    def write_messages(batch: list[Message]) -> list[OutRecord]:
+        events: list[ResourceEvent] = []
+        dead: list[OutRecord] = []
+        for message in batch:
+            try:
+                events.append(decode_resource_event(message.value()))
+            except PoisonMessageError as exc:
+                dead.append(loop.to_dlq(message, exc, "poison"))
+        sink.write(events)
+        return dead
+
+    loop = AtLeastOnceLoop(
+        consumer,
+        producer,
+        group=group,
+        topics=[settings.kafka.topic("resources")],
+        dlq_topic=settings.kafka.topic("dlq"),
+        batch_size=settings.sink.batch_size,
+        writer=write_messages,
+    )
+    return loop
+
+
+def run(settings: Settings) -> None:
+    """Run the sink until SIGTERM."""
+    kafka.preflight(settings.kafka)
+    kafka.ensure_topics(settings.kafka)
+    port = serve(settings.metrics)
+    loop = build(settings)
+    loop.install_signal_handlers()
+    log.info("sink started; metrics on port %d", port)
+    loop.run()

@@ -1,0 +1,181 @@
+"""The `fleetstream` command."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from fleetstream.config import Settings, load_settings
+from fleetstream.errors import FleetstreamError
+from fleetstream.logs import configure
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _one_line_errors(func: F) -> F:
+    """Known failures print one line and exit 2; only bugs show a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except FleetstreamError as exc:
+            click.echo(f"fleetstream: error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _Context:
+    def __init__(self, config: Path | None) -> None:
+        self.config = config
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+        return self._settings
+
+
+@click.group()
+@click.option(
+    "--config",
+    "-c",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="FLEETSTREAM_CONFIG",
+    help="YAML config file (env FLEETSTREAM_CONFIG); env FLEETSTREAM_<SECTION>__<KEY> overrides.",
+)
+@click.option("--log-level", default="INFO", show_default=True)
+@click.pass_context
+def main(ctx: click.Context, config: Path | None, log_level: str) -> None:
+    """fleetstream: a live inventory of a large AWS estate over Kafka."""
+    configure(log_level)
+    ctx.obj = _Context(config)
+
+
+@main.command()
+@click.pass_obj
+@_one_line_errors
+def describer(obj: _Context) -> None:
+    """Run a describer (consumer group of the work topic) until SIGTERM."""
+    from consumers.describer.main import run
+
+    run(obj.settings)
+
+
+@main.command()
+@click.pass_obj
+@_one_line_errors
+def sink(obj: _Context) -> None:
+    """Run a sink (consumer group of the resources topic) until SIGTERM."""
+    from consumers.sink.main import run
+
+    run(obj.settings)
+
+
+@main.command()
+@click.pass_obj
+@_one_line_errors
+def plan(obj: _Context) -> None:
+    """Issue one sweep (every shard's first page) and print its id."""
+    from fleetstream import kafka
+    from fleetstream.preflight import check_all
+    from producers.main import plan_sweep
+
+    check_all(obj.settings)
+    kafka.ensure_topics(obj.settings.kafka)
+    planned = plan_sweep(obj.settings)
+    click.echo(planned.sweep_id)
+
+
+@main.command()
+@click.option("--describers", default=2, show_default=True, help="Describer processes to run.")
+@click.option("--sinks", default=1, show_default=True, help="Sink processes to run.")
+@click.option("--timeout", "timeout_s", default=900.0, show_default=True, help="Seconds.")
+@click.option(
+    "--log-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(".fleetstream/logs"),
+    show_default=True,
+)
+@click.pass_obj
+@_one_line_errors
+def sweep(obj: _Context, describers: int, sinks: int, timeout_s: float, log_dir: Path) -> None:
+    """Run one full sweep through Kafka to completion and print a summary.
+
+    Exits 1 if any shard failed or did not finish.
+    """
+    from fleetstream.oneshot import run_sweep
+    from fleetstream.report import sweep_summary
+
+    result = run_sweep(
+        obj.settings,
+        obj.config,
+        describers=describers,
+        sinks=sinks,
+        timeout_s=timeout_s,
+        log_dir=log_dir,
+        echo=click.echo,
+    )
+    click.echo(sweep_summary(result.progress, result.elapsed_s))
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command()
+@click.argument("sweep_id")
+@click.pass_obj
+@_one_line_errors
+def inventory(obj: _Context, sweep_id: str) -> None:
+    """Count the resources in DynamoDB for every shard of a sweep."""
+    from fleetstream.inventory_read import shard_counts
+    from fleetstream.report import table
+
+    counts = shard_counts(obj.settings, sweep_id)
+    rows = [(s.account_id, s.region, s.resource_type, n) for s, n in counts]
+    click.echo(table(("account", "region", "type", "items in DynamoDB"), rows))
+
+
+@main.group()
+def stack() -> None:
+    """The embedded local stack: Kafka (KRaft), DynamoDB Local, moto."""
+
+
+@stack.command("up")
+@click.option("--home", type=click.Path(path_type=Path), default=Path(".fleetstream/stack"))
+@_one_line_errors
+def stack_up(home: Path) -> None:
+    """Start (or reuse) the local stack and print its endpoints."""
+    from fleetstream.devstack.stack import LocalStack
+
+    endpoints = LocalStack(home).start()
+    click.echo(f"KAFKA_BOOTSTRAP_SERVERS={endpoints.kafka_bootstrap}")
+    click.echo(f"FLEETSTREAM_DYNAMODB_ENDPOINT={endpoints.dynamodb_endpoint}")
+    click.echo(f"AWS_ENDPOINT_URL={endpoints.aws_endpoint}")
+
+
+@stack.command("down")
+@click.option("--home", type=click.Path(path_type=Path), default=Path(".fleetstream/stack"))
+@_one_line_errors
+def stack_down(home: Path) -> None:
+    """Stop the local stack."""
+    from fleetstream.devstack.stack import LocalStack
+
+    LocalStack(home).stop()
+
+
+@main.command()
+@click.option("--home", type=click.Path(path_type=Path), default=Path(".fleetstream"))
+@click.option("--accounts", default=3, show_default=True, help="Member accounts to create.")
+@click.option("--keep-stack/--stop-stack", default=True, show_default=True)
+@_one_line_errors
+def demo(home: Path, accounts: int, keep_stack: bool) -> None:
+    """Start the local stack, seed a multi-account estate in moto, sweep it, read it back."""
+    from fleetstream.demo import run_demo
+
+    sys.exit(run_demo(home, accounts=accounts, keep_stack=keep_stack, echo=click.echo))

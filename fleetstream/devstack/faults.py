@@ -1,0 +1,130 @@
+"""Fault injection and a call log in front of moto, driven over HTTP by tests and benchmarks.
+
+  POST /_fleetstream/faults  {"latency_ms": {"DescribeInstances": 300},
+                              "errors": {"DescribeInstances": {"rate": 0.2,
+                                         "code": "RequestLimitExceeded", "status": 503}}}
+  GET  /_fleetstream/calls   [{"service", "action", "account", "region", "token", "at"}, ...]
+  POST /_fleetstream/reset   clears faults and the call log
+
+The call log is how tests prove what the pipeline asked AWS (e.g. that a resumed shard did not
+start again at its first page); moto keeps no such record itself.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+from moto.iam.models import get_account_id_from
+from werkzeug.wsgi import get_input_stream
+
+from fleetstream.devstack.aws_server import ACCESS_KEY
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+CONTROL = "/_fleetstream/"
+_LOG_LIMIT = 200_000
+
+
+class FaultInjectionMiddleware:
+    """Records every AWS call and applies configured latency and error rates."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+        self._faults: dict[str, Any] = {}
+        self._calls: deque[dict[str, Any]] = deque(maxlen=_LOG_LIMIT)
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        """Serve the control API, or log, delay, fail or pass the AWS call."""
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL):
+            return self._control(path[len(CONTROL) :], environ, start_response)
+        auth = ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if auth is None:
+            return self.app(environ, start_response)
+        action, token = _action_of(environ)
+        call = {
+            "service": auth.group(2),
+            "action": action,
+            "account": get_account_id_from(auth.group(1)),
+            "region": _region_of(environ),
+            "token": token,
+            "at": time.time(),
+        }
+        with self._lock:
+            self._calls.append(call)
+            latency = self._faults.get("latency_ms", {}).get(action, 0)
+            error = self._faults.get("errors", {}).get(action)
+        if latency:
+            time.sleep(latency / 1000)
+        if error and random.random() < float(error.get("rate", 0)):
+            return _error(str(error.get("code", "RequestLimitExceeded")),
+                          int(error.get("status", 503)), start_response)
+        return self.app(environ, start_response)
+
+    def _control(self, verb: str, environ: Environ, start_response: StartResponse) -> list[bytes]:
+        if verb == "faults":
+            faults = json.loads(get_input_stream(environ).read() or b"{}")
+            with self._lock:
+                self._faults = faults
+            body: Any = {"ok": True}
+        elif verb == "calls":
+            with self._lock:
+                body = list(self._calls)
+        elif verb == "reset":
+            with self._lock:
+                self._faults = {}
+                self._calls.clear()
+            body = {"ok": True}
+        else:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"unknown control verb"]
+        data = json.dumps(body).encode()
+        start_response("200 OK", [("Content-Type", "application/json"),
+                                  ("Content-Length", str(len(data)))])
+        return [data]
+
+
+def _region_of(environ: Environ) -> str:
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    # Credential=AKID/date/REGION/service/aws4_request
+    parts = header.split("Credential=", 1)[-1].split("/")
+    return parts[2] if len(parts) > 3 else ""
+
+
+def _action_of(environ: Environ) -> tuple[str, str | None]:
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:  # JSON protocols name the operation in a header
+        return target.rsplit(".", 1)[-1], None
+    if environ.get("REQUEST_METHOD") != "POST":
+        return environ.get("REQUEST_METHOD", ""), None
+    body = get_input_stream(environ).read()
+    # moto reads the body again, so hand it a fresh, fully buffered stream.
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    environ.pop("wsgi.input_terminated", None)
+    params = parse_qs(body.decode("utf-8", "replace"))
+    return params.get("Action", [""])[0], params.get("NextToken", [None])[0]
+
+
+def _error(code: str, status: int, start_response: StartResponse) -> list[bytes]:
+    body = (
+        f"<Response><Errors><Error><Code>{escape(code)}</Code>"
+        f"<Message>injected by fleetstream's fault middleware</Message></Error></Errors>"
+        f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
+    ).encode()
+    start_response(f"{status} Injected", [("Content-Type", "text/xml"),
+                                          ("Content-Length", str(len(body)))])
+    return [body]

@@ -1,0 +1,107 @@
+"""Apache Kafka 4.1.1 as one KRaft node (broker + controller) from Maven Central jars."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from fleetstream.devstack.component import DEPLOY_LOCAL, Launch, Paths, java
+from fleetstream.devstack.maven import resolve_classpath
+from fleetstream.devstack.procs import port_open, run_logged
+
+KAFKA_VERSION = "4.1.1"
+POM = DEPLOY_LOCAL / "kafka" / "pom.xml"
+LOG4J2 = DEPLOY_LOCAL / "kafka" / "log4j2.properties"
+HEAP = ["-Xms256m", "-Xmx512m"]
+
+
+def render_server_properties(broker_port: int, controller_port: int, log_dir: Path) -> str:
+    """Return server.properties for a single-node KRaft cluster on 127.0.0.1."""
+    settings = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "listeners": f"PLAINTEXT://127.0.0.1:{broker_port},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{broker_port}",
+        "controller.listener.names": "CONTROLLER",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "controller.quorum.bootstrap.servers": f"127.0.0.1:{controller_port}",
+        "log.dirs": str(log_dir),
+        # One node: every internal topic must accept a replication factor of 1.
+        "offsets.topic.replication.factor": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "num.partitions": "1",
+        # Tests start consumers often; waiting 3s for more group members only slows them.
+        "group.initial.rebalance.delay.ms": "0",
+        # Topics are declared by the application; a typo must fail, not create a topic.
+        "auto.create.topics.enable": "false",
+        # Chaos tests kill transactional producers; abort their leftovers quickly.
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms": "5000",
+    }
+    return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+
+def new_cluster_id() -> str:
+    """Return a random Kafka cluster id: a UUID as 22 base64url characters."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        # Kafka refuses ids that start with "-" because they read as command-line flags.
+        if not text.startswith("-"):
+            return text
+
+
+def formatted(log_dir: Path) -> bool:
+    """Return True when log_dir already holds formatted KRaft storage."""
+    return (log_dir / "meta.properties").exists()
+
+
+class KafkaNode:
+    """Kafka in KRaft combined mode; storage survives stop/start of the component."""
+
+    name = "kafka"
+    port_names: tuple[str, ...] = ("broker", "controller")
+
+    def prepare(self, paths: Paths, ports: Mapping[str, int], fresh: bool) -> Launch:
+        """Resolve jars, write server.properties and format storage if needed."""
+        began = time.monotonic()
+        lib = paths.cache / f"kafka-{KAFKA_VERSION}" / "lib"
+        cold = resolve_classpath(POM, lib, paths.log)
+        resolve_seconds = time.monotonic() - began
+        log_dir = paths.data / "data"
+        if fresh:
+            # New ports mean a new controller address; old metadata would point elsewhere.
+            shutil.rmtree(log_dir, ignore_errors=True)
+        paths.data.mkdir(parents=True, exist_ok=True)
+        props = paths.data / "server.properties"
+        props.write_text(render_server_properties(ports["broker"], ports["controller"], log_dir))
+        base = [java(), *HEAP, f"-Dlog4j2.configurationFile={LOG4J2}",
+                f"-Dfleetstream.log.dir={paths.log.parent}", "-cp", f"{lib}/*"]
+        if not formatted(log_dir):
+            run_logged([*base, "kafka.tools.StorageTool", "format", "--standalone",
+                        "-t", new_cluster_id(), "-c", str(props)],
+                       paths.log, cwd=paths.data, what="kafka storage format", timeout=120)
+        return Launch(argv=[*base, "kafka.Kafka", str(props)],
+                      endpoint=f"127.0.0.1:{ports['broker']}", cold=cold,
+                      resolve_seconds=resolve_seconds)
+
+    def ready(self, endpoint: str) -> bool:
+        """Return True when the broker answers a metadata request."""
+        host, _, port = endpoint.split(",", maxsplit=1)[0].rpartition(":")
+        # A TCP check first keeps librdkafka from logging connection errors while the JVM boots.
+        if not port_open(host, int(port)):
+            return False
+        admin = AdminClient({"bootstrap.servers": endpoint, "log_level": 3})
+        try:
+            admin.list_topics(timeout=3)
+        except KafkaException:
+            return False
+        return True

@@ -1,0 +1,110 @@
+"""DynamoDB helpers shared by the sink, the planner and the CLI: tables, calls, chunking."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from fleetstream.aws_errors import THROTTLING_CODES, error_code
+from fleetstream.errors import RetryBatchError
+
+log = logging.getLogger(__name__)
+
+SHARD_INDEX = "by_shard"
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    """Consecutive slices of at most size items (DynamoDB batch limits)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def call_dynamodb(client: Any, operation: str, **kwargs: Any) -> Any:
+    """Call DynamoDB; unavailability and throttling become RetryBatchError (pause, redo)."""
+    try:
+        return getattr(client, operation)(**kwargs)
+    except ClientError as exc:
+        code = error_code(exc)
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in THROTTLING_CODES or status >= 500 or code == "ResourceNotFoundException":
+            raise RetryBatchError(f"DynamoDB {operation}: {code}", 5.0) from exc
+        raise
+    except BotoCoreError as exc:
+        raise RetryBatchError(f"DynamoDB {operation}: {exc}", 5.0) from exc
+
+
+def backoff(attempt: int) -> None:
+    """Sleep before retry number attempt."""
+    # Full jitter, capped: UnprocessedItems means the table is hot right now.
+    time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
+
+
+class Tables:
+    """Creates the inventory and sweeps tables when missing."""
+
+    def __init__(self, client: Any, inventory: str, sweeps: str) -> None:
+        self.client = client
+        self.inventory = inventory
+        self.sweeps = sweeps
+
+    def ensure(self) -> None:
+        """Create both tables (on-demand, TTL on expires_at) if they do not exist."""
+        existing = set(self.client.list_tables()["TableNames"])
+        if self.inventory not in existing:
+            self._create(
+                self.inventory,
+                keys=[("arn", "HASH")],
+                attributes={"arn": "S", "shard": "S"},
+                index=(SHARD_INDEX, [("shard", "HASH"), ("arn", "RANGE")]),
+            )
+        if self.sweeps not in existing:
+            self._create(
+                self.sweeps,
+                keys=[("sweep_id", "HASH"), ("shard", "RANGE")],
+                attributes={"sweep_id": "S", "shard": "S"},
+            )
+
+    def _create(
+        self,
+        name: str,
+        keys: list[tuple[str, str]],
+        attributes: dict[str, str],
+        index: tuple[str, list[tuple[str, str]]] | None = None,
+    ) -> None:
+        request: dict[str, Any] = {
+            "TableName": name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": a, "KeyType": t} for a, t in keys],
+            "AttributeDefinitions": [
+                {"AttributeName": a, "AttributeType": t} for a, t in attributes.items()
+            ],
+        }
+        if index is not None:
+            request["GlobalSecondaryIndexes"] = [
+                {
+                    "IndexName": index[0],
+                    "KeySchema": [{"AttributeName": a, "KeyType": t} for a, t in index[1]],
+                    "Projection": {
+                        "ProjectionType": "INCLUDE",
+                        "NonKeyAttributes": ["sweep_id", "observed_at_ms", "resource_id"],
+                    },
+                }
+            ]
+        try:
+            self.client.create_table(**request)
+        except ClientError as exc:
+            if error_code(exc) != "ResourceInUseException":  # created concurrently
+                raise
+        self.client.get_waiter("table_exists").wait(
+            TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
+        self.client.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+        )
+        log.info("created table %s", name)

@@ -1,0 +1,317 @@
+"""The consume-process-commit loops every consumer group runs.
+
+Two delivery modes, one per kind of side effect:
+- TransactionalLoop (Kafka -> Kafka): a batch's outputs and its input offsets are committed in one
+  Kafka transaction, so a crash repeats nothing that downstream readers (read_committed) can see.
+- AtLeastOnceLoop (Kafka -> external store): offsets are stored only after the batch's side
+  effects are durable; a crash repeats the batch, which the idempotent store absorbs.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from types import FrameType
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+
+from fleetstream.errors import PoisonMessageError, RetryBatchError
+from fleetstream.metrics import DLQ, ERRORS, MESSAGES
+from fleetstream.records import OutRecord, dead_letter
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Message], list[OutRecord]]
+
+
+def position(message: Message) -> tuple[str, int, int]:
+    """(topic, partition, offset) of a consumed message."""
+    topic, partition, offset = message.topic(), message.partition(), message.offset()
+    if topic is None or partition is None or offset is None:
+        raise ValueError("message has no position (not a consumed message)")
+    return topic, partition, offset
+
+
+def next_offsets(messages: Sequence[Message]) -> list[TopicPartition]:
+    """The offsets to commit after these messages: last offset + 1 per partition."""
+    last: dict[tuple[str, int], int] = {}
+    for message in messages:
+        topic, partition, offset = position(message)
+        last[(topic, partition)] = max(last.get((topic, partition), -1), offset)
+    return [TopicPartition(topic, part, offset + 1) for (topic, part), offset in last.items()]
+
+
+def first_offsets(messages: Sequence[Message]) -> list[TopicPartition]:
+    """Where to rewind to retry these messages: first offset per partition."""
+    first: dict[tuple[str, int], int] = {}
+    for message in messages:
+        topic, partition, offset = position(message)
+        first.setdefault((topic, partition), offset)
+    return [TopicPartition(topic, part, offset) for (topic, part), offset in first.items()]
+
+
+class ConsumerLoop:
+    """Subscribe, consume batches, process, commit; stop cleanly on SIGTERM/SIGINT."""
+
+    def __init__(
+        self,
+        consumer: Consumer,
+        producer: Producer,
+        *,
+        group: str,
+        topics: Sequence[str],
+        dlq_topic: str,
+        batch_size: int,
+    ) -> None:
+        self.consumer = consumer
+        self.producer = producer
+        self.group = group
+        self.topics = list(topics)
+        self.dlq_topic = dlq_topic
+        self.batch_size = batch_size
+        self.stopping = threading.Event()
+        self._idle_committed: dict[tuple[str, int], int] = {}
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT finish the current batch, commit it and exit."""
+
+        def _stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("signal %d: finishing the current batch, then stopping", signum)
+            self.stopping.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+
+    def run(self) -> None:
+        """Run until stop() or a signal; always closes the consumer."""
+        self.consumer.subscribe(
+            self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
+        )
+        self.start()
+        try:
+            while not self.stopping.is_set():
+                messages = self.consumer.consume(self.batch_size, timeout=0.5)
+                batch = [m for m in messages if self._usable(m)]
+                if batch:
+                    self.process_batch(batch)
+                elif not messages:
+                    self._commit_idle_positions()
+        finally:
+            self.finish()
+            self.consumer.close()
+
+    def stop(self) -> None:
+        """Ask the loop to stop after the current batch."""
+        self.stopping.set()
+
+    def start(self) -> None:
+        """Hook run once after subscribing."""
+
+    def finish(self) -> None:
+        """Hook run once before the consumer closes."""
+
+    def process_batch(self, batch: list[Message]) -> None:
+        raise NotImplementedError
+
+    def handle_safely(self, handler: Handler, message: Message) -> list[OutRecord]:
+        """Run handler; any failure becomes a DLQ record so the partition keeps flowing."""
+        try:
+            return handler(message)
+        except PoisonMessageError as exc:
+            return [self.to_dlq(message, exc, "poison")]
+        except RetryBatchError:
+            raise
+        except Exception as exc:  # the top of the loop: log where, park the message, go on
+            log.exception(
+                "handler failed on %s[%d]@%d",
+                message.topic(),
+                message.partition(),
+                message.offset(),
+            )
+            return [self.to_dlq(message, exc, "handler")]
+
+    def produce(self, record: OutRecord) -> None:
+        """Produce, waiting for queue space instead of failing when the local queue is full."""
+        while True:
+            try:
+                self.producer.produce(
+                    record.topic, value=record.value, key=record.key, headers=record.headers
+                )
+            except BufferError:
+                self.producer.poll(0.1)
+            else:
+                return
+
+    def _commit_idle_positions(self) -> None:
+        """When idle, commit positions that moved past transaction markers.
+
+        A transactional producer leaves a commit marker after its records; committing
+        last offset + 1 would leave a phantom lag of 1 on every partition. When nothing is
+        in flight, everything before the consumer's position has been processed, so the
+        position itself is safe to commit.
+        """
+        try:
+            positions = self.consumer.position(self.consumer.assignment())
+        except KafkaException:
+            return
+        moved = [
+            tp
+            for tp in positions
+            if tp.offset >= 0 and self._idle_committed.get((tp.topic, tp.partition)) != tp.offset
+        ]
+        if not moved:
+            return
+        try:
+            self.consumer.commit(offsets=moved, asynchronous=False)
+        except KafkaException as exc:
+            log.debug("idle commit skipped: %s", exc)
+            return
+        for tp in moved:
+            self._idle_committed[(tp.topic, tp.partition)] = tp.offset
+
+    def to_dlq(self, message: Message, exc: BaseException, kind: str) -> OutRecord:
+        """The DLQ record of a message that failed, counted and logged with where it was."""
+        ERRORS.labels(self.group, kind).inc()
+        DLQ.labels(self.group, str(message.topic())).inc()
+        log.warning(
+            "to DLQ: %s[%d]@%d: %s: %s",
+            message.topic(),
+            message.partition(),
+            message.offset(),
+            type(exc).__name__,
+            exc,
+        )
+        return dead_letter(message, self.dlq_topic, self.group, exc)
+
+    def _usable(self, message: Message) -> bool:
+        error = message.error()
+        if error is None:
+            return True
+        if error.code() != KafkaError._PARTITION_EOF:
+            ERRORS.labels(self.group, "kafka").inc()
+            log.warning("consumer error: %s", error)
+            if error.fatal():
+                raise KafkaException(error)
+        return False
+
+    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        log.info("assigned %s", _describe(partitions))
+
+    def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Batches are processed to their commit between consume() calls, so nothing is in
+        # flight here; commit stored offsets now rather than waiting for the auto-commit timer.
+        log.info("revoked %s", _describe(partitions))
+        try:
+            self.consumer.commit(asynchronous=False)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError._NO_OFFSET:
+                log.warning("commit on revoke failed: %s", exc)
+
+    def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        log.warning(
+            "lost %s (session expired); their uncommitted work will be redone",
+            _describe(partitions),
+        )
+
+
+def _describe(partitions: list[TopicPartition]) -> str:
+    return ", ".join(f"{p.topic}[{p.partition}]" for p in partitions) or "nothing"
+
+
+class TransactionalLoop(ConsumerLoop):
+    """Kafka -> Kafka with exactly-once: outputs and input offsets in one transaction."""
+
+    def __init__(self, *args: object, handler: Handler, concurrency: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.handler = handler
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="handler")
+
+    def start(self) -> None:
+        self.producer.init_transactions(30)
+
+    def finish(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def process_batch(self, batch: list[Message]) -> None:
+        # Handlers of one batch run concurrently (they wait on AWS); outputs keep message order.
+        results = list(self.pool.map(lambda m: self.handle_safely(self.handler, m), batch))
+        while True:
+            try:
+                self._commit(batch, results)
+                break
+            except KafkaException as exc:
+                error = exc.args[0]
+                ERRORS.labels(self.group, "kafka").inc()
+                if error.txn_requires_abort():
+                    log.warning("transaction aborted (%s); the batch will be redone", error)
+                    self.producer.abort_transaction(30)
+                    for tp in first_offsets(batch):
+                        self.consumer.seek(tp)
+                    return
+                if error.retriable():
+                    log.warning("transaction commit retriable error (%s); retrying", error)
+                    time.sleep(0.5)
+                    continue
+                raise
+        for message in batch:
+            MESSAGES.labels(self.group, str(message.topic())).inc()
+
+    def _commit(self, batch: list[Message], results: list[list[OutRecord]]) -> None:
+        self.producer.begin_transaction()
+        for records in results:
+            for record in records:
+                self.produce(record)
+        self.producer.send_offsets_to_transaction(
+            next_offsets(batch), self.consumer.consumer_group_metadata(), 30
+        )
+        self.producer.commit_transaction(60)
+
+
+BatchWriter = Callable[[list[Message]], list[OutRecord]]
+
+
+class AtLeastOnceLoop(ConsumerLoop):
+    """Kafka -> store: side effects first, then offsets; retries of a batch are idempotent."""
+
+    def __init__(self, *args: object, writer: BatchWriter, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.writer = writer
+
+    def process_batch(self, batch: list[Message]) -> None:
+        try:
+            records = self.writer(batch)
+        except RetryBatchError as exc:
+            ERRORS.labels(self.group, "retry").inc()
+            log.warning("batch will be retried in %.1fs: %s", exc.retry_after, exc)
+            self._rewind_and_wait(batch, exc.retry_after)
+            return
+        for record in records:
+            self.produce(record)
+        if records:
+            remaining = self.producer.flush(30)
+            if remaining:
+                # Offsets stay unstored: the batch is redone, never skipped.
+                raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT))
+        self.consumer.store_offsets(offsets=next_offsets(batch))
+        for message in batch:
+            MESSAGES.labels(self.group, str(message.topic())).inc()
+
+    def _rewind_and_wait(self, batch: list[Message], seconds: float) -> None:
+        # Pause everything, not just the batch's partitions: a message consumed from another
+        # partition while we wait would otherwise be skipped by the next stored offset.
+        assigned = self.consumer.assignment()
+        self.consumer.pause(assigned)
+        for tp in first_offsets(batch):
+            self.consumer.seek(tp)
+        deadline = time.monotonic() + seconds
+        # Keep polling while paused so the group does not evict us.
+        while time.monotonic() < deadline and not self.stopping.is_set():
+            wait = min(0.5, max(0.0, deadline - time.monotonic()))
+            for stray in self.consumer.consume(1, timeout=wait):
+                if self._usable(stray):
+                    self.consumer.seek(TopicPartition(*position(stray)))
+        self.consumer.resume(self.consumer.assignment())

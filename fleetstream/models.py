@@ -1,0 +1,110 @@
+"""Typed messages exchanged between the groups; their wire form is in schemas/."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+GLOBAL_REGION = "global"
+
+
+def utc_now() -> datetime:
+    """Now, timezone-aware, truncated to milliseconds (the wire precision)."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class ShardKey:
+    """(account, region, resource type): the unit of work, of progress and of deletion."""
+
+    account_id: str
+    region: str
+    resource_type: str
+
+    def __str__(self) -> str:
+        return f"{self.account_id}/{self.region}/{self.resource_type}"
+
+    @classmethod
+    def parse(cls, text: str) -> ShardKey:
+        """Inverse of str(): 'account/region/type'."""
+        account_id, region, resource_type = text.split("/", 2)
+        return cls(account_id, region, resource_type)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """One page of one shard to describe."""
+
+    sweep_id: str
+    account_id: str
+    region: str
+    resource_type: str
+    shard_started_at: datetime
+    issued_at: datetime
+    account_name: str = ""
+    page_token: Mapping[str, object] | None = None
+    page_number: int = 0
+    resources_so_far: int = 0
+
+    @property
+    def shard(self) -> ShardKey:
+        return ShardKey(self.account_id, self.region, self.resource_type)
+
+    def page_token_json(self) -> str | None:
+        """The token as it travels on the wire."""
+        return None if self.page_token is None else json.dumps(self.page_token, sort_keys=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One resource as described at one moment."""
+
+    arn: str
+    account_id: str
+    region: str
+    resource_type: str
+    resource_id: str
+    attributes_json: str
+    observed_at: datetime
+    sweep_id: str
+    account_name: str = ""
+    name: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def shard(self) -> ShardKey:
+        return ShardKey(self.account_id, self.region, self.resource_type)
+
+
+class ShardStatus(StrEnum):
+    COMPLETE = "COMPLETE"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class ShardOutcome:
+    """A shard finished: all pages described, or given up with a reason."""
+
+    sweep_id: str
+    account_id: str
+    region: str
+    resource_type: str
+    status: ShardStatus
+    resource_count: int
+    pages: int
+    shard_started_at: datetime
+    finished_at: datetime
+    account_name: str = ""
+    error_code: str | None = None
+    reason: str | None = None
+
+    @property
+    def shard(self) -> ShardKey:
+        return ShardKey(self.account_id, self.region, self.resource_type)
+
+
+ResourceEvent = Observation | ShardOutcome

@@ -1,0 +1,109 @@
+"""`fleetstream sweep`: one full sweep through Kafka to completion, then a summary."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from fleetstream import kafka
+from fleetstream.aws import dynamodb_client
+from fleetstream.config import Settings
+from fleetstream.dynamodb import Tables
+from fleetstream.preflight import check_all
+from fleetstream.sweeps import SweepProgress, SweepStore
+from fleetstream.workers import WorkerPool
+from producers.main import plan_sweep
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    """A finished (or timed-out) one-shot sweep."""
+
+    progress: SweepProgress
+    elapsed_s: float
+    metrics_urls: tuple[str, ...]
+    lag_lines: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.progress.finished and not self.progress.failed
+
+
+def run_sweep(
+    settings: Settings,
+    config_path: Path | None,
+    *,
+    describers: int,
+    sinks: int,
+    timeout_s: float,
+    log_dir: Path,
+    echo: Callable[[str], None],
+) -> SweepResult:
+    """Plan a sweep and wait until every shard is complete or failed (or the timeout)."""
+    started = time.monotonic()
+    check_all(settings)
+    kafka.ensure_topics(settings.kafka)
+    ddb = dynamodb_client(settings)
+    Tables(ddb, settings.sink.table, settings.sink.sweeps_table).ensure()
+    sweeps = SweepStore(ddb, settings.sink.sweeps_table, timedelta(days=settings.sink.ttl_days))
+    pool = WorkerPool(config_path, log_dir)
+    try:
+        pool.start("describer", describers)
+        pool.start("sink", sinks)
+        planned = plan_sweep(settings)
+        echo(
+            f"sweep {planned.sweep_id}: {planned.accounts} accounts, {planned.shards} shards issued"
+        )
+        progress = _wait(sweeps, planned.sweep_id, pool, timeout_s, started, echo)
+        # Give the stats callbacks one interval to report the final lag before stopping.
+        time.sleep(2 * settings.metrics.stats_interval_ms / 1000)
+        lag = _scrape_lag(pool)
+    finally:
+        pool.stop()
+    return SweepResult(
+        progress, time.monotonic() - started, tuple(w.metrics_url for w in pool.workers), lag
+    )
+
+
+def _scrape_lag(pool: WorkerPool) -> tuple[str, ...]:
+    lines: list[str] = []
+    for worker in pool.workers:
+        try:
+            with urllib.request.urlopen(worker.metrics_url, timeout=5) as response:
+                text = response.read().decode()
+        except OSError:
+            continue
+        lines += [
+            f"{worker.role}: {line}"
+            for line in text.splitlines()
+            if line.startswith("fleetstream_consumer_lag{")
+        ]
+    return tuple(lines)
+
+
+def _wait(
+    sweeps: SweepStore,
+    sweep_id: str,
+    pool: WorkerPool,
+    timeout_s: float,
+    started: float,
+    echo: Callable[[str], None],
+) -> SweepProgress:
+    deadline = started + timeout_s
+    last_report = 0.0
+    while True:
+        progress = sweeps.progress(sweep_id)
+        if progress.finished or time.monotonic() > deadline:
+            return progress
+        pool.check()
+        if time.monotonic() - last_report > 2.0:
+            last_report = time.monotonic()
+            echo(
+                f"  {len(progress.shards)}/{progress.total_shards} shards finished, "
+                f"{len(progress.failed)} failed, {progress.resources} resources"
+            )
+        time.sleep(0.25)

@@ -1,0 +1,105 @@
+"""Conversions between the typed models and the Avro records of schemas/."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fleetstream.errors import PoisonMessageError
+from fleetstream.models import Observation, ResourceEvent, ShardOutcome, ShardStatus, WorkItem
+from fleetstream.serde import codec
+
+_NAMESPACE = "dev.fleetstream.v1."
+
+
+def encode_work_item(item: WorkItem) -> bytes:
+    """WorkItem -> framed Avro bytes."""
+    return codec("work_item").encode(
+        {
+            "sweep_id": item.sweep_id,
+            "account_id": item.account_id,
+            "account_name": item.account_name,
+            "region": item.region,
+            "resource_type": item.resource_type,
+            "page_token": item.page_token_json(),
+            "page_number": item.page_number,
+            "resources_so_far": item.resources_so_far,
+            "shard_started_at": item.shard_started_at,
+            "issued_at": item.issued_at,
+        }
+    )
+
+
+def decode_work_item(data: bytes | None) -> WorkItem:
+    """Framed Avro bytes -> WorkItem; PoisonMessageError when it cannot be one."""
+    record = codec("work_item").decode(data)
+    token = record["page_token"]
+    try:
+        page_token = None if token is None else json.loads(token)
+    except ValueError as exc:
+        raise PoisonMessageError(f"page_token is not JSON: {token[:80]!r}") from exc
+    if page_token is not None and not isinstance(page_token, dict):
+        raise PoisonMessageError("page_token must be a JSON object")
+    return WorkItem(
+        sweep_id=record["sweep_id"],
+        account_id=record["account_id"],
+        account_name=record["account_name"],
+        region=record["region"],
+        resource_type=record["resource_type"],
+        page_token=page_token,
+        page_number=record["page_number"],
+        resources_so_far=record["resources_so_far"],
+        shard_started_at=record["shard_started_at"],
+        issued_at=record["issued_at"],
+    )
+
+
+def encode_resource_event(event: ResourceEvent) -> bytes:
+    """Observation or ShardOutcome -> framed Avro bytes."""
+    body: tuple[str, dict[str, Any]]
+    if isinstance(event, Observation):
+        body = (
+            _NAMESPACE + "Observation",
+            {
+                "arn": event.arn,
+                "account_id": event.account_id,
+                "account_name": event.account_name,
+                "region": event.region,
+                "resource_type": event.resource_type,
+                "resource_id": event.resource_id,
+                "name": event.name,
+                "tags": dict(event.tags),
+                "attributes_json": event.attributes_json,
+                "observed_at": event.observed_at,
+                "sweep_id": event.sweep_id,
+            },
+        )
+    else:
+        body = (
+            _NAMESPACE + "ShardOutcome",
+            {
+                "sweep_id": event.sweep_id,
+                "account_id": event.account_id,
+                "account_name": event.account_name,
+                "region": event.region,
+                "resource_type": event.resource_type,
+                "status": event.status.value,
+                "resource_count": event.resource_count,
+                "pages": event.pages,
+                "error_code": event.error_code,
+                "reason": event.reason,
+                "shard_started_at": event.shard_started_at,
+                "finished_at": event.finished_at,
+            },
+        )
+    return codec("resource_event").encode({"body": body})
+
+
+def decode_resource_event(data: bytes | None) -> ResourceEvent:
+    """Framed Avro bytes -> Observation or ShardOutcome."""
+    name, fields = codec("resource_event").decode(data)["body"]
+    if name == _NAMESPACE + "Observation":
+        return Observation(**fields)
+    if name == _NAMESPACE + "ShardOutcome":
+        return ShardOutcome(**{**fields, "status": ShardStatus(fields["status"])})
+    raise PoisonMessageError(f"unexpected resource event branch {name}")

@@ -1,0 +1,93 @@
+"""Local worker processes (describers, sinks) for a one-shot sweep."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from fleetstream.errors import FleetstreamError
+
+log = logging.getLogger(__name__)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Worker:
+    """One consumer-group process started by fleetstream."""
+
+    role: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    metrics_port: int
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
+    def tail(self, lines: int = 5) -> str:
+        """The last lines of its log, for error messages."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class WorkerPool:
+    """Starts `fleetstream describer|sink` child processes and stops them cleanly."""
+
+    def __init__(self, config: Path | None, log_dir: Path) -> None:
+        self._config = config
+        self._log_dir = log_dir
+        self.workers: list[Worker] = []
+
+    def start(self, role: str, count: int) -> None:
+        """Start count processes of one consumer group."""
+        self._log_dir.mkdir(parents=True, exist_ok=True)
+        for index in range(count):
+            port = free_port()
+            log_path = self._log_dir / f"{role}-{index}.log"
+            command = [sys.executable, "-m", "fleetstream"]
+            if self._config is not None:
+                command += ["--config", str(self._config)]
+            command.append(role)
+            env = {**os.environ, "FLEETSTREAM_METRICS__PORT": str(port)}
+            with log_path.open("ab") as out:
+                process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+            self.workers.append(Worker(role, process, log_path, port))
+
+    def check(self) -> None:
+        """Raise if a worker died (with the end of its log)."""
+        for worker in self.workers:
+            code = worker.process.poll()
+            if code is not None:
+                raise FleetstreamError(
+                    f"{worker.role} exited with code {code}; see {worker.log_path}:\n"
+                    f"{worker.tail()}"
+                )
+
+    def stop(self, timeout_s: float = 20.0) -> None:
+        """SIGTERM every worker (they commit and exit), SIGKILL stragglers."""
+        for worker in self.workers:
+            if worker.process.poll() is None:
+                worker.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for worker in self.workers:
+            try:
+                worker.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in time; killing it", worker.role)
+                worker.process.kill()
+                worker.process.wait()

@@ -1,0 +1,50 @@
+"""Which accounts to sweep: AWS Organizations (ACTIVE members) or a static list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from fleetstream.aws import AwsClients
+from fleetstream.config import AccountSettings
+from fleetstream.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A member account to sweep."""
+
+    id: str
+    name: str
+
+
+def list_accounts(settings: AccountSettings, clients: AwsClients) -> list[Account]:
+    """The accounts of the estate after include/exclude, in a stable order."""
+    if settings.source == "static":
+        found = [Account(a.id, a.name) for a in settings.static]
+    else:
+        found = _organization_accounts(clients)
+    include = set(settings.include)
+    exclude = set(settings.exclude)
+    return sorted(
+        (a for a in found if (not include or a.id in include) and a.id not in exclude),
+        key=lambda a: a.id,
+    )
+
+
+def _organization_accounts(clients: AwsClients) -> list[Account]:
+    accounts: list[Account] = []
+    try:
+        paginator = clients.hub("organizations").get_paginator("list_accounts")
+        for page in paginator.paginate():
+            for account in page["Accounts"]:
+                # Suspended and closing accounts cannot be described; they are not swept.
+                if account.get("Status", "ACTIVE") == "ACTIVE":
+                    accounts.append(Account(account["Id"], account.get("Name", "")))
+    except (ClientError, BotoCoreError) as exc:
+        raise ConfigError(
+            f"cannot list the organization's accounts ({exc}); use accounts.source: static "
+            "or run with management-account (or delegated administrator) credentials"
+        ) from None
+    return accounts

@@ -1,0 +1,79 @@
+"""Wires the planner: discover the estate, emit one sweep, record its header."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from confluent_kafka import KafkaError, Message
+
+from fleetstream import kafka
+from fleetstream.aws import AwsClients, dynamodb_client
+from fleetstream.catalog import entries_for
+from fleetstream.config import Settings
+from fleetstream.dynamodb import Tables
+from fleetstream.errors import FleetstreamError
+from fleetstream.models import ShardOutcome, utc_now
+from fleetstream.sweeps import SweepStore
+from fleetstream.wire import encode_resource_event, encode_work_item
+from producers.accounts import list_accounts
+from producers.planner import Planner, new_sweep_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedSweep:
+    """What one planner run issued."""
+
+    sweep_id: str
+    accounts: int
+    shards: int
+    failed_at_plan: int
+
+
+def plan_sweep(settings: Settings, clients: AwsClients | None = None) -> PlannedSweep:
+    """Emit every shard of a new sweep to Kafka; return once all are durably produced."""
+    clients = clients or AwsClients(settings.aws)
+    entries = entries_for(settings.resource_types)
+    ddb = dynamodb_client(settings)
+    Tables(ddb, settings.sink.table, settings.sink.sweeps_table).ensure()
+    sweeps = SweepStore(ddb, settings.sink.sweeps_table, timedelta(days=settings.sink.ttl_days))
+    accounts = list_accounts(settings.accounts, clients)
+    planner = Planner(settings, clients, entries)
+    estate = planner.discover(accounts)
+    sweep_id = new_sweep_id()
+    started = utc_now()
+    producer = kafka.make_producer(settings.kafka)
+    failures: list[KafkaError] = []
+
+    def delivered(error: KafkaError | None, _message: Message) -> None:
+        if error is not None:
+            failures.append(error)
+
+    shards = failed = 0
+    for unit in planner.plan(sweep_id, estate, started):
+        key = str(unit.shard).encode()
+        if isinstance(unit, ShardOutcome):
+            failed += 1
+            topic, value = settings.kafka.topic("resources"), encode_resource_event(unit)
+            log.warning("shard %s failed at planning: %s", unit.shard, unit.reason)
+        else:
+            topic, value = settings.kafka.topic("work"), encode_work_item(unit)
+        while True:
+            try:
+                producer.produce(topic, value=value, key=key, on_delivery=delivered)
+                break
+            except BufferError:
+                producer.poll(0.1)
+        shards += 1
+        producer.poll(0)
+    remaining = producer.flush(60)
+    if remaining or failures:
+        reason = failures[0] if failures else f"{remaining} messages not delivered in 60s"
+        raise FleetstreamError(f"sweep {sweep_id} was not fully issued: {reason}")
+    # The header goes last: a sweep is only 'finished' against a total that was fully issued.
+    sweeps.record_sweep(sweep_id, shards, started)
+    log.info("sweep %s: %d accounts, %d shards issued", sweep_id, len(accounts), shards)
+    return PlannedSweep(sweep_id, len(accounts), shards, failed)

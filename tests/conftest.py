@@ -1,0 +1,69 @@
+"""Shared fixtures: the session's real local stack and per-test isolated pipeline settings."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fleetstream.config import Settings, load_settings
+from fleetstream.devstack import StackEndpoints
+
+pytest_plugins = ["tests.stack_fixtures"]
+
+# moto accepts any credentials; never let a developer's real AWS profile leak into tests.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+)
+for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "KAFKA_BOOTSTRAP_SERVERS_UNUSED"):
+    os.environ.pop(_name, None)
+
+
+def pipeline_env(endpoints: StackEndpoints, tag: str, **extra: str) -> dict[str, str]:
+    """Environment overrides that point fleetstream at the stack, isolated by a tag."""
+    assert endpoints.kafka_bootstrap and endpoints.dynamodb_endpoint and endpoints.aws_endpoint
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
+        "FLEETSTREAM_DYNAMODB_ENDPOINT": endpoints.dynamodb_endpoint,
+        "AWS_ENDPOINT_URL": endpoints.aws_endpoint,
+        "FLEETSTREAM_KAFKA__TOPIC_PREFIX": f"t{tag}.",
+        "FLEETSTREAM_KAFKA__PARTITIONS": "4",
+        "FLEETSTREAM_SINK__TABLE": f"inventory-{tag}",
+        "FLEETSTREAM_SINK__SWEEPS_TABLE": f"sweeps-{tag}",
+        "FLEETSTREAM_DESCRIBER__GROUP_ID": f"describer-{tag}",
+        "FLEETSTREAM_SINK__GROUP_ID": f"sink-{tag}",
+        "FLEETSTREAM_METRICS__STATS_INTERVAL_MS": "500",
+    }
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def tag() -> str:
+    """A short unique name for this test's topics, tables and groups."""
+    return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def pipeline(
+    local_stack: StackEndpoints, tag: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """Settings for an isolated pipeline on the session stack; env set for child processes."""
+    for name, value in pipeline_env(local_stack, tag).items():
+        monkeypatch.setenv(name, value)
+    yield load_settings(None)
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path) -> Path:
+    """Where worker processes of a test write their logs."""
+    path = tmp_path / "logs"
+    path.mkdir()
+    return path
