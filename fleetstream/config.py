@@ -34,7 +34,7 @@ class KafkaSettings(_Section):
     topic_prefix: str = "fleetstream."
     partitions: Annotated[int, Field(ge=1, le=10_000)] = 12
     replication_factor: Annotated[int, Field(ge=1, le=7)] = 1
-    connect_timeout_s: Annotated[float, Field(gt=0, le=120)] = 8.0
+    connect_timeout_s: Annotated[float, Field(gt=0, le=120)] = 5.0
     # Extra librdkafka properties (security.protocol, sasl.*, ssl.*), passed through verbatim.
     client: Mapping[str, str | int | bool] = Field(default_factory=dict)
 
@@ -102,6 +102,9 @@ class AwsSettings(_Section):
 
 class DescriberSettings(_Section):
     group_id: str = "fleetstream-describer"
+    # A stable id per replica (e.g. the ECS task or pod ordinal) lets a restarted describer
+    # fence its predecessor's open transaction at once instead of after its timeout.
+    instance_id: str | None = None
     page_size: Annotated[int, Field(ge=5, le=1000)] = 100
     concurrency: Annotated[int, Field(ge=1, le=256)] = 16
     batch_size: Annotated[int, Field(ge=1, le=1000)] = 64

@@ -97,6 +97,7 @@ def run_demo(home: Path, *, accounts: int, keep_stack: bool, echo: Callable[[str
             echo(f"  {url}")
         for line in result.lag_lines:
             echo(f"  {line}")
+        echo("peak memory: " + ", ".join(f"{name} {mb:.0f} MB" for name, mb in result.peak_rss_mb))
         echo(
             f"\nconfig: {config_path}  logs: {home / 'logs'}  "
             f"rerun: fleetstream --config {config_path} sweep"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import Consumer, ConsumerGroupState, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from fleetstream.config import KafkaSettings
@@ -48,6 +49,9 @@ def producer_config(settings: KafkaSettings, transactional_id: str | None = None
     }
     if transactional_id:
         conf["transactional.id"] = transactional_id
+        # Transactions span only produce + commit (handlers run before begin_transaction),
+        # so a short timeout bounds how long a crashed producer can block read_committed readers.
+        conf["transaction.timeout.ms"] = 15_000
     return conf
 
 
@@ -92,8 +96,14 @@ def make_consumer(settings: KafkaSettings, group_id: str, **kwargs: Any) -> Cons
     return Consumer(consumer_config(settings, group_id, **kwargs))
 
 
-def unique_transactional_id(group_id: str) -> str:
-    """With KIP-447 fencing by group metadata, each process may use a fresh transactional id."""
+def transactional_id(group_id: str, instance_id: str | None) -> str:
+    """The producer's transactional id: stable per replica when an instance id is known.
+
+    Group-metadata fencing (KIP-447) keeps any id correct; a stable one also makes a restarted
+    replica abort its crashed predecessor's open transaction at once.
+    """
+    if instance_id:
+        return f"{group_id}-{instance_id}"
     return f"{group_id}-{socket.gethostname()}-{uuid.uuid4().hex[:12]}"
 
 
@@ -133,3 +143,30 @@ def ensure_topics(settings: KafkaSettings, names: Iterable[str] = tuple(TOPICS))
         except KafkaException as exc:
             if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
                 raise
+
+
+def wait_for_group(settings: KafkaSettings, group_id: str, members: int, timeout_s: float) -> bool:
+    """Wait until a group is stable with `members` members that all hold partitions.
+
+    Issuing work before the group settles makes the first pages race a rebalance.
+    """
+    admin = AdminClient(_base(settings))
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            future = admin.describe_consumer_groups([group_id], request_timeout=5)[group_id]
+            group = future.result()
+        except KafkaException:
+            group = None
+        if (
+            group is not None
+            and group.state == ConsumerGroupState.STABLE
+            and len(group.members) == members
+            and (
+                members > settings.partitions
+                or all(m.assignment.topic_partitions for m in group.members)
+            )
+        ):
+            return True
+        time.sleep(0.2)
+    return False

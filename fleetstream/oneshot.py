@@ -18,6 +18,8 @@ from fleetstream.sweeps import SweepProgress, SweepStore
 from fleetstream.workers import WorkerPool
 from producers.main import plan_sweep
 
+GROUP_SETTLE_S = 45.0
+
 
 @dataclass(frozen=True, slots=True)
 class SweepResult:
@@ -27,6 +29,7 @@ class SweepResult:
     elapsed_s: float
     metrics_urls: tuple[str, ...]
     lag_lines: tuple[str, ...]
+    peak_rss_mb: tuple[tuple[str, float], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -54,6 +57,13 @@ def run_sweep(
     try:
         pool.start("describer", describers)
         pool.start("sink", sinks)
+        for group, members in (
+            (settings.describer.group_id, describers),
+            (settings.sink.group_id, sinks),
+        ):
+            if not kafka.wait_for_group(settings.kafka, group, members, GROUP_SETTLE_S):
+                pool.check()
+                echo(f"  {group} not yet stable after {GROUP_SETTLE_S:g}s; sweeping anyway")
         planned = plan_sweep(settings)
         echo(
             f"sweep {planned.sweep_id}: {planned.accounts} accounts, {planned.shards} shards issued"
@@ -62,10 +72,17 @@ def run_sweep(
         # Give the stats callbacks one interval to report the final lag before stopping.
         time.sleep(2 * settings.metrics.stats_interval_ms / 1000)
         lag = _scrape_lag(pool)
+        peaks = tuple(
+            (w.log_path.stem, rss) for w in pool.workers if (rss := w.peak_rss_mb()) is not None
+        )
     finally:
         pool.stop()
     return SweepResult(
-        progress, time.monotonic() - started, tuple(w.metrics_url for w in pool.workers), lag
+        progress,
+        time.monotonic() - started,
+        tuple(w.metrics_url for w in pool.workers),
+        lag,
+        peaks,
     )
 
 

@@ -37,6 +37,17 @@ class Worker:
     def metrics_url(self) -> str:
         return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
+    def peak_rss_mb(self) -> float | None:
+        """Peak resident memory so far (Linux VmHWM), or None when unknown."""
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return None
+
     def tail(self, lines: int = 5) -> str:
         """The last lines of its log, for error messages."""
         try:
@@ -63,7 +74,11 @@ class WorkerPool:
             if self._config is not None:
                 command += ["--config", str(self._config)]
             command.append(role)
-            env = {**os.environ, "FLEETSTREAM_METRICS__PORT": str(port)}
+            env = {
+                **os.environ,
+                "FLEETSTREAM_METRICS__PORT": str(port),
+                "FLEETSTREAM_DESCRIBER__INSTANCE_ID": f"{role}-{index}",
+            }
             with log_path.open("ab") as out:
                 process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
             self.workers.append(Worker(role, process, log_path, port))

@@ -40,9 +40,11 @@ def _docker_works() -> bool:
 def _kafka_container() -> Iterator[str]:
     """Run Kafka (KRaft) in a container and yield its bootstrap servers."""
     if not _docker_works():
-        pytest.fail("FLEETSTREAM_KAFKA=testcontainers but `docker info` failed: no Docker "
-                    "engine. Unset FLEETSTREAM_KAFKA to run Kafka from the local JVM.",
-                    pytrace=False)
+        pytest.fail(
+            "FLEETSTREAM_KAFKA=testcontainers but `docker info` failed: no Docker "
+            "engine. Unset FLEETSTREAM_KAFKA to run Kafka from the local JVM.",
+            pytrace=False,
+        )
     # Imported only when asked for: it pulls in the Docker SDK.
     from testcontainers.community.kafka import KafkaContainer
 
@@ -56,7 +58,8 @@ def devstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     environ = dict(os.environ)
     with contextlib.ExitStack() as cleanup:
         if environ.get("FLEETSTREAM_KAFKA") == "testcontainers" and not environ.get(
-                "KAFKA_BOOTSTRAP_SERVERS"):
+            "KAFKA_BOOTSTRAP_SERVERS"
+        ):
             environ["KAFKA_BOOTSTRAP_SERVERS"] = cleanup.enter_context(_kafka_container())
         stack = LocalStack(tmp_path_factory.mktemp("stack"), environ=environ)
         cleanup.callback(stack.stop)

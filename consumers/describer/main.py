@@ -60,7 +60,9 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         stats_cb=lag_stats_callback(group),
         stats_interval_ms=settings.metrics.stats_interval_ms,
     )
-    producer = kafka.make_producer(settings.kafka, kafka.unique_transactional_id(group))
+    producer = kafka.make_producer(
+        settings.kafka, kafka.transactional_id(group, settings.describer.instance_id)
+    )
     return TransactionalLoop(
         consumer,
         producer,

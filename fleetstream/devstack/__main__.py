@@ -15,8 +15,10 @@ from fleetstream.devstack.stack import ALL_COMPONENTS, LocalStack
 from fleetstream.devstack.state import StackEndpoints
 
 home_option = click.option(
-    "--home", type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".fleetstream") / "stack", show_default=True,
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".fleetstream") / "stack",
+    show_default=True,
     help="Directory for the stack's state (stack.json), logs and data.",
 )
 
@@ -28,8 +30,13 @@ def cli() -> None:
 
 @cli.command()
 @home_option
-@click.option("--component", "components", multiple=True, type=click.Choice(ALL_COMPONENTS),
-              help="Start only these components (repeatable); default all.")
+@click.option(
+    "--component",
+    "components",
+    multiple=True,
+    type=click.Choice(ALL_COMPONENTS),
+    help="Start only these components (repeatable); default all.",
+)
 def up(home: Path, components: tuple[str, ...]) -> None:
     """Start the stack (idempotent) and print its endpoints."""
     stack = LocalStack(home)
@@ -43,8 +50,11 @@ def up(home: Path, components: tuple[str, ...]) -> None:
         how = "external" if state.external else ("cold" if state.cold else "warm")
         if before.get(status.name) == state.pid and not state.external:
             how = "already running; earlier " + how
-        click.echo(f"{status.name}: {how} start {state.start_seconds:.1f}s, "
-                   f"pid {state.pid}, log {state.log}", err=True)
+        click.echo(
+            f"{status.name}: {how} start {state.start_seconds:.1f}s, "
+            f"pid {state.pid}, log {state.log}",
+            err=True,
+        )
     _print_env(endpoints)
 
 
@@ -67,8 +77,10 @@ def status(home: Path) -> None:
         return
     for item in statuses:
         health = "healthy" if item.healthy else ("running" if item.running else "stopped")
-        click.echo(f"{item.name:9} {health:8} pid={item.state.pid} {item.state.endpoint} "
-                   f"log={item.state.log}")
+        click.echo(
+            f"{item.name:9} {health:8} pid={item.state.pid} {item.state.endpoint} "
+            f"log={item.state.log}"
+        )
     _print_env(stack.endpoints())
 
 

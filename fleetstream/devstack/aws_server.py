@@ -53,8 +53,11 @@ def trust_allows(policy_document: str, external_id: str | None) -> bool:
     statements = policy.get("Statement", [])
     if isinstance(statements, dict):
         statements = [statements]
-    allows = [s for s in statements if s.get("Effect") == "Allow"
-              and "sts:AssumeRole" in _as_list(s.get("Action", []))]
+    allows = [
+        s
+        for s in statements
+        if s.get("Effect") == "Allow" and "sts:AssumeRole" in _as_list(s.get("Action", []))
+    ]
     for statement in allows:
         required = statement.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
         if required is None or external_id in _as_list(required):
@@ -125,16 +128,16 @@ class TrustEnforcingMiddleware:
 
 def access_denied(caller: str, role_arn: str, start_response: StartResponse) -> list[bytes]:
     """Answer with STS's AccessDenied error document, as AWS does."""
-    message = (f"User: {caller} is not authorized to perform: sts:AssumeRole "
-               f"on resource: {role_arn}")
+    message = f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
     body = (
         '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
         f"<Error><Type>Sender</Type><Code>AccessDenied</Code>"
         f"<Message>{escape(message)}</Message></Error>"
         f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
     ).encode()
-    start_response("403 Forbidden", [("Content-Type", "text/xml"),
-                                     ("Content-Length", str(len(body)))])
+    start_response(
+        "403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))]
+    )
     return [body]
 
 

@@ -32,18 +32,37 @@ class DynamoDBLocal:
         lib = paths.cache / f"dynamodb-local-{DYNAMODB_LOCAL_VERSION}" / "lib"
         cold = resolve_classpath(POM, lib, paths.log)
         paths.data.mkdir(parents=True, exist_ok=True)
-        argv = [java(), "-Xmx256m", f"-Djava.library.path={lib}", "-cp", f"{lib}/*", MAIN,
-                "-inMemory", "-sharedDb", "-disableTelemetry", "-port", str(ports["http"])]
-        return Launch(argv=argv, endpoint=f"http://127.0.0.1:{ports['http']}", cold=cold,
-                      resolve_seconds=time.monotonic() - began)
+        argv = [
+            java(),
+            "-Xmx256m",
+            f"-Djava.library.path={lib}",
+            "-cp",
+            f"{lib}/*",
+            MAIN,
+            "-inMemory",
+            "-sharedDb",
+            "-disableTelemetry",
+            "-port",
+            str(ports["http"]),
+        ]
+        return Launch(
+            argv=argv,
+            endpoint=f"http://127.0.0.1:{ports['http']}",
+            cold=cold,
+            resolve_seconds=time.monotonic() - began,
+        )
 
     def ready(self, endpoint: str) -> bool:
         """Return True when ListTables succeeds."""
         if not url_open(endpoint):
             return False
         client = boto3.client(
-            "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-            aws_access_key_id="local", aws_secret_access_key="local", config=PROBE_CONFIG,
+            "dynamodb",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=PROBE_CONFIG,
         )
         try:
             client.list_tables(Limit=1)

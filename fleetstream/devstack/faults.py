@@ -69,8 +69,11 @@ class FaultInjectionMiddleware:
         if latency:
             time.sleep(latency / 1000)
         if error and random.random() < float(error.get("rate", 0)):
-            return _error(str(error.get("code", "RequestLimitExceeded")),
-                          int(error.get("status", 503)), start_response)
+            return _error(
+                str(error.get("code", "RequestLimitExceeded")),
+                int(error.get("status", 503)),
+                start_response,
+            )
         return self.app(environ, start_response)
 
     def _control(self, verb: str, environ: Environ, start_response: StartResponse) -> list[bytes]:
@@ -91,8 +94,9 @@ class FaultInjectionMiddleware:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"unknown control verb"]
         data = json.dumps(body).encode()
-        start_response("200 OK", [("Content-Type", "application/json"),
-                                  ("Content-Length", str(len(data)))])
+        start_response(
+            "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+        )
         return [data]
 
 
@@ -125,6 +129,7 @@ def _error(code: str, status: int, start_response: StartResponse) -> list[bytes]
         f"<Message>injected by fleetstream's fault middleware</Message></Error></Errors>"
         f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
     ).encode()
-    start_response(f"{status} Injected", [("Content-Type", "text/xml"),
-                                          ("Content-Length", str(len(body)))])
+    start_response(
+        f"{status} Injected", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))]
+    )
     return [body]

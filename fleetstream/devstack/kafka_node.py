@@ -83,15 +83,37 @@ class KafkaNode:
         paths.data.mkdir(parents=True, exist_ok=True)
         props = paths.data / "server.properties"
         props.write_text(render_server_properties(ports["broker"], ports["controller"], log_dir))
-        base = [java(), *HEAP, f"-Dlog4j2.configurationFile={LOG4J2}",
-                f"-Dfleetstream.log.dir={paths.log.parent}", "-cp", f"{lib}/*"]
+        base = [
+            java(),
+            *HEAP,
+            f"-Dlog4j2.configurationFile={LOG4J2}",
+            f"-Dfleetstream.log.dir={paths.log.parent}",
+            "-cp",
+            f"{lib}/*",
+        ]
         if not formatted(log_dir):
-            run_logged([*base, "kafka.tools.StorageTool", "format", "--standalone",
-                        "-t", new_cluster_id(), "-c", str(props)],
-                       paths.log, cwd=paths.data, what="kafka storage format", timeout=120)
-        return Launch(argv=[*base, "kafka.Kafka", str(props)],
-                      endpoint=f"127.0.0.1:{ports['broker']}", cold=cold,
-                      resolve_seconds=resolve_seconds)
+            run_logged(
+                [
+                    *base,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "--standalone",
+                    "-t",
+                    new_cluster_id(),
+                    "-c",
+                    str(props),
+                ],
+                paths.log,
+                cwd=paths.data,
+                what="kafka storage format",
+                timeout=120,
+            )
+        return Launch(
+            argv=[*base, "kafka.Kafka", str(props)],
+            endpoint=f"127.0.0.1:{ports['broker']}",
+            cold=cold,
+            resolve_seconds=resolve_seconds,
+        )
 
     def ready(self, endpoint: str) -> bool:
         """Return True when the broker answers a metadata request."""

@@ -27,9 +27,18 @@ def resolve_classpath(pom: Path, lib: Path, log: Path, timeout: float = 600.0) -
         if mvn is None:
             raise StackError(f"mvn not found on PATH; it is needed once to fill {lib}")
         shutil.rmtree(lib, ignore_errors=True)
-        argv = [mvn, "-q", "-B", "-Dstyle.color=never", "-f", str(pom),
-                "dependency:copy-dependencies", f"-DoutputDirectory={lib}"]
-        run_logged(argv, log, cwd=pom.parent, what=f"mvn resolving {pom.name} into {lib}",
-                   timeout=timeout)
+        argv = [
+            mvn,
+            "-q",
+            "-B",
+            "-Dstyle.color=never",
+            "-f",
+            str(pom),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={lib}",
+        ]
+        run_logged(
+            argv, log, cwd=pom.parent, what=f"mvn resolving {pom.name} into {lib}", timeout=timeout
+        )
         (lib / MARKER).write_text("ok\n")
     return True

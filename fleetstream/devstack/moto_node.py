@@ -33,18 +33,28 @@ class MotoNode:
         )
         # A BYO endpoint in our environment must not leak into the server itself.
         env.pop("AWS_ENDPOINT_URL", None)
-        argv = [sys.executable, "-m", "fleetstream.devstack.aws_server",
-                "--host", "127.0.0.1", "--port", str(ports["http"])]
-        return Launch(argv=argv, endpoint=f"http://127.0.0.1:{ports['http']}", cold=False,
-                      env=env)
+        argv = [
+            sys.executable,
+            "-m",
+            "fleetstream.devstack.aws_server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ports["http"]),
+        ]
+        return Launch(argv=argv, endpoint=f"http://127.0.0.1:{ports['http']}", cold=False, env=env)
 
     def ready(self, endpoint: str) -> bool:
         """Return True when STS GetCallerIdentity answers."""
         if not url_open(endpoint):
             return False
         client = boto3.client(
-            "sts", endpoint_url=endpoint, region_name="us-east-1",
-            aws_access_key_id="testing", aws_secret_access_key="testing", config=PROBE_CONFIG,
+            "sts",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=PROBE_CONFIG,
         )
         try:
             client.get_caller_identity()

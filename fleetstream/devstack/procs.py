@@ -83,8 +83,13 @@ def run_logged(argv: Sequence[str], log: Path, cwd: Path, what: str, timeout: fl
     with log.open("ab") as out:
         try:
             done = subprocess.run(
-                list(argv), cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, timeout=timeout, check=False,
+                list(argv),
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
             )
         except subprocess.TimeoutExpired:
             raise StackError(f"{what} timed out after {timeout:.0f}s; see {log}") from None

@@ -20,8 +20,13 @@ SEED_TAG = "fleetstream:seed"
 LIVE_STATES = ("pending", "running", "stopping", "stopped")
 READ_ONLY_POLICY = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Resource": "*",
-                   "Action": ["ec2:Describe*", "tag:GetResources", "iam:List*", "iam:Get*"]}],
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Resource": "*",
+            "Action": ["ec2:Describe*", "tag:GetResources", "iam:List*", "iam:Get*"],
+        }
+    ],
 }
 
 InstanceFact = tuple[str, str, str, frozenset[tuple[str, str]]]
@@ -89,8 +94,9 @@ class Estate:
 
     def instances_of(self, account_id: str, region: str | None = None) -> list[SeededInstance]:
         """Return the seeded instances of one account (optionally one region)."""
-        return [i for i in self.instances
-                if i.account_id == account_id and region in (None, i.region)]
+        return [
+            i for i in self.instances if i.account_id == account_id and region in (None, i.region)
+        ]
 
 
 class _Clients:
@@ -105,32 +111,41 @@ class _Clients:
 
     def hub(self, service: str) -> Any:
         """Return a client acting as the management account."""
-        return self._client(HUB_ACCOUNT_ID, service, "us-east-1",
-                            {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"})
+        return self._client(
+            HUB_ACCOUNT_ID,
+            service,
+            "us-east-1",
+            {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"},
+        )
 
     def member(self, account_id: str, service: str, region: str) -> Any:
         """Return a client acting in account_id through OrganizationAccountAccessRole."""
         if account_id not in self.creds:
             role_arn = f"arn:aws:iam::{account_id}:role/{ORG_ACCESS_ROLE}"
             creds = self.hub("sts").assume_role(
-                RoleArn=role_arn, RoleSessionName="fleetstream-seed")["Credentials"]
-            self.creds[account_id] = {"aws_access_key_id": creds["AccessKeyId"],
-                                      "aws_secret_access_key": creds["SecretAccessKey"],
-                                      "aws_session_token": creds["SessionToken"]}
+                RoleArn=role_arn, RoleSessionName="fleetstream-seed"
+            )["Credentials"]
+            self.creds[account_id] = {
+                "aws_access_key_id": creds["AccessKeyId"],
+                "aws_secret_access_key": creds["SecretAccessKey"],
+                "aws_session_token": creds["SessionToken"],
+            }
         return self._client(account_id, service, region, self.creds[account_id])
 
     def _client(self, account_id: str, service: str, region: str, creds: dict[str, str]) -> Any:
         key = (account_id, service, region)
         if key not in self.clients:
             self.clients[key] = self.session.client(
-                service, region_name=region, endpoint_url=self.endpoint, **creds)  # type: ignore[call-overload]
+                service, region_name=region, endpoint_url=self.endpoint, **creds
+            )  # type: ignore[call-overload]
         return self.clients[key]
 
 
 def trust_policy(hub_account_id: str, external_id: str | None) -> dict[str, Any]:
     """Return a trust policy letting the hub account's principals assume the member role."""
     statement: dict[str, Any] = {
-        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
         "Principal": {"AWS": f"arn:aws:iam::{hub_account_id}:root"},
     }
     if external_id is not None:
@@ -163,26 +178,41 @@ def seed_estate(aws_endpoint: str, spec: EstateSpec = EstateSpec()) -> Estate:
         role_arn = f"arn:aws:iam::{account_id}:role/{spec.member_role_name}"
         if assumable:
             iam = clients.member(account_id, "iam", "us-east-1")
-            iam.create_role(RoleName=spec.member_role_name, AssumeRolePolicyDocument=json.dumps(
-                trust_policy(HUB_ACCOUNT_ID, spec.external_id)))
-            iam.put_role_policy(RoleName=spec.member_role_name, PolicyName="ReadOnly",
-                                PolicyDocument=json.dumps(READ_ONLY_POLICY))
+            iam.create_role(
+                RoleName=spec.member_role_name,
+                AssumeRolePolicyDocument=json.dumps(trust_policy(HUB_ACCOUNT_ID, spec.external_id)),
+            )
+            iam.put_role_policy(
+                RoleName=spec.member_role_name,
+                PolicyName="ReadOnly",
+                PolicyDocument=json.dumps(READ_ONLY_POLICY),
+            )
         paged_account = len(accounts) == 0
         accounts.append(SeededAccount(account_id, name, role_arn, assumable))
         for region in spec.regions:
-            count = (spec.paged_instances if paged_account and region == spec.paged_region
-                     else spec.instances_per_region)
+            count = (
+                spec.paged_instances
+                if paged_account and region == spec.paged_region
+                else spec.instances_per_region
+            )
             ec2 = clients.member(account_id, "ec2", region)
             for tags in _tags(name, region, run, count):
                 # One RunInstances per instance: each is its own reservation (see paged_region).
                 reservation = ec2.run_instances(
-                    ImageId=SEED_AMI, MinCount=1, MaxCount=1, InstanceType="t3.micro",
-                    TagSpecifications=[{"ResourceType": "instance", "Tags": [
-                        {"Key": k, "Value": v} for k, v in tags.items()]}])
+                    ImageId=SEED_AMI,
+                    MinCount=1,
+                    MaxCount=1,
+                    InstanceType="t3.micro",
+                    TagSpecifications=[
+                        {
+                            "ResourceType": "instance",
+                            "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+                        }
+                    ],
+                )
                 instance_id = reservation["Instances"][0]["InstanceId"]
                 instances.append(SeededInstance(account_id, region, instance_id, tags))
-    return Estate(HUB_ACCOUNT_ID, spec.regions, spec.external_id, tuple(accounts),
-                  tuple(instances))
+    return Estate(HUB_ACCOUNT_ID, spec.regions, spec.external_id, tuple(accounts), tuple(instances))
 
 
 def collect_truth(aws_endpoint: str, estate: Estate) -> set[InstanceFact]:
@@ -193,13 +223,20 @@ def collect_truth(aws_endpoint: str, estate: Estate) -> set[InstanceFact]:
         for region in estate.regions:
             ec2 = clients.member(account.account_id, "ec2", region)
             pages = ec2.get_paginator("describe_instances").paginate(
-                Filters=[{"Name": "instance-state-name", "Values": list(LIVE_STATES)}])
+                Filters=[{"Name": "instance-state-name", "Values": list(LIVE_STATES)}]
+            )
             for page in pages:
                 for reservation in page["Reservations"]:
                     for instance in reservation["Instances"]:
                         tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
-                        facts.add((account.account_id, region, instance["InstanceId"],
-                                   frozenset(tags.items())))
+                        facts.add(
+                            (
+                                account.account_id,
+                                region,
+                                instance["InstanceId"],
+                                frozenset(tags.items()),
+                            )
+                        )
     return facts
 
 
@@ -208,5 +245,9 @@ def _tags(account_name: str, region: str, run: str, count: int) -> Iterator[dict
     environments = ("dev", "staging", "prod")
     teams = ("payments", "search", "platform", "data")
     for n in range(count):
-        yield {"Name": f"{account_name}-{region}-{n + 1}", "Environment": environments[n % 3],
-               "Team": teams[n % 4], SEED_TAG: f"{run}-{account_name}-{region}-{n + 1}"}
+        yield {
+            "Name": f"{account_name}-{region}-{n + 1}",
+            "Environment": environments[n % 3],
+            "Team": teams[n % 4],
+            SEED_TAG: f"{run}-{account_name}-{region}-{n + 1}",
+        }

@@ -30,8 +30,11 @@ from fleetstream.devstack.state import (
 )
 
 ALL_COMPONENTS = ("kafka", "dynamodb", "aws")
-COMPONENTS: dict[str, Component] = {"kafka": KafkaNode(), "dynamodb": DynamoDBLocal(),
-                                    "aws": MotoNode()}
+COMPONENTS: dict[str, Component] = {
+    "kafka": KafkaNode(),
+    "dynamodb": DynamoDBLocal(),
+    "aws": MotoNode(),
+}
 
 
 def default_cache(environ: Mapping[str, str]) -> Path:
@@ -52,8 +55,14 @@ def free_ports(count: int) -> list[int]:
 class LocalStack:
     """The local stack rooted at home: state in stack.json, logs in logs/, data per component."""
 
-    def __init__(self, home: Path, *, cache: Path | None = None,
-                 environ: Mapping[str, str] | None = None, ready_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        cache: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        ready_timeout: float = 60.0,
+    ) -> None:
         self.home = home.resolve()
         self.environ = dict(os.environ if environ is None else environ)
         self.cache = cache or default_cache(self.environ)
@@ -73,9 +82,10 @@ class LocalStack:
             ports = self._ports_for(todo, states)
             errors: list[StackError] = []
             with ThreadPoolExecutor(max_workers=max(len(todo), 1)) as pool:
-                futures = {name: pool.submit(self._start_one, name, ports[name],
-                                             fresh=name not in states)
-                           for name in todo}
+                futures = {
+                    name: pool.submit(self._start_one, name, ports[name], fresh=name not in states)
+                    for name in todo
+                }
                 for name, future in futures.items():
                     try:
                         states[name] = future.result()
@@ -140,14 +150,18 @@ class LocalStack:
         alive = state.pid is not None and pid_alive(state.pid)
         return alive and COMPONENTS[name].ready(state.endpoint)
 
-    def _ports_for(self, names: Sequence[str],
-                   states: Mapping[str, ComponentState]) -> dict[str, dict[str, int]]:
+    def _ports_for(
+        self, names: Sequence[str], states: Mapping[str, ComponentState]
+    ) -> dict[str, dict[str, int]]:
         """Reuse recorded ports (Kafka's metadata names them); pick new ones otherwise."""
         needed = sum(len(COMPONENTS[n].port_names) for n in names if n not in states)
         fresh = iter(free_ports(needed))
-        return {name: dict(states[name].ports) if name in states
-                else {port: next(fresh) for port in COMPONENTS[name].port_names}
-                for name in names}
+        return {
+            name: dict(states[name].ports)
+            if name in states
+            else {port: next(fresh) for port in COMPONENTS[name].port_names}
+            for name in names
+        }
 
     def _start_one(self, name: str, ports: dict[str, int], *, fresh: bool) -> ComponentState:
         """Start (or, for a BYO endpoint, just check) one component and wait until ready."""
@@ -155,27 +169,39 @@ class LocalStack:
         began = time.monotonic()
         byo = self.environ.get(BYO_ENV[name])
         if byo:
-            wait_ready(f"{name} at {byo} (from {BYO_ENV[name]})",
-                       lambda: component.ready(byo), None, self.ready_timeout, None)
-            return ComponentState(endpoint=byo, external=True,
-                                  start_seconds=time.monotonic() - began)
+            wait_ready(
+                f"{name} at {byo} (from {BYO_ENV[name]})",
+                lambda: component.ready(byo),
+                None,
+                self.ready_timeout,
+                None,
+            )
+            return ComponentState(
+                endpoint=byo, external=True, start_seconds=time.monotonic() - began
+            )
         log = self.home / "logs" / f"{name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("a") as out:
             out.write(f"\n=== fleetstream devstack: starting {name} at {time.ctime()} ===\n")
-        launch = component.prepare(Paths(log=log, data=self.home / name, cache=self.cache),
-                                   ports, fresh)
+        launch = component.prepare(
+            Paths(log=log, data=self.home / name, cache=self.cache), ports, fresh
+        )
         proc = spawn(launch.argv, log, cwd=self.home / name, env=launch.env)
         self._procs[name] = proc
         try:
-            wait_ready(name, lambda: component.ready(launch.endpoint), proc.pid,
-                       self.ready_timeout, log)
+            wait_ready(
+                name, lambda: component.ready(launch.endpoint), proc.pid, self.ready_timeout, log
+            )
         except StackError:
             self._stop_one(name, pid=proc.pid)
             raise
         return ComponentState(
-            endpoint=launch.endpoint, pid=proc.pid, ports=ports, log=str(log),
-            cold=launch.cold, start_seconds=round(time.monotonic() - began, 3),
+            endpoint=launch.endpoint,
+            pid=proc.pid,
+            ports=ports,
+            log=str(log),
+            cold=launch.cold,
+            start_seconds=round(time.monotonic() - began, 3),
             resolve_seconds=round(launch.resolve_seconds, 3),
         )
 

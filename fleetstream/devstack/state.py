@@ -49,8 +49,11 @@ class StackEndpoints:
 
     def as_env(self) -> dict[str, str]:
         """Return the endpoints as the environment variables fleetstream reads."""
-        values = {"kafka": self.kafka_bootstrap, "dynamodb": self.dynamodb_endpoint,
-                  "aws": self.aws_endpoint}
+        values = {
+            "kafka": self.kafka_bootstrap,
+            "dynamodb": self.dynamodb_endpoint,
+            "aws": self.aws_endpoint,
+        }
         return {BYO_ENV[name]: value for name, value in values.items() if value}
 
 

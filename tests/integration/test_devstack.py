@@ -52,8 +52,14 @@ def _produce(bootstrap: str, topic: str, count: int) -> None:
 
 
 def _consume(bootstrap: str, topic: str, count: int, timeout: float = 60) -> list[bytes]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": uuid.uuid4().hex,
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": uuid.uuid4().hex,
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     values: list[bytes] = []
     try:
         consumer.subscribe([topic])
@@ -69,8 +75,13 @@ def _consume(bootstrap: str, topic: str, count: int, timeout: float = 60) -> lis
 
 
 def _sts_as_hub(aws: str) -> Any:
-    return boto3.client("sts", endpoint_url=aws, region_name="us-east-1",
-                        aws_access_key_id=DUMMY_KEY, aws_secret_access_key=DUMMY_KEY)
+    return boto3.client(
+        "sts",
+        endpoint_url=aws,
+        region_name="us-east-1",
+        aws_access_key_id=DUMMY_KEY,
+        aws_secret_access_key=DUMMY_KEY,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +92,10 @@ def estate(local_stack: StackEndpoints) -> Estate:
 
 def test_endpoints_are_loopback(local_stack: StackEndpoints) -> None:
     assert set(local_stack.as_env()) == {
-        "KAFKA_BOOTSTRAP_SERVERS", "FLEETSTREAM_DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL"}
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "FLEETSTREAM_DYNAMODB_ENDPOINT",
+        "AWS_ENDPOINT_URL",
+    }
 
 
 def test_kafka_round_trip(local_stack: StackEndpoints) -> None:
@@ -92,13 +106,20 @@ def test_kafka_round_trip(local_stack: StackEndpoints) -> None:
 
 
 def test_dynamodb_create_table(local_stack: StackEndpoints) -> None:
-    ddb = boto3.client("dynamodb", endpoint_url=local_stack.dynamodb_endpoint,
-                       region_name="us-east-1", aws_access_key_id=DUMMY_KEY,
-                       aws_secret_access_key=DUMMY_KEY)
+    ddb = boto3.client(
+        "dynamodb",
+        endpoint_url=local_stack.dynamodb_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=DUMMY_KEY,
+        aws_secret_access_key=DUMMY_KEY,
+    )
     name = f"devstack-{uuid.uuid4().hex[:8]}"
-    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    ddb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
     ddb.put_item(TableName=name, Item={"pk": {"S": "a"}})
     assert ddb.get_item(TableName=name, Key={"pk": {"S": "a"}})["Item"] == {"pk": {"S": "a"}}
 
@@ -106,8 +127,11 @@ def test_dynamodb_create_table(local_stack: StackEndpoints) -> None:
 def test_seed_counts_match_spec_and_moto(local_stack: StackEndpoints, estate: Estate) -> None:
     accounts = SPEC.member_accounts + SPEC.unassumable_accounts
     regions = len(SPEC.regions)
-    expected = (accounts * regions * SPEC.instances_per_region
-                - SPEC.instances_per_region + SPEC.paged_instances)
+    expected = (
+        accounts * regions * SPEC.instances_per_region
+        - SPEC.instances_per_region
+        + SPEC.paged_instances
+    )
     assert len(estate.accounts) == accounts
     assert sum(a.assumable for a in estate.accounts) == SPEC.member_accounts
     assert len(estate.instances) == expected
@@ -117,23 +141,22 @@ def test_seed_counts_match_spec_and_moto(local_stack: StackEndpoints, estate: Es
 def test_paged_shard_needs_five_pages(local_stack: StackEndpoints, estate: Estate) -> None:
     member = estate.accounts[0]
     ec2 = _client_as(_aws(local_stack), member.role_arn, "ec2", SPEC.paged_region)
-    pages = list(ec2.get_paginator("describe_instances").paginate(
-        PaginationConfig={"PageSize": 5}))
+    pages = list(ec2.get_paginator("describe_instances").paginate(PaginationConfig={"PageSize": 5}))
     assert len(pages) >= 5
     seen = {i["InstanceId"] for p in pages for r in p["Reservations"] for i in r["Instances"]}
     assert len(seen) == SPEC.paged_instances
 
 
-def test_members_see_only_their_own_instances(
-        local_stack: StackEndpoints, estate: Estate) -> None:
+def test_members_see_only_their_own_instances(local_stack: StackEndpoints, estate: Estate) -> None:
     for account in (a for a in estate.accounts if a.assumable):
         sts = _client_as(_aws(local_stack), account.role_arn, "sts", "us-east-1")
         assert sts.get_caller_identity()["Account"] == account.account_id
         for region in SPEC.regions:
             ec2 = _client_as(_aws(local_stack), account.role_arn, "ec2", region)
             pages = ec2.get_paginator("describe_instances").paginate()
-            seen = {i["InstanceId"] for p in pages for r in p["Reservations"]
-                    for i in r["Instances"]}
+            seen = {
+                i["InstanceId"] for p in pages for r in p["Reservations"] for i in r["Instances"]
+            }
             assert seen == {i.instance_id for i in estate.instances_of(account.account_id, region)}
 
 
@@ -141,7 +164,8 @@ def test_unassumable_account_is_denied(local_stack: StackEndpoints, estate: Esta
     denied = next(a for a in estate.accounts if not a.assumable)
     with pytest.raises(ClientError) as caught:
         _sts_as_hub(_aws(local_stack)).assume_role(
-            RoleArn=denied.role_arn, RoleSessionName="denied", ExternalId=EXTERNAL_ID)
+            RoleArn=denied.role_arn, RoleSessionName="denied", ExternalId=EXTERNAL_ID
+        )
     assert caught.value.response["Error"]["Code"] == "AccessDenied"
     assert denied.role_arn in caught.value.response["Error"]["Message"]
 
@@ -150,7 +174,8 @@ def test_wrong_external_id_is_denied(local_stack: StackEndpoints, estate: Estate
     member = estate.accounts[0]
     with pytest.raises(ClientError) as caught:
         _sts_as_hub(_aws(local_stack)).assume_role(
-            RoleArn=member.role_arn, RoleSessionName="tt", ExternalId="not-it")
+            RoleArn=member.role_arn, RoleSessionName="tt", ExternalId="not-it"
+        )
     assert caught.value.response["Error"]["Code"] == "AccessDenied"
 
 
@@ -179,8 +204,13 @@ def test_kafka_restart_keeps_topic_data(devstack: LocalStack) -> None:
 
 def _client_as(aws: str, role_arn: str, service: Literal["ec2", "sts"], region: str | None) -> Any:
     creds = _sts_as_hub(aws).assume_role(
-        RoleArn=role_arn, RoleSessionName="devstack-test", ExternalId=EXTERNAL_ID)["Credentials"]
-    return boto3.Session().client(service, endpoint_url=aws, region_name=region,
-                        aws_access_key_id=creds["AccessKeyId"],
-                        aws_secret_access_key=creds["SecretAccessKey"],
-                        aws_session_token=creds["SessionToken"])
+        RoleArn=role_arn, RoleSessionName="devstack-test", ExternalId=EXTERNAL_ID
+    )["Credentials"]
+    return boto3.Session().client(
+        service,
+        endpoint_url=aws,
+        region_name=region,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )

@@ -76,12 +76,19 @@ def test_denial_reasons() -> None:
     assert denial_reason("not-an-arn", None, lookup) is None  # moto validates it
 
 
-def _call(middleware: TrustEnforcingMiddleware, body: str, service: str = "sts") -> tuple[
-        str, bytes]:
-    auth = (f"AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/{service}/aws4_request, "
-            "SignedHeaders=host, Signature=x")
-    environ = EnvironBuilder(method="POST", data=body, headers=[("Authorization", auth)],
-                             content_type="application/x-www-form-urlencoded").get_environ()
+def _call(
+    middleware: TrustEnforcingMiddleware, body: str, service: str = "sts"
+) -> tuple[str, bytes]:
+    auth = (
+        f"AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/{service}/aws4_request, "
+        "SignedHeaders=host, Signature=x"
+    )
+    environ = EnvironBuilder(
+        method="POST",
+        data=body,
+        headers=[("Authorization", auth)],
+        content_type="application/x-www-form-urlencoded",
+    ).get_environ()
     statuses: list[str] = []
     chunks = middleware(environ, lambda status, headers: statuses.append(status))
     return statuses[0], b"".join(chunks)
@@ -108,8 +115,10 @@ def test_middleware_denies_like_sts_and_passes_the_body_on_otherwise() -> None:
 
 
 def test_state_round_trips_and_endpoints_become_env(tmp_path: Path) -> None:
-    states = {"kafka": ComponentState(endpoint="127.0.0.1:1", pid=10, ports={"broker": 1}),
-              "aws": ComponentState(endpoint="http://x:2", external=True)}
+    states = {
+        "kafka": ComponentState(endpoint="127.0.0.1:1", pid=10, ports={"broker": 1}),
+        "aws": ComponentState(endpoint="http://x:2", external=True),
+    }
     save_states(tmp_path / "stack.json", states)
     assert load_states(tmp_path / "stack.json") == states
     assert load_states(tmp_path / "absent.json") == {}
@@ -153,8 +162,9 @@ def test_unknown_component_is_a_stack_error(tmp_path: Path) -> None:
 
 def test_unreachable_byo_endpoint_names_component_and_variable(tmp_path: Path) -> None:
     port = free_ports(1)[0]  # nothing listens there
-    stack = LocalStack(tmp_path, environ={"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"},
-                       ready_timeout=0.5)
+    stack = LocalStack(
+        tmp_path, environ={"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}, ready_timeout=0.5
+    )
     with pytest.raises(StackError, match=r"aws at .* \(from AWS_ENDPOINT_URL\) did not become"):
         stack.start(["aws"])
     assert stack.status() == []

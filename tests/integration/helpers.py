@@ -1,0 +1,88 @@
+"""Helpers for integration tests against the real local stack."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from typing import Any
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from fleetstream.aws import dynamodb_client
+from fleetstream.config import Settings, load_settings
+from fleetstream.devstack.seed import Estate
+from fleetstream.inventory_read import scan_items
+
+Fact = tuple[str, str, str, frozenset[tuple[str, str]]]
+
+
+def settings_for(monkeypatch: pytest.MonkeyPatch, estate: Estate, **env: str) -> Settings:
+    """Point the (already isolated) pipeline at exactly this estate's accounts and regions."""
+    monkeypatch.setenv(
+        "FLEETSTREAM_ACCOUNTS__INCLUDE", json.dumps([a.account_id for a in estate.accounts])
+    )
+    monkeypatch.setenv("FLEETSTREAM_REGIONS__INCLUDE", json.dumps(list(estate.regions)))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return load_settings(None)
+
+
+def inventory_facts(settings: Settings) -> set[Fact]:
+    """What the inventory table holds, in the shape of the seed's ground truth."""
+    facts: set[Fact] = set()
+    for item in scan_items(dynamodb_client(settings), settings.sink.table):
+        tags = frozenset((k, v["S"]) for k, v in item.get("tags", {}).get("M", {}).items())
+        facts.add((item["account_id"]["S"], item["region"]["S"], item["resource_id"]["S"], tags))
+    return facts
+
+
+def read_topic(settings: Settings, topic: str, *, idle_s: float = 3.0) -> list[Any]:
+    """Every committed message of a topic, from the beginning (read_committed)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka.bootstrap_servers,
+            "group.id": f"reader-{time.time_ns()}",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
+    try:
+        metadata = consumer.list_topics(topic, timeout=10)
+        partitions = metadata.topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        messages: list[Any] = []
+        last = time.monotonic()
+        while time.monotonic() - last < idle_s:
+            for message in consumer.consume(500, timeout=0.5):
+                if message.error() is None:
+                    messages.append(message)
+                    last = time.monotonic()
+        return messages
+    finally:
+        consumer.close()
+
+
+def produce_raw(settings: Settings, topic: str, records: list[tuple[bytes | None, bytes]]) -> None:
+    """Write raw bytes straight onto a topic (poison messages)."""
+    producer = Producer({"bootstrap.servers": settings.kafka.bootstrap_servers})
+    for key, value in records:
+        producer.produce(topic, key=key, value=value)
+    assert producer.flush(10) == 0
+
+
+def aws_calls(aws_endpoint: str) -> list[dict[str, Any]]:
+    """The fault middleware's log of every AWS call moto served."""
+    with urllib.request.urlopen(f"{aws_endpoint}/_fleetstream/calls", timeout=10) as response:
+        calls: list[dict[str, Any]] = json.loads(response.read())
+    return calls
+
+
+def set_faults(aws_endpoint: str, faults: dict[str, Any]) -> None:
+    """Configure latency and error injection in front of moto."""
+    request = urllib.request.Request(
+        f"{aws_endpoint}/_fleetstream/faults", data=json.dumps(faults).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass

@@ -1,0 +1,120 @@
+"""The describer's handler: pages chain through the work topic; AWS failures end a shard."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from consumers.describer.handler import Describer
+from fleetstream.catalog import CATALOG
+from fleetstream.errors import PoisonMessageError
+from fleetstream.models import ShardStatus, WorkItem
+
+pytestmark = pytest.mark.unit
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+class OneClient:
+    """Stands in for AwsClients: hands out one stubbed client, or raises."""
+
+    def __init__(self, client: Any = None, error: Exception | None = None) -> None:
+        self.client = client
+        self.error = error
+
+    def member(self, account_id: str, region: str, service: str) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.client
+
+
+def describer(clients: Any) -> Describer:
+    return Describer(
+        clients,
+        CATALOG,
+        page_size=5,
+        role_arn_of=lambda a: f"arn:aws:iam::{a}:role/R",
+        clock=lambda: NOW,
+    )
+
+
+def work(**changes: Any) -> WorkItem:
+    base: dict[str, Any] = {
+        "sweep_id": "s",
+        "account_id": "111111111111",
+        "region": "eu-west-1",
+        "resource_type": "ec2.instance",
+        "shard_started_at": NOW,
+        "issued_at": NOW,
+    }
+    return WorkItem(**(base | changes))
+
+
+def test_a_middle_page_emits_observations_and_the_next_page() -> None:
+    client = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x").client(
+        "ec2", region_name="eu-west-1"
+    )
+    with Stubber(client) as stub:
+        stub.add_response(
+            "describe_instances",
+            {"Reservations": [{"Instances": [{"InstanceId": "i-1"}]}], "NextToken": "n"},
+            {"MaxResults": 5, "NextToken": "p"},
+        )
+        result = describer(OneClient(client)).handle(
+            work(page_token={"NextToken": "p"}, page_number=2, resources_so_far=10)
+        )
+    assert [o.resource_id for o in result.observations] == ["i-1"]
+    assert result.outcome is None
+    assert result.next_item is not None
+    assert result.next_item.page_token == {"NextToken": "n"}
+    assert result.next_item.page_number == 3
+    assert result.next_item.resources_so_far == 11
+
+
+def test_the_last_page_completes_the_shard_with_its_total() -> None:
+    client = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x").client(
+        "ec2", region_name="eu-west-1"
+    )
+    with Stubber(client) as stub:
+        stub.add_response(
+            "describe_instances",
+            {"Reservations": [{"Instances": [{"InstanceId": "i-1"}, {"InstanceId": "i-2"}]}]},
+        )
+        result = describer(OneClient(client)).handle(work(page_number=4, resources_so_far=20))
+    assert result.next_item is None
+    assert result.outcome is not None
+    assert result.outcome.status is ShardStatus.COMPLETE
+    assert (result.outcome.resource_count, result.outcome.pages) == (22, 5)
+
+
+def test_a_role_that_cannot_be_assumed_fails_the_shard_with_the_reason() -> None:
+    denied = ClientError(
+        {"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, "AssumeRole"
+    )
+    result = describer(OneClient(error=denied)).handle(work(resources_so_far=7, page_number=1))
+    assert result.observations == []
+    assert result.outcome is not None
+    assert result.outcome.status is ShardStatus.FAILED
+    assert result.outcome.error_code == "RoleNotAssumable"
+    assert "arn:aws:iam::111111111111:role/R" in (result.outcome.reason or "")
+    # A failed shard never claims fewer resources than it had seen.
+    assert result.outcome.resource_count == 7
+
+
+def test_throttling_that_outlasts_retries_is_a_failed_shard_never_an_empty_one() -> None:
+    throttled = ClientError(
+        {"Error": {"Code": "RequestLimitExceeded", "Message": "slow down"}}, "DescribeInstances"
+    )
+    result = describer(OneClient(error=throttled)).handle(work())
+    assert result.outcome is not None
+    assert result.outcome.status is ShardStatus.FAILED
+    assert result.outcome.error_code == "Throttled"
+
+
+def test_an_unknown_resource_type_is_poison() -> None:
+    with pytest.raises(PoisonMessageError):
+        describer(OneClient()).handle(work(resource_type="nope.thing"))

@@ -1,0 +1,46 @@
+"""The DynamoDB item of an observation, including oversized ones."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from consumers.sink.store import ATTRIBUTES_INLINE_LIMIT, inventory_item
+from fleetstream.models import Observation
+
+pytestmark = pytest.mark.unit
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def observation(attributes: str) -> Observation:
+    return Observation(
+        arn="arn:aws:ec2:us-east-1:1:instance/i-1",
+        account_id="111111111111",
+        region="us-east-1",
+        resource_type="ec2.instance",
+        resource_id="i-1",
+        attributes_json=attributes,
+        observed_at=NOW,
+        sweep_id="s",
+        tags={"Name": "a"},
+        name="a",
+    )
+
+
+def test_item_shape() -> None:
+    item = inventory_item(observation('{"a":1}'), timedelta(days=1))
+    assert item["shard"] == {"S": "111111111111/us-east-1/ec2.instance"}
+    assert item["tags"] == {"M": {"Name": {"S": "a"}}}
+    assert item["attributes"] == {"S": '{"a":1}'}
+    assert int(item["expires_at"]["N"]) == int((NOW + timedelta(days=1)).timestamp())
+    assert int(item["observed_at_ms"]["N"]) == int(NOW.timestamp() * 1000)
+
+
+def test_large_attributes_are_compressed_not_dropped() -> None:
+    big = json.dumps({"k": ["x" * 100] * (ATTRIBUTES_INLINE_LIMIT // 50)})
+    item = inventory_item(observation(big), timedelta(days=1))
+    assert "attributes" not in item
+    assert zlib.decompress(item["attributes_z"]["B"]).decode() == big
