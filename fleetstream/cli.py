@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from fleetstream.config import Settings, load_settings
+from fleetstream.devstack.cli import cli as devstack_cli
 from fleetstream.errors import FleetstreamError
 from fleetstream.logs import configure
 
@@ -141,32 +142,8 @@ def inventory(obj: _Context, sweep_id: str) -> None:
     click.echo(table(("account", "region", "type", "items in DynamoDB"), rows))
 
 
-@main.group()
-def stack() -> None:
-    """The embedded local stack: Kafka (KRaft), DynamoDB Local, moto."""
-
-
-@stack.command("up")
-@click.option("--home", type=click.Path(path_type=Path), default=Path(".fleetstream/stack"))
-@_one_line_errors
-def stack_up(home: Path) -> None:
-    """Start (or reuse) the local stack and print its endpoints."""
-    from fleetstream.devstack.stack import LocalStack
-
-    endpoints = LocalStack(home).start()
-    click.echo(f"KAFKA_BOOTSTRAP_SERVERS={endpoints.kafka_bootstrap}")
-    click.echo(f"FLEETSTREAM_DYNAMODB_ENDPOINT={endpoints.dynamodb_endpoint}")
-    click.echo(f"AWS_ENDPOINT_URL={endpoints.aws_endpoint}")
-
-
-@stack.command("down")
-@click.option("--home", type=click.Path(path_type=Path), default=Path(".fleetstream/stack"))
-@_one_line_errors
-def stack_down(home: Path) -> None:
-    """Stop the local stack."""
-    from fleetstream.devstack.stack import LocalStack
-
-    LocalStack(home).stop()
+# The local stack's own commands: `fleetstream stack up|down|status`.
+main.add_command(devstack_cli, name="stack")
 
 
 @main.command()
