@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import boto3
@@ -14,16 +16,44 @@ from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshabl
 from fleetstream.config import AwsSettings, Settings
 
 
+class _Lru:
+    """A small least-recently-used map, so caches stay bounded however large the estate."""
+
+    def __init__(self, capacity: int) -> None:
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._capacity = capacity
+
+    def get_or_create(self, key: Hashable, create: Callable[[], Any]) -> Any:
+        value = self._items.get(key)
+        if value is None:
+            value = create()
+            self._items[key] = value
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+        else:
+            self._items.move_to_end(key)
+        return value
+
+    def drop(self, predicate: Callable[[Hashable], bool]) -> None:
+        for key in [k for k in self._items if predicate(k)]:
+            del self._items[key]
+
+
 class AwsClients:
-    """Caches one client per (account, region, service); credentials refresh themselves.
+    """Caches clients per (account, region, service); credentials refresh themselves.
 
     Member credentials come from STS AssumeRole once per account and are refreshed by botocore
     shortly before they expire, so a sweep makes one STS call per account, not one per page.
+    Both caches are LRU-bounded and every account shares one botocore data loader, so memory
+    does not grow with the number of accounts.
     """
 
-    def __init__(self, settings: AwsSettings, *, hub_session: boto3.Session | None = None) -> None:
+    def __init__(
+        self, settings: AwsSettings, *, max_accounts: int = 2048, max_clients: int = 256
+    ) -> None:
         self._settings = settings
-        self._hub = hub_session or boto3.Session(region_name=settings.region)
+        self._core = botocore.session.get_session()
+        self._hub = boto3.Session(botocore_session=self._core, region_name=settings.region)
         self._config = Config(
             retries={"mode": "standard", "max_attempts": settings.max_attempts},
             connect_timeout=settings.connect_timeout_s,
@@ -31,8 +61,10 @@ class AwsClients:
             max_pool_connections=64,
         )
         self._lock = threading.Lock()
-        self._sessions: dict[str, boto3.Session] = {}
-        self._clients: dict[tuple[str, str, str], BaseClient] = {}
+        self._sessions = _Lru(max_accounts)
+        # Evicted clients are left to the garbage collector: closing one could cut a request
+        # another thread still has in flight.
+        self._clients = _Lru(max_clients)
 
     @property
     def endpoint_url(self) -> str | None:
@@ -45,32 +77,28 @@ class AwsClients:
     def member(self, account_id: str, region: str, service: str) -> Any:
         """A client acting inside a member account through its fleetstream role."""
         with self._lock:
-            session = self._sessions.get(account_id)
-            if session is None:
-                session = self._member_session(account_id)
-                self._sessions[account_id] = session
+            session = self._sessions.get_or_create(
+                account_id, lambda: self._member_session(account_id)
+            )
         return self._client(session, account_id, region, service)
 
     def forget(self, account_id: str) -> None:
         """Drop an account's cached credentials and clients (e.g. after its role changed)."""
         with self._lock:
-            self._sessions.pop(account_id, None)
-            for key in [key for key in self._clients if key[0] == account_id]:
-                del self._clients[key]
+            self._sessions.drop(lambda key: key == account_id)
+            self._clients.drop(lambda key: isinstance(key, tuple) and key[0] == account_id)
 
     def _client(self, session: boto3.Session, owner: str, region: str, service: str) -> Any:
-        key = (owner, region, service)
+        def create() -> Any:
+            return session.client(
+                service,  # type: ignore[call-overload]
+                region_name=region,
+                endpoint_url=self._settings.endpoint_url,
+                config=self._config,
+            )
+
         with self._lock:
-            client = self._clients.get(key)
-            if client is None:
-                client = session.client(
-                    service,  # type: ignore[call-overload]
-                    region_name=region,
-                    endpoint_url=self._settings.endpoint_url,
-                    config=self._config,
-                )
-                self._clients[key] = client
-        return client
+            return self._clients.get_or_create((owner, region, service), create)
 
     def _member_session(self, account_id: str) -> boto3.Session:
         settings = self._settings
@@ -87,6 +115,8 @@ class AwsClients:
             refresh_using=fetcher.fetch_credentials, method="assume-role"
         )
         core = botocore.session.Session()
+        # Service models are large; load them once per process, not once per account.
+        core.register_component("data_loader", self._core.get_component("data_loader"))
         # botocore has no public setter; this is how its own assume-role provider does it.
         core._credentials = credentials  # type: ignore[attr-defined]
         return boto3.Session(botocore_session=core, region_name=settings.region)

@@ -3,7 +3,8 @@
   POST /_fleetstream/faults  {"latency_ms": {"DescribeInstances": 300},
                               "errors": {"DescribeInstances": {"rate": 0.2,
                                          "code": "RequestLimitExceeded", "status": 503}}}
-  GET  /_fleetstream/calls   [{"service", "action", "account", "region", "token", "at"}, ...]
+  GET  /_fleetstream/calls   [{"service", "action", "account", "region", "token", "role_arn",
+                               "at"}, ...]
   POST /_fleetstream/reset   clears faults and the call log
 
 The call log is how tests prove what the pipeline asked AWS (e.g. that a resumed shard did not
@@ -53,13 +54,14 @@ class FaultInjectionMiddleware:
         auth = ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
         if auth is None:
             return self.app(environ, start_response)
-        action, token = _action_of(environ)
+        action, params = _action_of(environ)
         call = {
             "service": auth.group(2),
             "action": action,
             "account": get_account_id_from(auth.group(1)),
             "region": _region_of(environ),
-            "token": token,
+            "token": params.get("NextToken"),
+            "role_arn": params.get("RoleArn"),
             "at": time.time(),
         }
         with self._lock:
@@ -107,20 +109,20 @@ def _region_of(environ: Environ) -> str:
     return parts[2] if len(parts) > 3 else ""
 
 
-def _action_of(environ: Environ) -> tuple[str, str | None]:
+def _action_of(environ: Environ) -> tuple[str, dict[str, str]]:
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:  # JSON protocols name the operation in a header
-        return target.rsplit(".", 1)[-1], None
+        return target.rsplit(".", 1)[-1], {}
     if environ.get("REQUEST_METHOD") != "POST":
-        return environ.get("REQUEST_METHOD", ""), None
+        return environ.get("REQUEST_METHOD", ""), {}
     body = get_input_stream(environ).read()
     # moto reads the body again, so hand it a fresh, fully buffered stream.
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     environ.pop("HTTP_TRANSFER_ENCODING", None)
     environ.pop("wsgi.input_terminated", None)
-    params = parse_qs(body.decode("utf-8", "replace"))
-    return params.get("Action", [""])[0], params.get("NextToken", [None])[0]
+    params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    return params.pop("Action", ""), params
 
 
 def _error(code: str, status: int, start_response: StartResponse) -> list[bytes]:

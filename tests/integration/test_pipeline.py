@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,13 @@ from fleetstream.devstack.seed import EstateSpec, seed_estate
 from fleetstream.kafka import ensure_topics
 from fleetstream.models import ShardStatus
 from fleetstream.oneshot import run_sweep
-from tests.integration.helpers import inventory_facts, produce_raw, read_topic, settings_for
+from tests.integration.helpers import (
+    aws_calls,
+    inventory_facts,
+    produce_raw,
+    read_topic,
+    settings_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +42,7 @@ def test_sweep_of_a_multi_account_estate_matches_moto_exactly(
     produce_raw(settings, settings.kafka.topic("work"), poison)
     produce_raw(settings, settings.kafka.topic("resources"), poison)
 
+    started = time.time()
     result = run_sweep(
         settings, None, describers=2, sinks=2, timeout_s=240, log_dir=log_dir, echo=print
     )
@@ -63,6 +71,17 @@ def test_sweep_of_a_multi_account_estate_matches_moto_exactly(
     assert len(truth) == 3 * 3 * 3 - 3 + 23
     assert inventory_facts(settings) == truth
     assert progress.resources == len(truth)
+
+    # One AssumeRole per account and process (planner + each describer), never one per page.
+    paged_account = paged[0].account_id
+    assume_calls = [
+        c
+        for c in aws_calls(local_stack.aws_endpoint)
+        if c["action"] == "AssumeRole"
+        and c["at"] >= started
+        and c["role_arn"] == settings.aws.member_role_arn(paged_account)
+    ]
+    assert 1 <= len(assume_calls) <= 3, assume_calls
 
     dead = read_topic(settings, settings.kafka.topic("dlq"))
     assert len(dead) == 4
