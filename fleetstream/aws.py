@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -14,6 +15,7 @@ from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 
 from fleetstream.config import AwsSettings, Settings
+from fleetstream.ratelimit import TokenBuckets
 
 
 class _Lru:
@@ -55,11 +57,12 @@ class AwsClients:
         self._core = botocore.session.get_session()
         self._hub = boto3.Session(botocore_session=self._core, region_name=settings.region)
         self._config = Config(
-            retries={"mode": "standard", "max_attempts": settings.max_attempts},
+            retries={"mode": "adaptive", "max_attempts": settings.max_attempts},
             connect_timeout=settings.connect_timeout_s,
             read_timeout=settings.read_timeout_s,
             max_pool_connections=64,
         )
+        self._budget = TokenBuckets(settings.rate_per_s, settings.rate_burst)
         self._lock = threading.Lock()
         self._sessions = _Lru(max_accounts)
         # Evicted clients are left to the garbage collector: closing one could cut a request
@@ -117,9 +120,15 @@ class AwsClients:
         core = botocore.session.Session()
         # Service models are large; load them once per process, not once per account.
         core.register_component("data_loader", self._core.get_component("data_loader"))
+        core.register("before-call", functools.partial(self._spend_budget, account_id))
         # botocore has no public setter; this is how its own assume-role provider does it.
         core._credentials = credentials  # type: ignore[attr-defined]
         return boto3.Session(botocore_session=core, region_name=settings.region)
+
+    def _spend_budget(self, account_id: str, model: Any, request_signer: Any, **_: Any) -> None:
+        """before-call hook: wait for a token of (account, region, service)."""
+        service = model.service_model.service_name
+        self._budget.acquire((account_id, request_signer.region_name, service))
 
     def _sts_client_creator(self, service: str, **kwargs: Any) -> BaseClient:
         kwargs.setdefault("endpoint_url", self._settings.endpoint_url)

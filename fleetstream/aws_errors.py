@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import BotoCoreError, ClientError
+from enum import StrEnum
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    HTTPClientError,
+    NoCredentialsError,
+)
 
 from fleetstream.errors import ShardFailedError
+
+
+class ErrorKind(StrEnum):
+    """The one path each AWS error takes."""
+
+    THROTTLED = "throttled"  # retry later with backoff; slows the shard, never fails it early
+    TRANSIENT = "transient"  # 5xx, connection trouble, expired credentials: retry later
+    DENIED = "denied"  # the shard fails with the reason; other shards go on
+    PERMANENT = "permanent"  # a request AWS will never accept: the shard fails
+
 
 # The caller may not do this here: the shard fails with the reason; other shards go on.
 DENIED_CODES = frozenset(
@@ -16,7 +34,6 @@ DENIED_CODES = frozenset(
         "OptInRequired",
         "InvalidClientTokenId",
         "UnrecognizedClientException",
-        "ExpiredToken",
         "SubscriptionRequiredException",
     }
 )
@@ -39,6 +56,30 @@ THROTTLING_CODES = frozenset(
         "EC2ThrottledException",
     }
 )
+
+
+TRANSIENT_CODES = frozenset(
+    {"InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable", "RequestTimeout"}
+)
+
+
+def classify(error: ClientError | BotoCoreError) -> ErrorKind:
+    """Which path an AWS error that survived botocore's own retries takes."""
+    if isinstance(error, NoCredentialsError):
+        return ErrorKind.DENIED
+    if isinstance(error, ConnectionError | HTTPClientError):
+        return ErrorKind.TRANSIENT
+    if isinstance(error, BotoCoreError):
+        return ErrorKind.PERMANENT
+    code = error_code(error)
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if code in THROTTLING_CODES or status == 429:
+        return ErrorKind.THROTTLED
+    if code == "ExpiredToken" or code in TRANSIENT_CODES or status >= 500:
+        return ErrorKind.TRANSIENT
+    if code in DENIED_CODES or error.operation_name == "AssumeRole":
+        return ErrorKind.DENIED
+    return ErrorKind.PERMANENT
 
 
 def error_code(error: ClientError) -> str:

@@ -82,7 +82,11 @@ class AwsSettings(_Section):
     member_role_path: str = "/"
     external_id: SecretStr | None = None
     role_session_name: str = "fleetstream"
-    max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    # botocore's own retries per call (adaptive mode: it also paces a client after throttles).
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
+    # Client-side budget per (account, region, service), shared by a process' threads.
+    rate_per_s: Annotated[float, Field(gt=0, le=10_000)] = 20.0
+    rate_burst: Annotated[float, Field(ge=1, le=10_000)] = 40.0
     connect_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
     read_timeout_s: Annotated[float, Field(gt=0, le=300)] = 30.0
 
@@ -108,6 +112,12 @@ class DescriberSettings(_Section):
     page_size: Annotated[int, Field(ge=5, le=1000)] = 100
     concurrency: Annotated[int, Field(ge=1, le=256)] = 16
     batch_size: Annotated[int, Field(ge=1, le=1000)] = 64
+    # A throttled or transiently failing page goes to the retry topic with backoff; the shard
+    # fails only after this many attempts of one page or once it has run this long.
+    retry_max_attempts: Annotated[int, Field(ge=1, le=1000)] = 12
+    retry_base_s: Annotated[float, Field(gt=0, le=600)] = 1.0
+    retry_max_backoff_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    shard_deadline_s: Annotated[float, Field(gt=0, le=7 * 86400)] = 3600.0
 
 
 class SinkSettings(_Section):

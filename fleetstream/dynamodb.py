@@ -91,7 +91,12 @@ class Tables:
                     "KeySchema": [{"AttributeName": a, "KeyType": t} for a, t in index[1]],
                     "Projection": {
                         "ProjectionType": "INCLUDE",
-                        "NonKeyAttributes": ["sweep_id", "observed_at_ms", "resource_id"],
+                        "NonKeyAttributes": [
+                            "sweep_id",
+                            "observed_at_ms",
+                            "resource_id",
+                            "deleted_at_ms",
+                        ],
                     },
                 }
             ]

@@ -14,12 +14,13 @@ from fleetstream.sweeps import ShardRecord, SweepStore
 
 
 def count_shard(client: Any, table: str, shard: ShardKey) -> int:
-    """Items of one shard, counted through the by_shard index."""
+    """Live (not tombstoned) items of one shard, counted through the by_shard index."""
     total = 0
     pages = client.get_paginator("query").paginate(
         TableName=table,
         IndexName=SHARD_INDEX,
         KeyConditionExpression="#shard = :s",
+        FilterExpression="attribute_not_exists(deleted_at_ms)",
         ExpressionAttributeNames={"#shard": "shard"},
         ExpressionAttributeValues={":s": {"S": str(shard)}},
         Select="COUNT",

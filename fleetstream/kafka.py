@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 # Logical topics and how they are kept; names are prefixed by kafka.topic_prefix.
 TOPICS: dict[str, dict[str, str]] = {
     "work": {"retention.ms": str(7 * 24 * 3600 * 1000)},
+    # Pages to describe again later (throttled, transient errors); held unread until due.
+    "work-retry": {"retention.ms": str(7 * 24 * 3600 * 1000)},
     "resources": {"retention.ms": str(7 * 24 * 3600 * 1000), "compression.type": "zstd"},
     "dlq": {"retention.ms": str(30 * 24 * 3600 * 1000)},
 }

@@ -27,6 +27,19 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Message], list[OutRecord]]
 
+# Header of a record that must not be processed before a time (epoch milliseconds).
+NOT_BEFORE_HEADER = "fs.not-before"
+
+
+def header(message: Message, name: str) -> bytes | None:
+    """The first value of a header, or None."""
+    headers = message.headers() or []
+    pairs = headers.items() if isinstance(headers, dict) else headers
+    for key, value in pairs:
+        if key == name:
+            return value if isinstance(value, bytes) or value is None else value.encode()
+    return None
+
 
 def position(message: Message) -> tuple[str, int, int]:
     """(topic, partition, offset) of a consumed message."""
@@ -75,6 +88,8 @@ class ConsumerLoop:
         self.batch_size = batch_size
         self.stopping = threading.Event()
         self._idle_committed: dict[tuple[str, int], int] = {}
+        # Partitions paused on a record that is not due yet -> when it is (epoch ms).
+        self._held: dict[tuple[str, int], int] = {}
 
     def install_signal_handlers(self) -> None:
         """SIGTERM/SIGINT finish the current batch, commit it and exit."""
@@ -94,8 +109,9 @@ class ConsumerLoop:
         self.start()
         try:
             while not self.stopping.is_set():
+                self._resume_due()
                 messages = self.consumer.consume(self.batch_size, timeout=0.5)
-                batch = [m for m in messages if self._usable(m)]
+                batch = self._hold_back_not_due([m for m in messages if self._usable(m)])
                 if batch:
                     self.process_batch(batch)
                 elif not messages:
@@ -145,6 +161,36 @@ class ConsumerLoop:
                 self.producer.poll(0.1)
             else:
                 return
+
+    def _hold_back_not_due(self, batch: list[Message]) -> list[Message]:
+        """Leave records that are not due unread: pause their partition and rewind to them.
+
+        A retried page waits this way without a sleeping thread, without blocking other
+        partitions and without tripping max.poll.interval.ms.
+        """
+        now_ms = time.time() * 1000
+        ready: list[Message] = []
+        for message in batch:
+            topic, partition, offset = position(message)
+            if (topic, partition) in self._held:
+                continue  # everything after a held record waits behind it
+            due = header(message, NOT_BEFORE_HEADER)
+            if due is not None and int(due) > now_ms:
+                self.consumer.pause([TopicPartition(topic, partition)])
+                self.consumer.seek(TopicPartition(topic, partition, offset))
+                self._held[(topic, partition)] = int(due)
+                continue
+            ready.append(message)
+        return ready
+
+    def _resume_due(self) -> None:
+        if not self._held:
+            return
+        now_ms = time.time() * 1000
+        for (topic, partition), due in list(self._held.items()):
+            if due <= now_ms:
+                del self._held[(topic, partition)]
+                self.consumer.resume([TopicPartition(topic, partition)])
 
     def _commit_idle_positions(self) -> None:
         """When idle, commit positions that moved past transaction markers.
@@ -205,6 +251,8 @@ class ConsumerLoop:
         # Batches are processed to their commit between consume() calls, so nothing is in
         # flight here; commit stored offsets now rather than waiting for the auto-commit timer.
         log.info("revoked %s", _describe(partitions))
+        for tp in partitions:
+            self._held.pop((tp.topic, tp.partition), None)
         try:
             self.consumer.commit(asynchronous=False)
         except KafkaException as exc:
@@ -216,6 +264,8 @@ class ConsumerLoop:
             "lost %s (session expired); their uncommitted work will be redone",
             _describe(partitions),
         )
+        for tp in partitions:
+            self._held.pop((tp.topic, tp.partition), None)
 
 
 def _describe(partitions: list[TopicPartition]) -> str:

@@ -49,10 +49,19 @@ class WorkItem:
     page_token: Mapping[str, object] | None = None
     page_number: int = 0
     resources_so_far: int = 0
+    attempt: int = 0
+    not_before: datetime | None = None
+    last_error: str | None = None
 
     @property
     def shard(self) -> ShardKey:
         return ShardKey(self.account_id, self.region, self.resource_type)
+
+    @property
+    def budget_key(self) -> str:
+        """account/region: the work topic's key, so one describer owns an account-region's
+        rate budget at a time."""
+        return f"{self.account_id}/{self.region}"
 
     def page_token_json(self) -> str | None:
         """The token as it travels on the wire."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 from fleetstream.errors import PoisonMessageError
@@ -26,6 +28,9 @@ def encode_work_item(item: WorkItem) -> bytes:
             "resources_so_far": item.resources_so_far,
             "shard_started_at": item.shard_started_at,
             "issued_at": item.issued_at,
+            "attempt": item.attempt,
+            "not_before": item.not_before,
+            "last_error": item.last_error,
         }
     )
 
@@ -51,6 +56,9 @@ def decode_work_item(data: bytes | None) -> WorkItem:
         resources_so_far=record["resources_so_far"],
         shard_started_at=record["shard_started_at"],
         issued_at=record["issued_at"],
+        attempt=record["attempt"],
+        not_before=record["not_before"],
+        last_error=record["last_error"],
     )
 
 
@@ -103,3 +111,23 @@ def decode_resource_event(data: bytes | None) -> ResourceEvent:
     if name == _NAMESPACE + "ShardOutcome":
         return ShardOutcome(**{**fields, "status": ShardStatus(fields["status"])})
     raise PoisonMessageError(f"unexpected resource event branch {name}")
+
+
+# Kafka's default max.message.bytes is 1 MB (MSK's too); stay clear of it with headers.
+MAX_RECORD_BYTES = 900_000
+
+
+def encode_observation_within(observation: Observation, limit: int) -> bytes:
+    """Encode an observation; one too large for Kafka keeps its identity and tags and has its
+    attributes replaced by a marker with their size and hash, instead of failing the page."""
+    data = encode_resource_event(observation)
+    if len(data) <= limit:
+        return data
+    raw = observation.attributes_json.encode()
+    marker = {
+        "fleetstream:truncated": True,
+        "original_bytes": len(raw),
+        "sha256": hashlib.sha256(raw).hexdigest(),
+    }
+    trimmed = replace(observation, attributes_json=json.dumps(marker, sort_keys=True))
+    return encode_resource_event(trimmed)

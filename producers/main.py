@@ -54,13 +54,14 @@ def plan_sweep(settings: Settings, clients: AwsClients | None = None) -> Planned
 
     shards = failed = 0
     for unit in planner.plan(sweep_id, estate, started):
-        key = str(unit.shard).encode()
         if isinstance(unit, ShardOutcome):
             failed += 1
             topic, value = settings.kafka.topic("resources"), encode_resource_event(unit)
+            key = str(unit.shard).encode()
             log.warning("shard %s failed at planning: %s", unit.shard, unit.reason)
         else:
             topic, value = settings.kafka.topic("work"), encode_work_item(unit)
+            key = unit.budget_key.encode()
         while True:
             try:
                 producer.produce(topic, value=value, key=key, on_delivery=delivered)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fleetstream.aws import AwsClients
-from fleetstream.aws_errors import shard_failure
+from fleetstream.aws_errors import ErrorKind, classify, error_code, shard_failure
 from fleetstream.catalog import CatalogEntry
 from fleetstream.catalog.engine import fetch_page, observe
 from fleetstream.errors import PoisonMessageError, ShardFailedError
@@ -25,11 +26,28 @@ from fleetstream.models import (
 
 @dataclass(frozen=True, slots=True)
 class DescribeResult:
-    """What one page produces: observations, then either the next page or the shard outcome."""
+    """What one page produces: observations and the next page, or the shard's outcome, or
+    the same page again later (retry)."""
 
     observations: list[Observation] = field(default_factory=list)
     next_item: WorkItem | None = None
     outcome: ShardOutcome | None = None
+    retry: WorkItem | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long a throttled or transiently failing page keeps being retried."""
+
+    max_attempts: int = 12
+    base_s: float = 1.0
+    max_backoff_s: float = 60.0
+    shard_deadline_s: float = 3600.0
+
+    def backoff_s(self, attempt: int, jitter: float) -> float:
+        """Exponential backoff with jitter (jitter in [0, 1])."""
+        ceiling = min(self.max_backoff_s, self.base_s * 2.0 ** min(attempt, 30))
+        return ceiling * (0.5 + 0.5 * jitter)
 
 
 class Describer:
@@ -42,13 +60,17 @@ class Describer:
         *,
         page_size: int,
         role_arn_of: Callable[[str], str],
+        retry: RetryPolicy | None = None,
         clock: Callable[[], datetime] = utc_now,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self._clients = clients
         self._catalog = catalog
         self._page_size = page_size
         self._role_arn_of = role_arn_of
         self._clock = clock
+        self._retry = retry or RetryPolicy()
+        self._jitter = jitter
 
     def handle(self, item: WorkItem) -> DescribeResult:
         """Describe the page item points at; AWS failures end the shard as FAILED."""
@@ -60,6 +82,9 @@ class Describer:
             client = self._clients.member(item.account_id, region, entry.service)
             page = fetch_page(client, entry, item.page_token, self._page_size)
         except (ClientError, BotoCoreError) as error:
+            kind = classify(error)
+            if kind in {ErrorKind.THROTTLED, ErrorKind.TRANSIENT}:
+                return self._retry_later(item, error, kind)
             return self._failed(item, shard_failure(error, self._role_arn_of(item.account_id)))
         observed_at = self._clock()
         observations = [
@@ -91,6 +116,30 @@ class Describer:
             return DescribeResult(observations=observations, next_item=next_item)
         outcome = self._outcome(item, ShardStatus.COMPLETE, total)
         return DescribeResult(observations=observations, outcome=outcome)
+
+    def _retry_later(
+        self, item: WorkItem, error: ClientError | BotoCoreError, kind: ErrorKind
+    ) -> DescribeResult:
+        """The same page again after a backoff, unless the page or shard is out of time."""
+        if isinstance(error, ClientError) and error_code(error) == "ExpiredToken":
+            self._clients.forget(item.account_id)
+        now = self._clock()
+        attempt = item.attempt + 1
+        elapsed = (now - item.shard_started_at).total_seconds()
+        summary = f"{kind.value}: {error}"[:500]
+        if attempt >= self._retry.max_attempts or elapsed >= self._retry.shard_deadline_s:
+            code = "Throttled" if kind is ErrorKind.THROTTLED else "Unavailable"
+            reason = f"gave up after {attempt} attempts in {elapsed:.0f}s: {summary}"
+            return self._failed(item, ShardFailedError(code, reason))
+        delay = self._retry.backoff_s(item.attempt, self._jitter())
+        retry = replace(
+            item,
+            attempt=attempt,
+            not_before=now + timedelta(seconds=delay),
+            last_error=summary,
+            issued_at=now,
+        )
+        return DescribeResult(retry=retry)
 
     def _clients_region(self, entry: CatalogEntry, region: str) -> str:
         # Global services are called through their home region.

@@ -6,15 +6,22 @@ import logging
 
 from confluent_kafka import Message
 
-from consumers.describer.handler import Describer
+from consumers.describer.handler import Describer, DescribeResult, RetryPolicy
 from fleetstream import kafka
 from fleetstream.aws import AwsClients
 from fleetstream.catalog import entries_for
 from fleetstream.config import Settings
-from fleetstream.loop import TransactionalLoop
+from fleetstream.loop import NOT_BEFORE_HEADER, TransactionalLoop
 from fleetstream.metrics import PAGES, RESOURCES, lag_stats_callback, serve
+from fleetstream.models import WorkItem
 from fleetstream.records import OutRecord
-from fleetstream.wire import decode_work_item, encode_resource_event, encode_work_item
+from fleetstream.wire import (
+    MAX_RECORD_BYTES,
+    decode_work_item,
+    encode_observation_within,
+    encode_resource_event,
+    encode_work_item,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,30 +34,37 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         catalog,
         page_size=settings.describer.page_size,
         role_arn_of=settings.aws.member_role_arn,
+        retry=RetryPolicy(
+            max_attempts=settings.describer.retry_max_attempts,
+            base_s=settings.describer.retry_base_s,
+            max_backoff_s=settings.describer.retry_max_backoff_s,
+            shard_deadline_s=settings.describer.shard_deadline_s,
+        ),
     )
     work_topic = settings.kafka.topic("work")
+    retry_topic = settings.kafka.topic("work-retry")
     resources_topic = settings.kafka.topic("resources")
 
     def handle(message: Message) -> list[OutRecord]:
         item = decode_work_item(message.value())
         result = describer.handle(item)
-        key = str(item.shard).encode()
+        shard_key = str(item.shard).encode()
+        work_key = item.budget_key.encode()
         records = [
-            OutRecord(resources_topic, key, encode_resource_event(o)) for o in result.observations
+            OutRecord(resources_topic, shard_key, encode_observation_within(o, MAX_RECORD_BYTES))
+            for o in result.observations
         ]
         if result.next_item is not None:
-            records.append(OutRecord(work_topic, key, encode_work_item(result.next_item)))
+            records.append(OutRecord(work_topic, work_key, encode_work_item(result.next_item)))
+        if result.retry is not None:
+            records.append(retry_record(retry_topic, result.retry))
         if result.outcome is not None:
-            records.append(OutRecord(resources_topic, key, encode_resource_event(result.outcome)))
+            records.append(
+                OutRecord(resources_topic, shard_key, encode_resource_event(result.outcome))
+            )
         PAGES.labels(item.resource_type).inc()
         RESOURCES.labels(item.resource_type).inc(len(result.observations))
-        log.info(
-            "described %s page %d: %d resources%s",
-            item.shard,
-            item.page_number,
-            len(result.observations),
-            f", {result.outcome.status.value}" if result.outcome else ", more pages",
-        )
+        log.info("described %s page %d: %s", item.shard, item.page_number, _summary(result))
         return records
 
     group = settings.describer.group_id
@@ -67,12 +81,30 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         consumer,
         producer,
         group=group,
-        topics=[work_topic],
+        topics=[work_topic, retry_topic],
         dlq_topic=settings.kafka.topic("dlq"),
         batch_size=settings.describer.batch_size,
         handler=handle,
         concurrency=settings.describer.concurrency,
     )
+
+
+def retry_record(topic: str, item: WorkItem) -> OutRecord:
+    """The retry of a page, with its due time in a header so the loop can hold it unread."""
+    assert item.not_before is not None
+    due_ms = str(int(item.not_before.timestamp() * 1000)).encode()
+    return OutRecord(
+        topic, item.budget_key.encode(), encode_work_item(item), [(NOT_BEFORE_HEADER, due_ms)]
+    )
+
+
+def _summary(result: DescribeResult) -> str:
+    if result.retry is not None:
+        retry = result.retry
+        return f"retry #{retry.attempt} at {retry.not_before:%H:%M:%S} ({retry.last_error})"
+    if result.outcome is not None:
+        return f"{len(result.observations)} resources, {result.outcome.status.value}"
+    return f"{len(result.observations)} resources, more pages"
 
 
 def run(settings: Settings) -> None:

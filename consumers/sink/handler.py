@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from consumers.sink.deletions import Tombstoner
 from consumers.sink.store import InventoryStore
 from fleetstream.metrics import SHARDS
 from fleetstream.models import Observation, ResourceEvent, ShardOutcome
@@ -11,11 +12,14 @@ from fleetstream.sweeps import SweepStore
 
 
 class Sink:
-    """Writes observations, then records shard outcomes that follow them on the partition."""
+    """Writes observations, then applies the shard outcomes that follow them on the partition."""
 
-    def __init__(self, inventory: InventoryStore, sweeps: SweepStore) -> None:
+    def __init__(
+        self, inventory: InventoryStore, sweeps: SweepStore, tombstoner: Tombstoner
+    ) -> None:
         self._inventory = inventory
         self._sweeps = sweeps
+        self._tombstoner = tombstoner
 
     def write(self, events: Sequence[ResourceEvent]) -> None:
         """Apply one batch; an outcome is recorded only after the observations before it."""
@@ -24,5 +28,7 @@ class Sink:
             self._inventory.write(observations)
         for event in events:
             if isinstance(event, ShardOutcome):
+                # Deletions first: a shard counts as finished only once they are done.
+                self._tombstoner.sweep_shard(event)
                 self._sweeps.record_outcome(event)
                 SHARDS.labels(event.resource_type, event.status.value).inc()

@@ -6,6 +6,8 @@ Inventory table (one item per resource):
   fields  account_id, account_name, region, resource_type, resource_id, name, tags (M),
           attributes (S, canonical JSON; attributes_z (B, zlib) when large), observed_at (S, ISO),
           observed_at_ms (N), sweep_id, shard, expires_at (N, TTL epoch seconds)
+  tombstone deleted_at (S), deleted_at_ms (N), absent_since_ms (N), deleted_by_sweep (S):
+          set by consumers/sink/deletions.py; a new observation replaces the whole item
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class InventoryStore:
             if held is None or _ms(observation) >= _ms(held):
                 newest[observation.arn] = observation
         # One sink owns an ARN's partition, so read-then-write is not raced by another sink.
+        # A tombstone counts as evidence too: nothing observed before the absence comes back.
         stored = self._stored_times(list(newest))
         fresh = [o for o in newest.values() if stored.get(o.arn, -1) <= _ms(o)]
         SINK_STALE.labels(self.table).inc(len(newest) - len(fresh))
@@ -95,15 +98,20 @@ class InventoryStore:
             pending: dict[str, Any] = {
                 self.table: {
                     "Keys": [{"arn": {"S": arn}} for arn in chunk],
-                    "ProjectionExpression": "arn, observed_at_ms",
+                    "ProjectionExpression": "arn, observed_at_ms, absent_since_ms",
                     "ConsistentRead": True,
                 }
             }
             for attempt in range(_WRITE_ATTEMPTS):
                 response = self._call("batch_get_item", RequestItems=pending)
                 for item in response.get("Responses", {}).get(self.table, []):
-                    if "observed_at_ms" in item:
-                        times[item["arn"]["S"]] = int(item["observed_at_ms"]["N"])
+                    evidence = [
+                        int(item[name]["N"])
+                        for name in ("observed_at_ms", "absent_since_ms")
+                        if name in item
+                    ]
+                    if evidence:
+                        times[item["arn"]["S"]] = max(evidence)
                 pending = response.get("UnprocessedKeys") or {}
                 if not pending:
                     break

@@ -1,8 +1,10 @@
 """Fault injection and a call log in front of moto, driven over HTTP by tests and benchmarks.
 
   POST /_fleetstream/faults  {"latency_ms": {"DescribeInstances": 300},
-                              "errors": {"DescribeInstances": {"rate": 0.2,
-                                         "code": "RequestLimitExceeded", "status": 503}}}
+                              "errors": [{"action": "DescribeInstances", "rate": 0.2,
+                                          "code": "RequestLimitExceeded", "status": 503,
+                                          "account": "111111111111", "region": "eu-west-1"}]}
+                             (account and region are optional filters of an error rule)
   GET  /_fleetstream/calls   [{"service", "action", "account", "region", "token", "role_arn",
                                "at"}, ...]
   POST /_fleetstream/reset   clears faults and the call log
@@ -67,15 +69,15 @@ class FaultInjectionMiddleware:
         with self._lock:
             self._calls.append(call)
             latency = self._faults.get("latency_ms", {}).get(action, 0)
-            error = self._faults.get("errors", {}).get(action)
+            error = next(
+                (rule for rule in self._faults.get("errors", []) if _matches(rule, call)), None
+            )
         if latency:
             time.sleep(latency / 1000)
         if error and random.random() < float(error.get("rate", 0)):
-            return _error(
-                str(error.get("code", "RequestLimitExceeded")),
-                int(error.get("status", 503)),
-                start_response,
-            )
+            code = str(error.get("code", "RequestLimitExceeded"))
+            call["injected"] = code
+            return _error(code, int(error.get("status", 503)), start_response)
         return self.app(environ, start_response)
 
     def _control(self, verb: str, environ: Environ, start_response: StartResponse) -> list[bytes]:
@@ -100,6 +102,10 @@ class FaultInjectionMiddleware:
             "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
         )
         return [data]
+
+
+def _matches(rule: dict[str, Any], call: dict[str, Any]) -> bool:
+    return all(rule.get(name) in (None, call[name]) for name in ("action", "account", "region"))
 
 
 def _region_of(environ: Environ) -> str:

@@ -30,9 +30,11 @@ def settings_for(monkeypatch: pytest.MonkeyPatch, estate: Estate, **env: str) ->
 
 
 def inventory_facts(settings: Settings) -> set[Fact]:
-    """What the inventory table holds, in the shape of the seed's ground truth."""
+    """The live items of the inventory table, in the shape of the seed's ground truth."""
     facts: set[Fact] = set()
     for item in scan_items(dynamodb_client(settings), settings.sink.table):
+        if "deleted_at_ms" in item:
+            continue
         tags = frozenset((k, v["S"]) for k, v in item.get("tags", {}).get("M", {}).items())
         facts.add((item["account_id"]["S"], item["region"]["S"], item["resource_id"]["S"], tags))
     return facts

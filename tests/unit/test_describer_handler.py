@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -105,14 +105,50 @@ def test_a_role_that_cannot_be_assumed_fails_the_shard_with_the_reason() -> None
     assert result.outcome.resource_count == 7
 
 
-def test_throttling_that_outlasts_retries_is_a_failed_shard_never_an_empty_one() -> None:
-    throttled = ClientError(
-        {"Error": {"Code": "RequestLimitExceeded", "Message": "slow down"}}, "DescribeInstances"
-    )
-    result = describer(OneClient(error=throttled)).handle(work())
+def throttled(code: str = "RequestLimitExceeded", status: int = 503) -> ClientError:
+    response: Any = {
+        "Error": {"Code": code, "Message": "slow down"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return ClientError(response, "DescribeInstances")
+
+
+def test_throttling_retries_the_same_page_later_instead_of_failing() -> None:
+    item = work(page_token={"NextToken": "p3"}, page_number=3, resources_so_far=15)
+    result = describer(OneClient(error=throttled())).handle(item)
+    assert result.outcome is None
+    assert result.observations == []
+    assert result.retry is not None
+    assert result.retry.page_token == {"NextToken": "p3"}
+    assert (result.retry.page_number, result.retry.resources_so_far) == (3, 15)
+    assert result.retry.attempt == 1
+    assert result.retry.not_before is not None
+    # First backoff: between half and all of the 1 s base.
+    assert NOW + timedelta(seconds=0.5) <= result.retry.not_before <= NOW + timedelta(seconds=1)
+    assert "RequestLimitExceeded" in (result.retry.last_error or "")
+
+
+def test_server_errors_are_retried_like_throttling() -> None:
+    result = describer(OneClient(error=throttled("InternalError", 500))).handle(work())
+    assert result.retry is not None
+    assert "transient" in (result.retry.last_error or "")
+
+
+def test_a_page_out_of_attempts_fails_the_shard_never_reports_it_empty() -> None:
+    result = describer(OneClient(error=throttled())).handle(work(attempt=11, resources_so_far=9))
+    assert result.retry is None
     assert result.outcome is not None
     assert result.outcome.status is ShardStatus.FAILED
     assert result.outcome.error_code == "Throttled"
+    assert "gave up after 12 attempts" in (result.outcome.reason or "")
+    assert result.outcome.resource_count == 9
+
+
+def test_a_shard_past_its_deadline_fails() -> None:
+    old = NOW - timedelta(hours=2)
+    result = describer(OneClient(error=throttled())).handle(work(shard_started_at=old))
+    assert result.outcome is not None
+    assert result.outcome.status is ShardStatus.FAILED
 
 
 def test_an_unknown_resource_type_is_poison() -> None:
