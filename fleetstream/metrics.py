@@ -57,6 +57,11 @@ SINK_BATCH_SECONDS = Histogram(
     "Time to write one batch to DynamoDB.",
     ["table"],
 )
+TOMBSTONES = Counter(
+    "fleetstream_tombstones_total",
+    "Resources marked deleted after their shard completed without seeing them.",
+    ["resource_type"],
+)
 CONSUMER_LAG = Gauge(
     "fleetstream_consumer_lag",
     "Offset lag per partition (high watermark - committed offset), from librdkafka statistics.",
