@@ -57,7 +57,7 @@ class AwsClients:
         self._core = botocore.session.get_session()
         self._hub = boto3.Session(botocore_session=self._core, region_name=settings.region)
         self._config = Config(
-            retries={"mode": "adaptive", "max_attempts": settings.max_attempts},
+            retries={"mode": "adaptive", "total_max_attempts": settings.max_attempts},
             connect_timeout=settings.connect_timeout_s,
             read_timeout=settings.read_timeout_s,
             max_pool_connections=64,

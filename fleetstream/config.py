@@ -82,7 +82,8 @@ class AwsSettings(_Section):
     member_role_path: str = "/"
     external_id: SecretStr | None = None
     role_session_name: str = "fleetstream"
-    # botocore's own retries per call (adaptive mode: it also paces a client after throttles).
+    # Attempts per call, the first included, in botocore's adaptive retry mode (which also
+    # paces a client after throttles); what still fails goes to the retry topic.
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
     # Client-side budget per (account, region, service), shared by a process' threads.
     rate_per_s: Annotated[float, Field(gt=0, le=10_000)] = 20.0

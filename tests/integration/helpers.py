@@ -7,6 +7,7 @@ import time
 import urllib.request
 from typing import Any
 
+import boto3
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
@@ -88,3 +89,26 @@ def set_faults(aws_endpoint: str, faults: dict[str, Any]) -> None:
     )
     with urllib.request.urlopen(request, timeout=10):
         pass
+
+
+def member_client(aws_endpoint: str, account_id: str, service: str, region: str) -> Any:
+    """A moto client acting inside a member account (through OrganizationAccountAccessRole)."""
+    sts = boto3.client("sts", endpoint_url=aws_endpoint, region_name="us-east-1")
+    credentials = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
+        RoleSessionName="fleetstream-test",
+    )["Credentials"]
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=aws_endpoint,
+        region_name=region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def inventory_items(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Every inventory item, live or tombstoned, by resource id."""
+    client = dynamodb_client(settings)
+    return {i["resource_id"]["S"]: i for i in scan_items(client, settings.sink.table)}

@@ -41,7 +41,7 @@ def test_fetch_page_sends_token_and_page_size_and_returns_the_next_token() -> No
                 "Reservations": [{"Instances": [instance("i-1"), instance("i-2")]}],
                 "NextToken": "t2",
             },
-            {"MaxResults": 5, "NextToken": "t1"},
+            {**INSTANCE.request_params, "MaxResults": 5, "NextToken": "t1"},
         )
         page = fetch_page(client, INSTANCE, {"NextToken": "t1"}, 5)
     assert [i["InstanceId"] for i in page.items] == ["i-1", "i-2"]
@@ -51,7 +51,9 @@ def test_fetch_page_sends_token_and_page_size_and_returns_the_next_token() -> No
 def test_last_page_has_no_next_token() -> None:
     client = ec2_client()
     with Stubber(client) as stub:
-        stub.add_response("describe_instances", {"Reservations": []}, {"MaxResults": 5})
+        stub.add_response(
+            "describe_instances", {"Reservations": []}, {**INSTANCE.request_params, "MaxResults": 5}
+        )
         page = fetch_page(client, INSTANCE, None, 5)
     assert page.items == []
     assert page.next_token is None
@@ -63,7 +65,7 @@ def test_an_echoed_token_ends_the_shard_instead_of_looping() -> None:
         stub.add_response(
             "describe_instances",
             {"Reservations": [], "NextToken": "same"},
-            {"MaxResults": 5, "NextToken": "same"},
+            {**INSTANCE.request_params, "MaxResults": 5, "NextToken": "same"},
         )
         page = fetch_page(client, INSTANCE, {"NextToken": "same"}, 5)
     assert page.next_token is None

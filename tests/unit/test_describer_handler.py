@@ -62,7 +62,7 @@ def test_a_middle_page_emits_observations_and_the_next_page() -> None:
         stub.add_response(
             "describe_instances",
             {"Reservations": [{"Instances": [{"InstanceId": "i-1"}]}], "NextToken": "n"},
-            {"MaxResults": 5, "NextToken": "p"},
+            {**CATALOG["ec2.instance"].request_params, "MaxResults": 5, "NextToken": "p"},
         )
         result = describer(OneClient(client)).handle(
             work(page_token={"NextToken": "p"}, page_number=2, resources_so_far=10)

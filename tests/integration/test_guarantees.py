@@ -1,0 +1,142 @@
+"""Safe deletion and throttling on the real stack: nothing lost, nothing wrongly deleted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fleetstream.config import Settings
+from fleetstream.devstack import StackEndpoints
+from fleetstream.devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
+from fleetstream.models import ShardStatus
+from fleetstream.oneshot import SweepResult, run_sweep
+from tests.integration.helpers import (
+    aws_calls,
+    inventory_facts,
+    inventory_items,
+    member_client,
+    read_topic,
+    set_faults,
+    settings_for,
+)
+
+pytestmark = pytest.mark.integration
+REGIONS = ("us-east-1", "eu-west-1")
+
+
+def small_estate(endpoint: str) -> Estate:
+    return seed_estate(
+        endpoint,
+        EstateSpec(member_accounts=2, regions=REGIONS, instances_per_region=3, paged_region=None),
+    )
+
+
+def sweep(settings: Settings, log_dir: Path) -> SweepResult:
+    return run_sweep(
+        settings, None, describers=2, sinks=2, timeout_s=240, log_dir=log_dir, echo=print
+    )
+
+
+def test_deletions_only_where_the_shard_completed(
+    local_stack: StackEndpoints,
+    pipeline: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+) -> None:
+    endpoint = local_stack.aws_endpoint
+    assert endpoint
+    estate = small_estate(endpoint)
+    settings = settings_for(monkeypatch, estate)
+    first = sweep(settings, log_dir)
+    assert first.ok
+    assert inventory_facts(settings) == estate.truth()
+
+    healthy, failing = estate.accounts[0].account_id, estate.accounts[1].account_id
+    gone = estate.instances_of(healthy, "us-east-1")[0].instance_id
+    gone_while_failing = estate.instances_of(failing, "eu-west-1")[0].instance_id
+    member_client(endpoint, healthy, "ec2", "us-east-1").terminate_instances(InstanceIds=[gone])
+    member_client(endpoint, failing, "ec2", "eu-west-1").terminate_instances(
+        InstanceIds=[gone_while_failing]
+    )
+    denied = {
+        "action": "DescribeInstances",
+        "account": failing,
+        "region": "eu-west-1",
+        "rate": 1.0,
+        "code": "UnauthorizedOperation",
+        "status": 403,
+    }
+    set_faults(endpoint, {"errors": [denied]})
+    try:
+        second = sweep(settings, log_dir)
+    finally:
+        set_faults(endpoint, {})
+
+    assert second.progress.finished
+    failed = second.progress.failed
+    assert [(s.account_id, s.region, s.error_code) for s in failed] == [
+        (failing, "eu-west-1", "UnauthorizedOperation")
+    ]
+    items = inventory_items(settings)
+    # Gone from a shard that completed: tombstoned, with when and by which sweep.
+    assert "deleted_at" in items[gone]
+    assert items[gone]["deleted_by_sweep"]["S"] == second.progress.sweep_id
+    # Gone from a shard that failed: kept as it was, not deleted, not reported as zero.
+    assert "deleted_at" not in items[gone_while_failing]
+    tombstoned = {rid for rid, item in items.items() if "deleted_at" in item}
+    assert tombstoned == {gone}
+    # Everything else is still there, unchanged.
+    live = {fact for fact in estate.truth() if fact[2] not in {gone, gone_while_failing}}
+    assert live <= inventory_facts(settings)
+
+    # A third, clean sweep tombstones the second one too, now that its shard completes.
+    third = sweep(settings, log_dir)
+    assert third.ok
+    items = inventory_items(settings)
+    assert {rid for rid, item in items.items() if "deleted_at" in item} == {
+        gone,
+        gone_while_failing,
+    }
+    assert inventory_facts(settings) == collect_truth(endpoint, estate)
+
+
+def test_a_throttling_storm_slows_the_sweep_but_loses_nothing(
+    local_stack: StackEndpoints,
+    pipeline: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+) -> None:
+    endpoint = local_stack.aws_endpoint
+    assert endpoint
+    estate = seed_estate(
+        endpoint,
+        EstateSpec(
+            member_accounts=2, regions=REGIONS, paged_region="eu-west-1", paged_instances=12
+        ),
+    )
+    settings = settings_for(
+        monkeypatch,
+        estate,
+        FLEETSTREAM_DESCRIBER__PAGE_SIZE="5",
+        FLEETSTREAM_DESCRIBER__RETRY_BASE_S="0.2",
+        FLEETSTREAM_DESCRIBER__RETRY_MAX_ATTEMPTS="40",
+        FLEETSTREAM_AWS__MAX_ATTEMPTS="1",
+    )
+    storm = {"action": "DescribeInstances", "rate": 0.6, "code": "RequestLimitExceeded"}
+    set_faults(endpoint, {"errors": [storm]})
+    try:
+        result = sweep(settings, log_dir)
+    finally:
+        set_faults(endpoint, {})
+
+    assert result.progress.finished
+    assert result.progress.failed == ()
+    assert all(s.status is ShardStatus.COMPLETE for s in result.progress.shards)
+    assert inventory_facts(settings) == estate.truth()
+    accounts = {a.account_id for a in estate.accounts}
+    throttled = [c for c in aws_calls(endpoint) if c.get("injected") and c["account"] in accounts]
+    assert len(throttled) >= 3, "the storm did not happen"
+    # With one attempt per call, every throttled call became exactly one delayed retry.
+    retries = read_topic(settings, settings.kafka.topic("work-retry"))
+    assert len(retries) == len(throttled)
