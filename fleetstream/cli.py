@@ -142,6 +142,30 @@ def inventory(obj: _Context, sweep_id: str) -> None:
     click.echo(table(("account", "region", "type", "items in DynamoDB"), rows))
 
 
+@main.group()
+def dlq() -> None:
+    """The dead-letter topic."""
+
+
+@dlq.command("replay")
+@click.option("--topic", "only_topic", help="Replay only dead letters from this topic.")
+@click.option("--limit", type=int, help="Replay at most this many.")
+@click.option("--dry-run", is_flag=True, help="Count what would be replayed; change nothing.")
+@click.pass_obj
+@_one_line_errors
+def dlq_replay(obj: _Context, only_topic: str | None, limit: int | None, dry_run: bool) -> None:
+    """Send dead letters back to their original topic (after the fix is deployed)."""
+    from fleetstream import kafka
+    from fleetstream.dlq import replay
+
+    kafka.preflight(obj.settings.kafka)
+    report = replay(obj.settings.kafka, only_topic=only_topic, limit=limit, dry_run=dry_run)
+    verb = "would replay" if dry_run else "replayed"
+    for topic, count in sorted(report.replayed.items()):
+        click.echo(f"{verb} {count} to {topic}")
+    click.echo(f"{verb} {sum(report.replayed.values())} in total, skipped {report.skipped}")
+
+
 # The local stack's own commands: `fleetstream stack up|down|status`.
 main.add_command(devstack_cli, name="stack")
 
