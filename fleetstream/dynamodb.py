@@ -16,6 +16,7 @@ from fleetstream.errors import RetryBatchError
 log = logging.getLogger(__name__)
 
 SHARD_INDEX = "by_shard"
+ACCOUNT_INDEX = "by_account"
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -59,8 +60,27 @@ class Tables:
             self._create(
                 self.inventory,
                 keys=[("arn", "HASH")],
-                attributes={"arn": "S", "shard": "S"},
-                index=(SHARD_INDEX, [("shard", "HASH"), ("arn", "RANGE")]),
+                attributes={"arn": "S", "shard": "S", "account_id": "S", "resource_type": "S"},
+                indexes=[
+                    {
+                        "IndexName": SHARD_INDEX,
+                        "KeySchema": _keys([("shard", "HASH"), ("arn", "RANGE")]),
+                        "Projection": {
+                            "ProjectionType": "INCLUDE",
+                            "NonKeyAttributes": [
+                                "sweep_id",
+                                "observed_at_ms",
+                                "resource_id",
+                                "deleted_at_ms",
+                            ],
+                        },
+                    },
+                    {
+                        "IndexName": ACCOUNT_INDEX,
+                        "KeySchema": _keys([("account_id", "HASH"), ("resource_type", "RANGE")]),
+                        "Projection": {"ProjectionType": "KEYS_ONLY"},
+                    },
+                ],
             )
         if self.sweeps not in existing:
             self._create(
@@ -74,32 +94,18 @@ class Tables:
         name: str,
         keys: list[tuple[str, str]],
         attributes: dict[str, str],
-        index: tuple[str, list[tuple[str, str]]] | None = None,
+        indexes: list[dict[str, Any]] | None = None,
     ) -> None:
         request: dict[str, Any] = {
             "TableName": name,
             "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": [{"AttributeName": a, "KeyType": t} for a, t in keys],
+            "KeySchema": _keys(keys),
             "AttributeDefinitions": [
                 {"AttributeName": a, "AttributeType": t} for a, t in attributes.items()
             ],
         }
-        if index is not None:
-            request["GlobalSecondaryIndexes"] = [
-                {
-                    "IndexName": index[0],
-                    "KeySchema": [{"AttributeName": a, "KeyType": t} for a, t in index[1]],
-                    "Projection": {
-                        "ProjectionType": "INCLUDE",
-                        "NonKeyAttributes": [
-                            "sweep_id",
-                            "observed_at_ms",
-                            "resource_id",
-                            "deleted_at_ms",
-                        ],
-                    },
-                }
-            ]
+        if indexes:
+            request["GlobalSecondaryIndexes"] = indexes
         try:
             self.client.create_table(**request)
         except ClientError as exc:
@@ -113,3 +119,7 @@ class Tables:
             TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
         )
         log.info("created table %s", name)
+
+
+def _keys(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"AttributeName": name, "KeyType": kind} for name, kind in pairs]

@@ -92,6 +92,8 @@ class Observation:
 class ShardStatus(StrEnum):
     COMPLETE = "COMPLETE"
     FAILED = "FAILED"
+    # The account is suspended or closed: its resources are marked as such, never deleted.
+    ACCOUNT_GONE = "ACCOUNT_GONE"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,15 @@ from fleetstream.errors import ConfigError
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """A member account to sweep."""
+    """A member account: ACTIVE, or gone (suspended, closing or closed) with that status."""
 
     id: str
     name: str
+    status: str = "ACTIVE"
+
+    @property
+    def active(self) -> bool:
+        return self.status == "ACTIVE"
 
 
 def list_accounts(settings: AccountSettings, clients: AwsClients) -> list[Account]:
@@ -33,15 +38,23 @@ def list_accounts(settings: AccountSettings, clients: AwsClients) -> list[Accoun
     )
 
 
+def _status(account: dict[str, str]) -> str:
+    # Organizations reports the newer State (ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED)
+    # beside the older Status; the account is gone if either says so.
+    for field in ("State", "Status"):
+        value = account.get(field, "ACTIVE")
+        if value != "ACTIVE":
+            return value
+    return "ACTIVE"
+
+
 def _organization_accounts(clients: AwsClients) -> list[Account]:
     accounts: list[Account] = []
     try:
         paginator = clients.hub("organizations").get_paginator("list_accounts")
         for page in paginator.paginate():
             for account in page["Accounts"]:
-                # Suspended and closing accounts cannot be described; they are not swept.
-                if account.get("Status", "ACTIVE") == "ACTIVE":
-                    accounts.append(Account(account["Id"], account.get("Name", "")))
+                accounts.append(Account(account["Id"], account.get("Name", ""), _status(account)))
     except (ClientError, BotoCoreError) as exc:
         raise ConfigError(
             f"cannot list the organization's accounts ({exc}); use accounts.source: static "

@@ -14,7 +14,7 @@ from fleetstream.catalog import entries_for
 from fleetstream.config import Settings
 from fleetstream.dynamodb import Tables
 from fleetstream.errors import FleetstreamError
-from fleetstream.models import ShardOutcome, utc_now
+from fleetstream.models import ShardOutcome, ShardStatus, utc_now
 from fleetstream.sweeps import SweepStore
 from fleetstream.wire import encode_resource_event, encode_work_item
 from producers.accounts import list_accounts
@@ -55,7 +55,7 @@ def plan_sweep(settings: Settings, clients: AwsClients | None = None) -> Planned
     shards = failed = 0
     for unit in planner.plan(sweep_id, estate, started):
         if isinstance(unit, ShardOutcome):
-            failed += 1
+            failed += unit.status is ShardStatus.FAILED
             topic, value = settings.kafka.topic("resources"), encode_resource_event(unit)
             key = str(unit.shard).encode()
             log.warning("shard %s failed at planning: %s", unit.shard, unit.reason)

@@ -43,6 +43,8 @@ def discover_regions(
     clients: AwsClients, account: Account, settings: RegionSettings, role_arn: str, home: str
 ) -> AccountRegions:
     """Enabled regions of an account (opt-in respected), after include/exclude."""
+    if not account.active:
+        return AccountRegions(account, ())
     try:
         ec2 = clients.member(account.id, home, "ec2")
         response = ec2.describe_regions(AllRegions=True)
@@ -92,6 +94,9 @@ class Planner:
         for found in estate:
             for entry in self._entries:
                 regions = (GLOBAL_REGION,) if entry.global_resource else found.regions
+                if not found.account.active:
+                    yield self._gone(sweep_id, found.account, entry, now)
+                    continue
                 if found.failure is not None:
                     yield from self._failed(sweep_id, found, entry, now)
                     continue
@@ -105,6 +110,26 @@ class Planner:
                         shard_started_at=now,
                         issued_at=now,
                     )
+
+    def _gone(
+        self, sweep_id: str, account: Account, entry: CatalogEntry, now: datetime
+    ) -> ShardOutcome:
+        # Not swept and not deleted: the sink marks its resources as belonging to a gone
+        # account, so they are neither silently kept as live nor silently dropped.
+        return ShardOutcome(
+            sweep_id=sweep_id,
+            account_id=account.id,
+            account_name=account.name,
+            region=ALL_REGIONS,
+            resource_type=entry.type_name,
+            status=ShardStatus.ACCOUNT_GONE,
+            resource_count=0,
+            pages=0,
+            shard_started_at=now,
+            finished_at=now,
+            error_code=f"Account{account.status.title().replace('_', '')}",
+            reason=f"account is {account.status} in AWS Organizations",
+        )
 
     def _failed(
         self, sweep_id: str, found: AccountRegions, entry: CatalogEntry, now: datetime

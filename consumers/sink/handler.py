@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from consumers.sink.accounts import GoneAccounts
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.store import InventoryStore
 from fleetstream.metrics import SHARDS
@@ -15,11 +16,16 @@ class Sink:
     """Writes observations, then applies the shard outcomes that follow them on the partition."""
 
     def __init__(
-        self, inventory: InventoryStore, sweeps: SweepStore, tombstoner: Tombstoner
+        self,
+        inventory: InventoryStore,
+        sweeps: SweepStore,
+        tombstoner: Tombstoner,
+        gone_accounts: GoneAccounts,
     ) -> None:
         self._inventory = inventory
         self._sweeps = sweeps
         self._tombstoner = tombstoner
+        self._gone_accounts = gone_accounts
 
     def write(self, events: Sequence[ResourceEvent]) -> None:
         """Apply one batch; an outcome is recorded only after the observations before it."""
@@ -30,5 +36,6 @@ class Sink:
             if isinstance(event, ShardOutcome):
                 # Deletions first: a shard counts as finished only once they are done.
                 self._tombstoner.sweep_shard(event)
+                self._gone_accounts.mark(event)
                 self._sweeps.record_outcome(event)
                 SHARDS.labels(event.resource_type, event.status.value).inc()

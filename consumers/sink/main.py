@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from confluent_kafka import Message
 
+from consumers.sink.accounts import GoneAccounts
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.handler import Sink
 from consumers.sink.store import InventoryStore
@@ -34,6 +35,7 @@ def build(settings: Settings) -> AtLeastOnceLoop:
         InventoryStore(ddb, settings.sink.table, ttl),
         SweepStore(ddb, settings.sink.sweeps_table, ttl),
         Tombstoner(ddb, settings.sink.table, ttl),
+        GoneAccounts(ddb, settings.sink.table),
     )
     group = settings.sink.group_id
     consumer = kafka.make_consumer(

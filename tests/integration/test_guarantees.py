@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import boto3
 import pytest
 
 from fleetstream.config import Settings
@@ -140,3 +141,36 @@ def test_a_throttling_storm_slows_the_sweep_but_loses_nothing(
     # With one attempt per call, every throttled call became exactly one delayed retry.
     retries = read_topic(settings, settings.kafka.topic("work-retry"))
     assert len(retries) == len(throttled)
+
+
+def test_a_closed_account_is_marked_not_deleted_nor_kept_live(
+    local_stack: StackEndpoints,
+    pipeline: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+) -> None:
+    endpoint = local_stack.aws_endpoint
+    assert endpoint
+    estate = small_estate(endpoint)
+    settings = settings_for(monkeypatch, estate)
+    assert sweep(settings, log_dir).ok
+    staying, leaving = estate.accounts[0].account_id, estate.accounts[1].account_id
+    organizations = boto3.client("organizations", endpoint_url=endpoint, region_name="us-east-1")
+    organizations.close_account(AccountId=leaving)
+
+    second = sweep(settings, log_dir)
+
+    assert second.ok, "a gone account is reported, not failed"
+    gone = [s for s in second.progress.shards if s.status is ShardStatus.ACCOUNT_GONE]
+    assert [(s.account_id, s.region) for s in gone] == [(leaving, "*")]
+    assert "SUSPENDED" in (gone[0].reason or "")
+    items = inventory_items(settings)
+    leaving_items = [i for i in items.values() if i["account_id"]["S"] == leaving]
+    assert len(leaving_items) == len(estate.instances_of(leaving))
+    for item in leaving_items:
+        assert item["account_status"]["S"] == "SUSPENDED"
+        assert "deleted_at" not in item
+    for item in items.values():
+        if item["account_id"]["S"] == staying:
+            assert "account_status" not in item
+            assert "deleted_at" not in item
