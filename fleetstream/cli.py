@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from fleetstream.catalog.cli import iam_policy_command
 from fleetstream.config import Settings, load_settings
 from fleetstream.devstack.cli import cli as devstack_cli
 from fleetstream.errors import FleetstreamError
@@ -165,6 +166,8 @@ def dlq_replay(obj: _Context, only_topic: str | None, limit: int | None, dry_run
         click.echo(f"{verb} {count} to {topic}")
     click.echo(f"{verb} {sum(report.replayed.values())} in total, skipped {report.skipped}")
 
+
+main.add_command(iam_policy_command)
 
 # The local stack's own commands: `fleetstream stack up|down|status`.
 main.add_command(devstack_cli, name="stack")

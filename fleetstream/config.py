@@ -171,8 +171,12 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
         if env.get(name):
             _set_path(tree, path, env[name])
     for name, value in env.items():
-        if name.startswith(ENV_PREFIX) and "__" in name:
-            path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+        if not name.startswith(ENV_PREFIX):
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+        # Top-level scalars (FLEETSTREAM_RESOURCE_TYPES); other FLEETSTREAM_* variables
+        # (FLEETSTREAM_CONFIG, FLEETSTREAM_CACHE, ...) are not settings.
+        if len(path) > 1 or path[0] in _TOP_LEVEL_KEYS:
             _set_path(tree, path, value)
     return tree
 
@@ -197,6 +201,9 @@ def _one_line(error: ValidationError, source: str) -> str:
     more = len(error.errors()) - 1
     suffix = f" (+{more} more)" if more else ""
     return f"invalid config in {source}: {message}{suffix}"
+
+
+_TOP_LEVEL_KEYS = frozenset({"resource_types"})
 
 
 def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Settings:

@@ -114,10 +114,15 @@ class Tables:
         self.client.get_waiter("table_exists").wait(
             TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
         )
-        self.client.update_time_to_live(
-            TableName=name,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
-        )
+        try:
+            self.client.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+            )
+        except ClientError as exc:
+            # Another process creating the same table at the same moment enabled it first.
+            if "already enabled" not in str(exc):
+                raise
         log.info("created table %s", name)
 
 

@@ -1,16 +1,74 @@
-"""The catalog of resource types fleetstream can describe."""
+"""The catalog of resource types fleetstream can describe: one module per AWS service."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from fleetstream.catalog import ec2
-from fleetstream.catalog.entry import CatalogEntry, TagStyle
+from fleetstream.catalog import (
+    acm,
+    autoscaling,
+    cloudformation,
+    cloudfront,
+    dynamodb,
+    ec2,
+    ecr,
+    ecs,
+    efs,
+    eks,
+    elasticache,
+    elbv2,
+    events,
+    iam,
+    kafka,
+    kinesis,
+    kms,
+    lambda_,
+    logs,
+    rds,
+    route53,
+    s3,
+    secretsmanager,
+    sns,
+    sqs,
+    ssm,
+    stepfunctions,
+)
+from fleetstream.catalog.entry import CatalogEntry, Detail, Parent, TagStyle
 from fleetstream.errors import ConfigError
 
+SERVICE_MODULES = (
+    ec2,
+    s3,
+    iam,
+    lambda_,
+    rds,
+    dynamodb,
+    ecs,
+    eks,
+    elbv2,
+    sqs,
+    sns,
+    kms,
+    cloudformation,
+    route53,
+    cloudfront,
+    ecr,
+    secretsmanager,
+    ssm,
+    autoscaling,
+    kinesis,
+    kafka,
+    stepfunctions,
+    events,
+    logs,
+    efs,
+    elasticache,
+    acm,
+)
+
 CATALOG: Mapping[str, CatalogEntry] = MappingProxyType(
-    {entry.type_name: entry for entry in (*ec2.ENTRIES,)}
+    {entry.type_name: entry for module in SERVICE_MODULES for entry in module.ENTRIES}
 )
 
 
@@ -26,4 +84,12 @@ def entries_for(type_names: Iterable[str]) -> tuple[CatalogEntry, ...]:
     return tuple(selected)
 
 
-__all__ = ["CATALOG", "CatalogEntry", "TagStyle", "entries_for"]
+__all__ = [
+    "CATALOG",
+    "SERVICE_MODULES",
+    "CatalogEntry",
+    "Detail",
+    "Parent",
+    "TagStyle",
+    "entries_for",
+]

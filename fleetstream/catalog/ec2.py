@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fleetstream.catalog.entry import CatalogEntry
 
+_ARN = "arn:{partition}:ec2:{region}:{account_id}:"
+
 INSTANCE = CatalogEntry(
     type_name="ec2.instance",
     service="ec2",
@@ -13,7 +15,185 @@ INSTANCE = CatalogEntry(
     arn_template="arn:{partition}:ec2:{region}:{account_id}:instance/{id}",
     name_path="tag:Name",
     permissions=("ec2:DescribeInstances",),
+    # EC2 keeps listing a terminated instance for about an hour; to an inventory it is gone,
+    # so the sweep stops seeing it and the deletion rules tombstone it.
+    request_params={
+        "Filters": [
+            {
+                "Name": "instance-state-name",
+                "Values": ["pending", "running", "shutting-down", "stopping", "stopped"],
+            }
+        ]
+    },
     volatile_fields=("NetworkInterfaces[].Attachment.AttachTime",),
 )
 
-ENTRIES = (INSTANCE,)
+VOLUME = CatalogEntry(
+    type_name="ec2.volume",
+    service="ec2",
+    operation="DescribeVolumes",
+    result_path="Volumes[]",
+    id_path="VolumeId",
+    arn_template=_ARN + "volume/{id}",
+    name_path="tag:Name",
+    permissions=("ec2:DescribeVolumes",),
+)
+
+SNAPSHOT = CatalogEntry(
+    type_name="ec2.snapshot",
+    service="ec2",
+    operation="DescribeSnapshots",
+    request_params={"OwnerIds": ["self"]},  # never the public snapshots of others
+    result_path="Snapshots[]",
+    id_path="SnapshotId",
+    arn_template="arn:{partition}:ec2:{region}::snapshot/{id}",
+    name_path="tag:Name",
+    permissions=("ec2:DescribeSnapshots",),
+    volatile_fields=("Progress",),
+)
+
+IMAGE = CatalogEntry(
+    type_name="ec2.image",
+    service="ec2",
+    operation="DescribeImages",
+    request_params={"Owners": ["self"]},  # never the public AMI catalog
+    result_path="Images[]",
+    id_path="ImageId",
+    arn_template="arn:{partition}:ec2:{region}::image/{id}",
+    name_path="Name",
+    permissions=("ec2:DescribeImages",),
+    volatile_fields=("LastLaunchedTime",),
+)
+
+SECURITY_GROUP = CatalogEntry(
+    type_name="ec2.security_group",
+    service="ec2",
+    operation="DescribeSecurityGroups",
+    result_path="SecurityGroups[]",
+    id_path="GroupId",
+    arn_path="SecurityGroupArn",
+    arn_template=_ARN + "security-group/{id}",
+    name_path="GroupName",
+    permissions=("ec2:DescribeSecurityGroups",),
+)
+
+VPC = CatalogEntry(
+    type_name="ec2.vpc",
+    service="ec2",
+    operation="DescribeVpcs",
+    result_path="Vpcs[]",
+    id_path="VpcId",
+    arn_template=_ARN + "vpc/{id}",
+    name_path="tag:Name",
+    permissions=("ec2:DescribeVpcs",),
+)
+
+SUBNET = CatalogEntry(
+    type_name="ec2.subnet",
+    service="ec2",
+    operation="DescribeSubnets",
+    result_path="Subnets[]",
+    id_path="SubnetId",
+    arn_path="SubnetArn",
+    arn_template=_ARN + "subnet/{id}",
+    name_path="tag:Name",
+    permissions=("ec2:DescribeSubnets",),
+    volatile_fields=("AvailableIpAddressCount",),
+)
+
+NETWORK_INTERFACE = CatalogEntry(
+    type_name="ec2.network_interface",
+    service="ec2",
+    operation="DescribeNetworkInterfaces",
+    result_path="NetworkInterfaces[]",
+    id_path="NetworkInterfaceId",
+    arn_template=_ARN + "network-interface/{id}",
+    name_path="tag:Name",
+    tags_path="TagSet",
+    permissions=("ec2:DescribeNetworkInterfaces",),
+)
+
+ELASTIC_IP = CatalogEntry(
+    type_name="ec2.elastic_ip",
+    service="ec2",
+    operation="DescribeAddresses",
+    paginated=False,  # DescribeAddresses returns every address at once
+    result_path="Addresses[]",
+    id_path="AllocationId",
+    arn_template=_ARN + "elastic-ip/{id}",
+    name_path="tag:Name",
+    permissions=("ec2:DescribeAddresses",),
+)
+
+NAT_GATEWAY = CatalogEntry(
+    type_name="ec2.nat_gateway",
+    service="ec2",
+    operation="DescribeNatGateways",
+    result_path="NatGateways[]",
+    id_path="NatGatewayId",
+    arn_template=_ARN + "natgateway/{id}",
+    name_path="tag:Name",
+    permissions=("ec2:DescribeNatGateways",),
+)
+
+INTERNET_GATEWAY = CatalogEntry(
+    type_name="ec2.internet_gateway",
+    service="ec2",
+    operation="DescribeInternetGateways",
+    result_path="InternetGateways[]",
+    id_path="InternetGatewayId",
+    arn_template=_ARN + "internet-gateway/{id}",
+    name_path="tag:Name",
+    permissions=("ec2:DescribeInternetGateways",),
+)
+
+ROUTE_TABLE = CatalogEntry(
+    type_name="ec2.route_table",
+    service="ec2",
+    operation="DescribeRouteTables",
+    result_path="RouteTables[]",
+    id_path="RouteTableId",
+    arn_template=_ARN + "route-table/{id}",
+    name_path="tag:Name",
+    permissions=("ec2:DescribeRouteTables",),
+)
+
+LAUNCH_TEMPLATE = CatalogEntry(
+    type_name="ec2.launch_template",
+    service="ec2",
+    operation="DescribeLaunchTemplates",
+    result_path="LaunchTemplates[]",
+    id_path="LaunchTemplateId",
+    arn_template=_ARN + "launch-template/{id}",
+    name_path="LaunchTemplateName",
+    permissions=("ec2:DescribeLaunchTemplates",),
+)
+
+KEY_PAIR = CatalogEntry(
+    type_name="ec2.key_pair",
+    service="ec2",
+    operation="DescribeKeyPairs",
+    paginated=False,  # DescribeKeyPairs returns every key pair at once
+    result_path="KeyPairs[]",
+    id_path="KeyPairId",
+    arn_template=_ARN + "key-pair/{id}",
+    name_path="KeyName",
+    permissions=("ec2:DescribeKeyPairs",),
+)
+
+ENTRIES = (
+    INSTANCE,
+    VOLUME,
+    SNAPSHOT,
+    IMAGE,
+    SECURITY_GROUP,
+    VPC,
+    SUBNET,
+    NETWORK_INTERFACE,
+    ELASTIC_IP,
+    NAT_GATEWAY,
+    INTERNET_GATEWAY,
+    ROUTE_TABLE,
+    LAUNCH_TEMPLATE,
+    KEY_PAIR,
+)

@@ -1,24 +1,28 @@
-"""The generic engine: call one page of a list operation and extract observations from it."""
+"""The generic engine: call one page of a list operation and complete its items.
+
+One fetch_page is one unit of work of a describer: the list call (for a child type: a page of
+its parents, then the children of one parent after the other), then the entry's detail calls
+for the items of that page. observe() turns each item into an Observation.
+"""
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
 import botocore.session
-import jmespath
 from botocore import xform_name
 from botocore.client import BaseClient
-from jmespath.parser import ParsedResult
 
-from fleetstream.catalog.entry import CatalogEntry, TagStyle
-from fleetstream.models import Observation
+from fleetstream.catalog.details import apply_detail
+from fleetstream.catalog.entry import CatalogEntry
+from fleetstream.catalog.observe import canonical_json, extract_tags, observe, partition_of
+from fleetstream.catalog.paths import search
+
+# A child type's page visits parents until it has page_size items or made this many calls.
+MAX_LIST_CALLS_PER_PAGE = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +33,8 @@ class PaginationSpec:
     output_tokens: tuple[str, ...]
     limit_key: str | None
     more_results: str | None
+    limit_is_string: bool = False  # Route 53 and CloudFront take MaxItems as a string
+    limit_range: tuple[int | None, int | None] = (None, None)  # from the input shape model
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,45 +57,57 @@ def _botocore_session() -> botocore.session.Session:
 @cache
 def pagination_spec(service: str, operation: str) -> PaginationSpec | None:
     """The paginator model botocore ships for an operation, or None if it has none."""
-    model = _botocore_session().get_paginator_model(service)
+    session = _botocore_session()
     try:
-        config = model.get_paginator(operation)
+        config = session.get_paginator_model(service).get_paginator(operation)
     except ValueError:
         return None
+    limit_key = config.get("limit_key")
+    limit_is_string, limit_range = False, (None, None)
+    if limit_key:
+        model = session.get_service_model(service).operation_model(operation)
+        assert model.input_shape is not None  # a paginator's operation has input
+        shape = model.input_shape.members[limit_key]
+        limit_is_string = shape.type_name == "string"
+        limit_range = (shape.metadata.get("min"), shape.metadata.get("max"))
     return PaginationSpec(
         input_tokens=_as_tuple(config["input_token"]),
         output_tokens=_as_tuple(config["output_token"]),
-        limit_key=config.get("limit_key"),
+        limit_key=limit_key,
         more_results=config.get("more_results"),
+        limit_is_string=limit_is_string,
+        limit_range=limit_range,
     )
 
 
-@cache
-def _compiled(expression: str) -> ParsedResult:
-    return jmespath.compile(expression)
+def _limit(spec: PaginationSpec, page_size: int, declared: tuple[int, int] | None) -> int | str:
+    low, high = declared or spec.limit_range
+    size = max(page_size, low or 1)
+    size = min(size, high) if high else size
+    return str(size) if spec.limit_is_string else size
 
 
-def search(expression: str, data: object) -> Any:
-    """JMESPath search with compiled expressions cached process-wide."""
-    return _compiled(expression).search(data)
-
-
-def fetch_page(
+def _list_page(
     client: BaseClient,
     entry: CatalogEntry,
+    operation: str,
+    result_path: str,
+    params: Mapping[str, object],
     token: Mapping[str, object] | None,
     page_size: int | None,
+    *,
+    paginated: bool = True,
+    limits: tuple[int, int] | None = None,
 ) -> Page:
-    """Call ONE page of the entry's list operation, resuming at token (botocore's semantics)."""
-    params: dict[str, Any] = dict(entry.request_params)
-    spec = pagination_spec(entry.service, entry.operation) if entry.paginated else None
+    request: dict[str, Any] = dict(params)
+    spec = pagination_spec(entry.service, operation) if paginated else None
     if spec is not None:
         if token:
-            params.update(token)
+            request.update(token)
         if spec.limit_key and page_size:
-            params[spec.limit_key] = page_size
-    response = getattr(client, xform_name(entry.operation))(**params)
-    items = search(entry.result_path, response) or []
+            request[spec.limit_key] = _limit(spec, page_size, limits)
+    response = getattr(client, xform_name(operation))(**request)
+    items = search(result_path, response) or []
     return Page(items=list(items), next_token=_next_token(spec, response, token))
 
 
@@ -108,79 +126,101 @@ def _next_token(
     return None if previous is not None and token == dict(previous) else token
 
 
-def partition_of(region: str) -> str:
-    """The ARN partition of a region name."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+def _as_item(entry: CatalogEntry, raw: Any) -> dict[str, Any]:
+    if entry.item_key is not None and not isinstance(raw, dict):
+        return {entry.item_key: raw}
+    return dict(raw)
 
 
-def _json_default(value: object) -> object:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(value).decode("ascii")
-    if hasattr(value, "read"):  # a StreamingBody is never inventory
-        return None
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
-def canonical_json(item: object) -> str:
-    """Stable JSON (sorted keys, no whitespace): equal items give equal strings."""
-    return json.dumps(item, sort_keys=True, separators=(",", ":"), default=_json_default)
-
-
-def extract_tags(entry: CatalogEntry, item: Mapping[str, Any]) -> dict[str, str]:
-    """The item's tags as a plain string map."""
-    if entry.tag_style is TagStyle.NONE or entry.tags_path is None:
-        return {}
-    raw = search(entry.tags_path, item)
-    if not raw:
-        return {}
-    if entry.tag_style is TagStyle.MAP:
-        return {str(key): str(value) for key, value in raw.items()}
-    return {str(tag["Key"]): str(tag.get("Value", "")) for tag in raw if "Key" in tag}
-
-
-def observe(
-    entry: CatalogEntry,
-    item: dict[str, Any],
-    *,
-    account_id: str,
-    account_name: str,
-    region: str,
-    sweep_id: str,
-    observed_at: datetime,
-) -> Observation:
-    """Turn one raw listed item into an Observation."""
-    resource_id = str(search(entry.id_path, item))
-    tags = extract_tags(entry, item)
-    if entry.arn_path:
-        arn = str(search(entry.arn_path, item))
-    else:
-        arn = entry.arn_template.format(
-            partition=partition_of(region), region=region, account_id=account_id, id=resource_id
+def _children(
+    client: BaseClient, entry: CatalogEntry, token: Mapping[str, Any] | None, page_size: int | None
+) -> Page:
+    """Children of one parent after the other; the token holds the parents still to visit."""
+    assert entry.parent is not None
+    parent, size = entry.parent, page_size or 100
+    state = dict(token or {})
+    pending = [str(p) for p in state.get("parents", [])]
+    parents_next, child = state.get("parents_next"), state.get("child")
+    listed, items, calls = token is not None, list[dict[str, Any]](), 0
+    while calls < MAX_LIST_CALLS_PER_PAGE and len(items) < size:
+        calls += 1
+        if not pending:
+            if listed and parents_next is None:
+                break
+            page = _list_page(
+                client,
+                entry,
+                parent.operation,
+                parent.result_path,
+                parent.request_params,
+                parents_next,
+                size,
+            )
+            listed, parents_next = True, page.next_token
+            pending = [str(search(parent.id_path, p)) for p in page.items]
+            continue
+        page = _list_page(
+            client,
+            entry,
+            entry.operation,
+            entry.result_path,
+            {**entry.request_params, parent.param: pending[0]},
+            child,
+            size - len(items),
+            paginated=entry.paginated,
+            limits=entry.page_size_limits,
         )
-    name: str | None
-    if entry.name_path and entry.name_path.startswith("tag:"):
-        name = tags.get(entry.name_path[4:])
+        items += [{parent.into: pending[0], **_as_item(entry, raw)} for raw in page.items]
+        child = page.next_token
+        if child is None:
+            pending.pop(0)
+    if listed and not pending and parents_next is None:
+        return Page(items, None)
+    return Page(items, {"parents": pending, "parents_next": parents_next, "child": child})
+
+
+def fetch_page(
+    client: BaseClient,
+    entry: CatalogEntry,
+    token: Mapping[str, object] | None,
+    page_size: int | None,
+) -> Page:
+    """Call ONE page of the entry's list operation, resuming at token (botocore's semantics).
+
+    The page's items come back completed by the entry's detail calls and quirk.
+    """
+    if entry.parent is not None:
+        page = _children(client, entry, token, page_size)
     else:
-        found = search(entry.name_path, item) if entry.name_path else None
-        name = None if found is None else str(found)
-    return Observation(
-        arn=arn,
-        account_id=account_id,
-        account_name=account_name,
-        region=region,
-        resource_type=entry.type_name,
-        resource_id=resource_id,
-        name=name,
-        tags=tags,
-        attributes_json=canonical_json(item),
-        observed_at=observed_at,
-        sweep_id=sweep_id,
-    )
+        page = _list_page(
+            client,
+            entry,
+            entry.operation,
+            entry.result_path,
+            entry.request_params,
+            token,
+            page_size,
+            paginated=entry.paginated,
+            limits=entry.page_size_limits,
+        )
+    items = [_as_item(entry, raw) for raw in page.items]
+    if entry.prepare is not None:
+        items = [entry.prepare(item) for item in items]
+    for detail in entry.details:
+        items = apply_detail(client, detail, items)
+    if entry.quirk is not None:
+        items = [entry.quirk(item) for item in items]
+    return Page(items=items, next_token=page.next_token)
+
+
+__all__ = [
+    "Page",
+    "PaginationSpec",
+    "canonical_json",
+    "extract_tags",
+    "fetch_page",
+    "observe",
+    "pagination_spec",
+    "partition_of",
+    "search",
+]

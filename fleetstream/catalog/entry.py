@@ -2,17 +2,68 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+# A per-item fix-up for a quirk no declaration can express (e.g. S3's "EU" location).
+Quirk = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class TagStyle(StrEnum):
     """How a service spells tags in its describe output."""
 
     KEY_VALUE_LIST = "key_value_list"  # [{"Key": k, "Value": v}] (EC2, RDS, ...)
+    LOWER_KEY_VALUE_LIST = "lower_key_value_list"  # [{"key": k, "value": v}] (ECS, Step Functions)
+    TAG_KEY_VALUE_LIST = "tag_key_value_list"  # [{"TagKey": k, "TagValue": v}] (KMS)
     MAP = "map"  # {"k": "v"} (Lambda, ...)
     NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """A call made after the list call, with the same client, to complete each listed item.
+
+    Per item (batch_param None): one call per item, params read from the item; the value at
+    result_path is stored under `into`, or merged into the item when `into` is None.
+    Batched (batch_param set): one call per batch_size items that agree on the other params;
+    batch_param gets the list of their values, result_path selects a list of elements and
+    `match` = (item path, element path) pairs each element with its item; value_path selects
+    what of the element is stored (or merged).
+    """
+
+    operation: str
+    params: Mapping[str, str]  # request parameter -> JMESPath over the item
+    result_path: str  # JMESPath over the response
+    into: str | None = None  # item key for the value; None merges a mapping into the item
+    static_params: Mapping[str, object] = field(default_factory=dict)
+    extra: Mapping[str, str] = field(default_factory=dict)  # more item keys <- response paths
+    batch_param: str | None = None
+    batch_size: int = 1
+    match: tuple[str, str] | None = None
+    value_path: str = "@"
+    # Error codes that mean "nothing for this item" (NoSuchTagSet, ResourceNotFoundException).
+    absent_codes: tuple[str, ...] = ()
+    # True: an item the detail finds nothing for vanished since the list call and is dropped.
+    required: bool = False
+    keep_if: str | None = None  # JMESPath predicate after this detail; falsy drops the item
+
+
+@dataclass(frozen=True, slots=True)
+class Parent:
+    """The resource type a child type is listed under (ECS services per cluster).
+
+    The engine lists a page of parents, then the children of one parent after the other, and
+    carries the parents still to visit in the page token, so a page never rescans.
+    """
+
+    operation: str
+    result_path: str  # JMESPath from the parent list response to the parent items
+    id_path: str  # JMESPath from a parent item to the value the child list call takes
+    param: str  # the child list operation's parameter that takes it
+    into: str  # the child item key the parent's id is stored under
+    request_params: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +75,10 @@ class CatalogEntry:
     operation: str  # API operation name, e.g. DescribeInstances
     result_path: str  # JMESPath from the response to the list of items
     id_path: str  # JMESPath from an item to its identifier
-    arn_template: str  # {partition} {region} {account_id} {id}, or "" when arn_path is used
-    permissions: tuple[str, ...]  # IAM actions the describe needs
+    # {partition} {region} {account_id} {id} ({id_path}: id without a leading "/"); "" when
+    # arn_path always finds the ARN. Used when arn_path finds none.
+    arn_template: str
+    permissions: tuple[str, ...]  # IAM actions every call of the entry needs
     arn_path: str | None = None  # JMESPath to an ARN the API returns itself
     name_path: str | None = None  # JMESPath to a display name; "tag:Name" reads a tag
     tags_path: str | None = "Tags"
@@ -34,3 +87,23 @@ class CatalogEntry:
     paginated: bool = True
     request_params: Mapping[str, object] = field(default_factory=dict)
     volatile_fields: tuple[str, ...] = ()  # ignored by change detection
+    # Values replaced by "<redacted:sha256:...>" before anything leaves the describer.
+    sensitive_fields: tuple[str, ...] = ()
+    item_key: str | None = None  # list items are plain strings: each becomes {item_key: s}
+    details: tuple[Detail, ...] = ()
+    parent: Parent | None = None
+    # (min, max) page size the list call accepts where botocore's model does not say.
+    page_size_limits: tuple[int, int] | None = None
+    prepare: Quirk | None = None  # applied to each listed item before the details
+    quirk: Quirk | None = None  # applied to each item after the details
+    quirk_fields: tuple[str, ...] = ()  # top-level item keys prepare and quirk add
+
+    @property
+    def kind(self) -> str:
+        """The part of type_name after the service."""
+        return self.type_name.partition(".")[2]
+
+    def operations(self) -> tuple[str, ...]:
+        """Every API operation the entry calls: parent list, list, details (in call order)."""
+        parent = (self.parent.operation,) if self.parent else ()
+        return (*parent, self.operation, *(d.operation for d in self.details))

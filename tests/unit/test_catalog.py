@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 from fleetstream.catalog import CATALOG, entries_for
 from fleetstream.catalog.ec2 import INSTANCE
 from fleetstream.catalog.engine import canonical_json, fetch_page, observe, partition_of
+from fleetstream.catalog.policy import iam_action
 from fleetstream.errors import ConfigError
 
 pytestmark = pytest.mark.unit
@@ -125,8 +126,7 @@ def test_catalog_entry_matches_botocore_models(entry: Any) -> None:
     if entry.paginated:
         paginators = session.get_paginator_model(entry.service)
         assert paginators.get_paginator(entry.operation)
-    prefix = model.signing_name if entry.service != "ec2" else "ec2"
-    assert f"{prefix}:{entry.operation}" in entry.permissions
+    assert iam_action(entry.service, entry.operation) in entry.permissions
     for permission in entry.permissions:
         service, _, action = permission.partition(":")
         assert service and action and action[0].isupper(), permission

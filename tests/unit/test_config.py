@@ -32,11 +32,14 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
             "KAFKA_BOOTSTRAP_SERVERS": "b:2",
             "FLEETSTREAM_DESCRIBER__PAGE_SIZE": "50",
             "FLEETSTREAM_ACCOUNTS__INCLUDE": '["111111111111"]',
+            "FLEETSTREAM_RESOURCE_TYPES": '["ec2.instance", "s3.bucket"]',
+            "FLEETSTREAM_CONFIG": "/not/a/setting.yaml",
         },
     )
     assert settings.kafka.bootstrap_servers == "b:2"
     assert settings.describer.page_size == 50
     assert settings.accounts.include == ("111111111111",)
+    assert settings.resource_types == ("ec2.instance", "s3.bucket")
 
 
 @pytest.mark.parametrize(

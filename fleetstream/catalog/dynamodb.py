@@ -1,0 +1,44 @@
+"""DynamoDB resource types."""
+
+from __future__ import annotations
+
+from fleetstream.catalog.entry import CatalogEntry, Detail
+
+TABLE = CatalogEntry(
+    type_name="dynamodb.table",
+    service="dynamodb",
+    operation="ListTables",
+    result_path="TableNames",
+    item_key="TableName",
+    id_path="TableName",
+    arn_path="TableArn",
+    arn_template="arn:{partition}:dynamodb:{region}:{account_id}:table/{id}",
+    name_path="TableName",
+    details=(
+        Detail(
+            "DescribeTable",
+            {"TableName": "TableName"},
+            "Table",
+            absent_codes=("ResourceNotFoundException",),
+            required=True,
+        ),
+        Detail(
+            "ListTagsOfResource",
+            {"ResourceArn": "TableArn"},
+            "Tags",
+            into="Tags",
+            absent_codes=("ResourceNotFoundException",),
+        ),
+    ),
+    permissions=("dynamodb:ListTables", "dynamodb:DescribeTable", "dynamodb:ListTagsOfResource"),
+    volatile_fields=(
+        "ItemCount",
+        "TableSizeBytes",
+        "GlobalSecondaryIndexes[].ItemCount",
+        "GlobalSecondaryIndexes[].IndexSizeBytes",
+        "LocalSecondaryIndexes[].ItemCount",
+        "LocalSecondaryIndexes[].IndexSizeBytes",
+    ),
+)
+
+ENTRIES = (TABLE,)

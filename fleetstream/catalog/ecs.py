@@ -1,0 +1,109 @@
+"""ECS resource types: clusters, services (listed per cluster), task definitions."""
+
+from __future__ import annotations
+
+from fleetstream.catalog.entry import CatalogEntry, Detail, Parent, TagStyle
+
+CLUSTER = CatalogEntry(
+    type_name="ecs.cluster",
+    service="ecs",
+    operation="ListClusters",
+    result_path="clusterArns",
+    item_key="clusterArn",
+    id_path="clusterName",
+    arn_path="clusterArn",
+    arn_template="",
+    name_path="clusterName",
+    tags_path="tags",
+    tag_style=TagStyle.LOWER_KEY_VALUE_LIST,
+    details=(
+        Detail(
+            "DescribeClusters",
+            {"clusters": "clusterArn"},
+            "clusters",
+            static_params={"include": ["TAGS", "SETTINGS"]},
+            batch_param="clusters",
+            batch_size=100,
+            match=("clusterArn", "clusterArn"),
+            required=True,
+        ),
+    ),
+    permissions=("ecs:ListClusters", "ecs:DescribeClusters"),
+    volatile_fields=(
+        "runningTasksCount",
+        "pendingTasksCount",
+        "activeServicesCount",
+        "registeredContainerInstancesCount",
+        "statistics",
+    ),
+)
+
+SERVICE = CatalogEntry(
+    type_name="ecs.service",
+    service="ecs",
+    operation="ListServices",
+    parent=Parent("ListClusters", "clusterArns", "@", param="cluster", into="clusterArn"),
+    result_path="serviceArns",
+    item_key="serviceArn",
+    id_path="serviceArn",  # service names are unique per cluster only
+    arn_path="serviceArn",
+    arn_template="",
+    name_path="serviceName",
+    tags_path="tags",
+    tag_style=TagStyle.LOWER_KEY_VALUE_LIST,
+    details=(
+        Detail(
+            "DescribeServices",
+            {"cluster": "clusterArn", "services": "serviceArn"},
+            "services",
+            static_params={"include": ["TAGS"]},
+            batch_param="services",
+            batch_size=10,  # DescribeServices takes at most 10 services
+            match=("serviceArn", "serviceArn"),
+            required=True,
+        ),
+    ),
+    permissions=("ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices"),
+    volatile_fields=(
+        "events",
+        "runningCount",
+        "pendingCount",
+        "deployments[].runningCount",
+        "deployments[].pendingCount",
+        "deployments[].failedTasks",
+        "deployments[].updatedAt",
+    ),
+)
+
+TASK_DEFINITION = CatalogEntry(
+    type_name="ecs.task_definition",
+    service="ecs",
+    operation="ListTaskDefinitions",
+    request_params={"status": "ACTIVE"},
+    result_path="taskDefinitionArns",
+    item_key="taskDefinitionArn",
+    id_path="taskDefinitionArn",  # family:revision, unique per account and region
+    arn_path="taskDefinitionArn",
+    arn_template="",
+    name_path="family",
+    tags_path="tags",
+    tag_style=TagStyle.LOWER_KEY_VALUE_LIST,
+    details=(
+        Detail(
+            "DescribeTaskDefinition",
+            {"taskDefinition": "taskDefinitionArn"},
+            "taskDefinition",
+            static_params={"include": ["TAGS"]},
+            extra={"tags": "tags"},
+            required=True,
+        ),
+    ),
+    permissions=("ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"),
+    # Container environments routinely hold credentials; secrets name where they live.
+    sensitive_fields=(
+        "containerDefinitions[].environment[].value",
+        "containerDefinitions[].secrets[].valueFrom",
+    ),
+)
+
+ENTRIES = (CLUSTER, SERVICE, TASK_DEFINITION)

@@ -1,0 +1,54 @@
+"""Elastic Load Balancing v2 resource types (application, network and gateway)."""
+
+from __future__ import annotations
+
+from fleetstream.catalog.entry import CatalogEntry, Detail
+
+
+def _tags(arn_path: str) -> Detail:
+    # DescribeTags takes at most 20 ARNs per call.
+    return Detail(
+        "DescribeTags",
+        {"ResourceArns": arn_path},
+        "TagDescriptions",
+        into="Tags",
+        batch_param="ResourceArns",
+        batch_size=20,
+        match=(arn_path, "ResourceArn"),
+        value_path="Tags",
+    )
+
+
+LOAD_BALANCER = CatalogEntry(
+    type_name="elbv2.load_balancer",
+    service="elbv2",
+    operation="DescribeLoadBalancers",
+    result_path="LoadBalancers[]",
+    id_path="LoadBalancerName",
+    arn_path="LoadBalancerArn",
+    arn_template="",
+    name_path="LoadBalancerName",
+    details=(_tags("LoadBalancerArn"),),
+    permissions=(
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeTags",
+    ),
+)
+
+TARGET_GROUP = CatalogEntry(
+    type_name="elbv2.target_group",
+    service="elbv2",
+    operation="DescribeTargetGroups",
+    result_path="TargetGroups[]",
+    id_path="TargetGroupName",
+    arn_path="TargetGroupArn",
+    arn_template="",
+    name_path="TargetGroupName",
+    details=(_tags("TargetGroupArn"),),
+    permissions=(
+        "elasticloadbalancing:DescribeTargetGroups",
+        "elasticloadbalancing:DescribeTags",
+    ),
+)
+
+ENTRIES = (LOAD_BALANCER, TARGET_GROUP)

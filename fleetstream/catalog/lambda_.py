@@ -1,0 +1,32 @@
+"""Lambda resource types (module named lambda_ because lambda is a keyword)."""
+
+from __future__ import annotations
+
+from fleetstream.catalog.entry import CatalogEntry, Detail, TagStyle
+
+FUNCTION = CatalogEntry(
+    type_name="lambda.function",
+    service="lambda",
+    operation="ListFunctions",
+    result_path="Functions[]",
+    id_path="FunctionName",
+    arn_path="FunctionArn",
+    arn_template="",
+    name_path="FunctionName",
+    tag_style=TagStyle.MAP,
+    details=(
+        Detail(
+            "ListTags",
+            {"Resource": "FunctionArn"},
+            "Tags",
+            into="Tags",
+            absent_codes=("ResourceNotFoundException",),
+            required=True,
+        ),
+    ),
+    permissions=("lambda:ListFunctions", "lambda:ListTags"),
+    # Environment variables routinely hold credentials: keep the names, hash the values.
+    sensitive_fields=("Environment.Variables",),
+)
+
+ENTRIES = (FUNCTION,)

@@ -1,0 +1,70 @@
+"""RDS resource types (also DocumentDB and Neptune, which share the RDS API)."""
+
+from __future__ import annotations
+
+from fleetstream.catalog.entry import CatalogEntry
+
+# RDS rejects MaxRecords outside 20..100, which its model does not declare.
+_PAGE = (20, 100)
+
+DB_INSTANCE = CatalogEntry(
+    type_name="rds.db_instance",
+    service="rds",
+    operation="DescribeDBInstances",
+    result_path="DBInstances[]",
+    id_path="DBInstanceIdentifier",
+    arn_path="DBInstanceArn",
+    arn_template="arn:{partition}:rds:{region}:{account_id}:db:{id}",
+    name_path="DBInstanceIdentifier",
+    tags_path="TagList",
+    page_size_limits=_PAGE,
+    permissions=("rds:DescribeDBInstances",),
+    volatile_fields=("LatestRestorableTime",),
+)
+
+DB_CLUSTER = CatalogEntry(
+    type_name="rds.db_cluster",
+    service="rds",
+    operation="DescribeDBClusters",
+    result_path="DBClusters[]",
+    id_path="DBClusterIdentifier",
+    arn_path="DBClusterArn",
+    arn_template="arn:{partition}:rds:{region}:{account_id}:cluster:{id}",
+    name_path="DBClusterIdentifier",
+    tags_path="TagList",
+    page_size_limits=_PAGE,
+    permissions=("rds:DescribeDBClusters",),
+    volatile_fields=("LatestRestorableTime", "EarliestRestorableTime"),
+)
+
+DB_SNAPSHOT = CatalogEntry(
+    type_name="rds.db_snapshot",
+    service="rds",
+    operation="DescribeDBSnapshots",
+    result_path="DBSnapshots[]",
+    id_path="DBSnapshotIdentifier",
+    arn_path="DBSnapshotArn",
+    arn_template="arn:{partition}:rds:{region}:{account_id}:snapshot:{id}",
+    name_path="DBSnapshotIdentifier",
+    tags_path="TagList",
+    page_size_limits=_PAGE,
+    permissions=("rds:DescribeDBSnapshots",),
+    volatile_fields=("PercentProgress",),
+)
+
+DB_CLUSTER_SNAPSHOT = CatalogEntry(
+    type_name="rds.db_cluster_snapshot",
+    service="rds",
+    operation="DescribeDBClusterSnapshots",
+    result_path="DBClusterSnapshots[]",
+    id_path="DBClusterSnapshotIdentifier",
+    arn_path="DBClusterSnapshotArn",
+    arn_template="arn:{partition}:rds:{region}:{account_id}:cluster-snapshot:{id}",
+    name_path="DBClusterSnapshotIdentifier",
+    tags_path="TagList",
+    page_size_limits=_PAGE,
+    permissions=("rds:DescribeDBClusterSnapshots",),
+    volatile_fields=("PercentProgress",),
+)
+
+ENTRIES = (DB_INSTANCE, DB_CLUSTER, DB_SNAPSHOT, DB_CLUSTER_SNAPSHOT)

@@ -1,0 +1,40 @@
+"""SNS resource types."""
+
+from __future__ import annotations
+
+from fleetstream.catalog.entry import CatalogEntry, Detail
+from fleetstream.catalog.quirks import last_segment
+
+TOPIC = CatalogEntry(
+    type_name="sns.topic",
+    service="sns",
+    operation="ListTopics",
+    result_path="Topics[]",
+    id_path="TopicName",
+    arn_path="TopicArn",
+    arn_template="",
+    name_path="TopicName",
+    details=(
+        Detail(
+            "GetTopicAttributes",
+            {"TopicArn": "TopicArn"},
+            "Attributes",
+            absent_codes=("NotFound",),
+            required=True,
+        ),
+        Detail(
+            "ListTagsForResource",
+            {"ResourceArn": "TopicArn"},
+            "Tags",
+            into="Tags",
+            absent_codes=("ResourceNotFound", "NotFound"),
+        ),
+    ),
+    # Only the ARN names the topic; its last segment is the name.
+    quirk=last_segment("TopicArn", "TopicName", ":"),
+    quirk_fields=("TopicName",),
+    permissions=("sns:ListTopics", "sns:GetTopicAttributes", "sns:ListTagsForResource"),
+    volatile_fields=("SubscriptionsConfirmed", "SubscriptionsPending", "SubscriptionsDeleted"),
+)
+
+ENTRIES = (TOPIC,)

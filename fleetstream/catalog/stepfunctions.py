@@ -1,0 +1,30 @@
+"""Step Functions resource types."""
+
+from __future__ import annotations
+
+from fleetstream.catalog.entry import CatalogEntry, Detail, TagStyle
+
+STATE_MACHINE = CatalogEntry(
+    type_name="stepfunctions.state_machine",
+    service="stepfunctions",
+    operation="ListStateMachines",
+    result_path="stateMachines[]",
+    id_path="name",
+    arn_path="stateMachineArn",
+    arn_template="",
+    name_path="name",
+    tags_path="tags",
+    tag_style=TagStyle.LOWER_KEY_VALUE_LIST,
+    details=(
+        Detail(
+            "ListTagsForResource",
+            {"resourceArn": "stateMachineArn"},
+            "tags",
+            into="tags",
+            absent_codes=("ResourceNotFound",),
+        ),
+    ),
+    permissions=("states:ListStateMachines", "states:ListTagsForResource"),
+)
+
+ENTRIES = (STATE_MACHINE,)

@@ -1,0 +1,478 @@
+"""The catalog end to end: many resource types in moto, swept through Kafka into DynamoDB."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import uuid
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleetstream.aws import dynamodb_client
+from fleetstream.config import Settings, load_settings
+from fleetstream.devstack import StackEndpoints
+from fleetstream.devstack.seed import Estate, EstateSpec, _Clients, seed_estate
+from fleetstream.inventory_read import scan_items
+from fleetstream.models import GLOBAL_REGION, Observation
+from fleetstream.oneshot import run_sweep
+from fleetstream.wire import decode_resource_event
+from tests.integration.helpers import read_topic, settings_for
+
+pytestmark = pytest.mark.integration
+REGIONS = ("us-east-1", "eu-west-1")
+SECRET_TYPES = ("lambda.function", "ecs.task_definition", "ssm.parameter", "secretsmanager.secret")
+
+Fact = tuple[str, str, str]  # account, region, resource id
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Principal": {"Service": "ecs.amazonaws.com"},
+        }
+    ],
+}
+POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}],
+}
+STATE_MACHINE = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+STACK = {"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}
+GLOBAL_TYPES = (
+    "s3.bucket",
+    "iam.role",
+    "iam.user",
+    "iam.policy",
+    "route53.hosted_zone",
+    "cloudfront.distribution",
+)
+
+
+@dataclass(frozen=True)
+class Place:
+    """One (account, region) of the estate, with clients acting inside it."""
+
+    clients: _Clients
+    account: str
+    region: str
+    secret: str
+
+    def __call__(self, service: str) -> Any:
+        return self.clients.member(self.account, service, self.region)
+
+    @property
+    def name(self) -> str:
+        return f"fs-{self.account[-6:]}-{self.region}"
+
+    @property
+    def role_arn(self) -> str:
+        return f"arn:aws:iam::{self.account}:role/FleetstreamReadOnly"
+
+
+def distribution(name: str) -> dict[str, Any]:
+    """The smallest DistributionConfig moto accepts."""
+    origin = {
+        "Id": "o",
+        "DomainName": f"{name}.s3.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    return {
+        "CallerReference": name,
+        "Comment": name,
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "allow-all"},
+    }
+
+
+def lambda_zip() -> bytes:
+    """A minimal deployment package: moto stores it, nothing runs it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+def plant_secrets(p: Place) -> dict[str, list[str]]:
+    """Resources whose configuration holds p.secret where a describe could see it."""
+    n = p.name
+    p("lambda").create_function(
+        FunctionName=n,
+        Runtime="python3.12",
+        Role=p.role_arn,
+        Handler="handler.handler",
+        Code={"ZipFile": lambda_zip()},
+        Environment={"Variables": {"DB_PASSWORD": p.secret}},
+        Tags={"team": "data"},
+    )
+    container = {
+        "name": "app",
+        "image": "nginx",
+        "memory": 128,
+        "environment": [{"name": "API_TOKEN", "value": p.secret}],
+    }
+    task = p("ecs").register_task_definition(family=n, containerDefinitions=[container])
+    p("ssm").put_parameter(Name=f"/fs/{n}", Value=p.secret, Type="SecureString")
+    p("secretsmanager").create_secret(Name=n, SecretString=p.secret)
+    return {
+        "lambda.function": [n],
+        "ecs.task_definition": [task["taskDefinition"]["taskDefinitionArn"]],
+        "ssm.parameter": [f"/fs/{n}"],
+        "secretsmanager.secret": [n],
+    }
+
+
+def populate_ec2(p: Place, made: dict[str, list[str]]) -> None:
+    """EC2: key pair, launch template, addresses, volume, snapshots, VPC, subnet, NAT, image."""
+    n, ec2 = p.name, p("ec2")
+    made["ec2.key_pair"] = [ec2.create_key_pair(KeyName=n)["KeyPairId"]]
+    template = ec2.create_launch_template(
+        LaunchTemplateName=n, LaunchTemplateData={"InstanceType": "t3.micro"}
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    made["ec2.launch_template"] = [template]
+    made["ec2.elastic_ip"] = [ec2.allocate_address(Domain="vpc")["AllocationId"]]
+    volume = ec2.create_volume(AvailabilityZone=f"{p.region}a", Size=1)["VolumeId"]
+    made["ec2.snapshot"] = [ec2.create_snapshot(VolumeId=volume)["SnapshotId"]]
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    made["ec2.vpc"] = [vpc]
+    sg = ec2.create_security_group(GroupName=n, Description="fleetstream", VpcId=vpc)
+    made["ec2.security_group"] = [sg["GroupId"]]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.7.1.0/24")["Subnet"]["SubnetId"]
+    made["ec2.subnet"] = [subnet]
+    gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
+    made["ec2.internet_gateway"] = [gateway]
+    nat_ip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    made["ec2.elastic_ip"].append(nat_ip)
+    nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=nat_ip)["NatGateway"]
+    made["ec2.nat_gateway"] = [nat["NatGatewayId"]]
+    made["ec2.volume"] = [volume]
+    instance = ec2.describe_instances()["Reservations"][0]["Instances"][0]["InstanceId"]
+    image = ec2.create_image(InstanceId=instance, Name=n)["ImageId"]
+    made["ec2.image"] = [image]
+    for mapping in ec2.describe_images(ImageIds=[image])["Images"][0]["BlockDeviceMappings"]:
+        if "Ebs" in mapping and mapping["Ebs"].get("SnapshotId"):
+            made["ec2.snapshot"].append(mapping["Ebs"]["SnapshotId"])
+
+
+def populate_messaging(p: Place, made: dict[str, list[str]]) -> None:
+    """Queues, topics, tables, keys, streams, state machines, rules, log groups, file systems."""
+    n = p.name
+    made["sqs.queue"] = [n]
+    p("sqs").create_queue(QueueName=n, tags={"team": "data"})
+    p("sns").create_topic(Name=n, Tags=[{"Key": "team", "Value": "data"}])
+    made["sns.topic"] = [n]
+    p("dynamodb").create_table(
+        TableName=n,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    made["dynamodb.table"] = [n]
+    made["kms.key"] = [p("kms").create_key(Description=n)["KeyMetadata"]["KeyId"]]
+
+
+def populate_compute(p: Place, made: dict[str, list[str]]) -> None:
+    """ECS, EKS, load balancers, databases, caches, MSK, Auto Scaling (in the new VPC's region)."""
+    n, vpc, template = p.name, made["ec2.vpc"][0], made["ec2.launch_template"][0]
+    subnets = [s["SubnetId"] for s in p("ec2").describe_subnets()["Subnets"] if s["DefaultForAz"]]
+    ecs = p("ecs")
+    ecs.create_cluster(clusterName=n, tags=[{"key": "team", "value": "data"}])
+    made["ecs.cluster"] = [n]
+    service = ecs.create_service(
+        cluster=n, serviceName=n, taskDefinition=made["ecs.task_definition"][0], desiredCount=0
+    )
+    made["ecs.service"] = [service["service"]["serviceArn"]]
+    p("eks").create_cluster(name=n, roleArn=p.role_arn, resourcesVpcConfig={"subnetIds": subnets})
+    made["eks.cluster"] = [n]
+    group = p("eks").create_nodegroup(
+        clusterName=n, nodegroupName=n, subnets=subnets, nodeRole=p.role_arn
+    )
+    made["eks.nodegroup"] = [group["nodegroup"]["nodegroupArn"]]
+    elbv2 = p("elbv2")
+    elbv2.create_load_balancer(Name=n[:32], Subnets=subnets[:2])
+    made["elbv2.load_balancer"] = [n[:32]]
+    elbv2.create_target_group(Name=n[:32], Protocol="HTTP", Port=80, VpcId=vpc)
+    made["elbv2.target_group"] = [n[:32]]
+    p("rds").create_db_instance(
+        DBInstanceIdentifier=n,
+        Engine="postgres",
+        DBInstanceClass="db.t3.micro",
+        AllocatedStorage=20,
+        MasterUsername="fleet",
+        MasterUserPassword="not-the-secret",
+    )
+    made["rds.db_instance"] = [n]
+    p("rds").create_db_snapshot(DBSnapshotIdentifier=f"{n}-snap", DBInstanceIdentifier=n)
+    made["rds.db_snapshot"] = [f"{n}-snap"]
+    # RDS (and moto) also take an automated snapshot of every new instance and cluster.
+    made["rds.db_snapshot"] += [
+        s["DBSnapshotIdentifier"]
+        for s in p("rds").describe_db_snapshots(SnapshotType="automated")["DBSnapshots"]
+    ]
+    p("rds").create_db_cluster(
+        DBClusterIdentifier=f"{n}-cl",
+        Engine="aurora-postgresql",
+        MasterUsername="fleet",
+        MasterUserPassword="not-the-secret",
+    )
+    made["rds.db_cluster"] = [f"{n}-cl"]
+    p("rds").create_db_cluster_snapshot(
+        DBClusterSnapshotIdentifier=f"{n}-clsnap", DBClusterIdentifier=f"{n}-cl"
+    )
+    made["rds.db_cluster_snapshot"] = [f"{n}-clsnap"] + [
+        s["DBClusterSnapshotIdentifier"]
+        for s in p("rds").describe_db_cluster_snapshots(SnapshotType="automated")[
+            "DBClusterSnapshots"
+        ]
+    ]
+    p("elasticache").create_cache_cluster(
+        CacheClusterId=n[:40], Engine="redis", CacheNodeType="cache.t3.micro", NumCacheNodes=1
+    )
+    made["elasticache.cache_cluster"] = [n[:40]]
+    certificate = p("acm").request_certificate(DomainName=f"{n}.example.com")
+    made["acm.certificate"] = [certificate["CertificateArn"]]
+    p("kafka").create_cluster_v2(
+        ClusterName=n, Serverless={"VpcConfigs": [{"SubnetIds": subnets}]}, Tags={"team": "data"}
+    )
+    made["kafka.cluster"] = [n]
+
+    p("autoscaling").create_auto_scaling_group(
+        AutoScalingGroupName=n,
+        LaunchTemplate={"LaunchTemplateId": template},
+        MinSize=0,
+        MaxSize=1,
+        DesiredCapacity=0,
+        AvailabilityZones=[f"{p.region}a"],
+    )
+    made["autoscaling.group"] = [n]
+
+
+def populate_rest(p: Place, made: dict[str, list[str]]) -> None:
+    """Stacks, repositories, streams, state machines, rules, log groups, file systems."""
+    n = p.name
+    p("cloudformation").create_stack(StackName=n, TemplateBody=json.dumps(STACK))
+    made["cloudformation.stack"] = [n]
+    p("ecr").create_repository(repositoryName=n)
+    made["ecr.repository"] = [n]
+    p("kinesis").create_stream(StreamName=n, ShardCount=1)
+    made["kinesis.stream"] = [n]
+    p("stepfunctions").create_state_machine(
+        name=n, definition=json.dumps(STATE_MACHINE), roleArn=p.role_arn
+    )
+    made["stepfunctions.state_machine"] = [n]
+    p("events").put_rule(Name=n, ScheduleExpression="rate(5 minutes)")
+    made["events.rule"] = [n]
+    p("logs").create_log_group(logGroupName=f"/fs/{n}", tags={"team": "data"})
+    made["logs.log_group"] = [f"/fs/{n}"]
+    made["efs.file_system"] = [p("efs").create_file_system(CreationToken=n)["FileSystemId"]]
+
+
+def populate_global(p: Place, made: dict[str, list[str]]) -> None:
+    """One of each global type per place, all listed under the account's "global" shard."""
+    n = p.name
+    bucket = {} if p.region == "us-east-1" else {"LocationConstraint": p.region}
+    p("s3").create_bucket(Bucket=n, **({"CreateBucketConfiguration": bucket} if bucket else {}))
+    made["s3.bucket"] = [n]
+    iam = p("iam")
+    iam.create_role(RoleName=n, AssumeRolePolicyDocument=json.dumps(TRUST))
+    made["iam.role"] = [n]
+    iam.create_user(UserName=n, Tags=[{"Key": "team", "Value": "data"}])
+    made["iam.user"] = [n]
+    iam.create_policy(PolicyName=n, PolicyDocument=json.dumps(POLICY))
+    made["iam.policy"] = [n]
+    if p.region == "us-east-1":
+        made["cloudfront.distribution"] = [
+            p("cloudfront").create_distribution(DistributionConfig=distribution(n))["Distribution"][
+                "Id"
+            ]
+        ]
+    zone = p("route53").create_hosted_zone(Name=f"{n}.example.com", CallerReference=n)
+    made["route53.hosted_zone"] = [zone["HostedZone"]["Id"].rsplit("/", 1)[-1]]
+
+
+def populate(p: Place) -> dict[str, list[str]]:
+    """Create resources of many types in one place; return their ids per type."""
+    made = defaultdict[str, list[str]](list, plant_secrets(p))
+    for step in (
+        populate_ec2,
+        populate_messaging,
+        populate_compute,
+        populate_rest,
+        populate_global,
+    ):
+        step(p, made)
+    return dict(made)
+
+
+def baseline(ec2: Any) -> dict[str, list[str]]:
+    """EC2 resources a region has before populate: defaults, seeded instances' volumes."""
+    return {
+        "ec2.vpc": [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]],
+        "ec2.subnet": [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]],
+        "ec2.security_group": [
+            g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]
+        ],
+        "ec2.route_table": [t["RouteTableId"] for t in ec2.describe_route_tables()["RouteTables"]],
+        "ec2.volume": [v["VolumeId"] for v in ec2.describe_volumes()["Volumes"]],
+        # moto's bundled AMIs come with snapshots it attributes to every account.
+        "ec2.snapshot": [
+            s["SnapshotId"] for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]
+        ],
+    }
+
+
+def build_truth(clients: _Clients, estate: Estate, secret: str) -> dict[str, set[Fact]]:
+    """Populate every place of the estate; the facts each type's inventory must equal."""
+    truth: dict[str, set[Fact]] = defaultdict(set)
+    for instance in estate.instances:
+        truth["ec2.instance"].add((instance.account_id, instance.region, instance.instance_id))
+    for account in estate.accounts:
+        # What the estate had before: the seeded role and each region's default VPC and SG.
+        iam = clients.member(account.account_id, "iam", "us-east-1")
+        for role in iam.list_roles()["Roles"]:
+            truth["iam.role"].add((account.account_id, GLOBAL_REGION, role["RoleName"]))
+        for region in estate.regions:
+            ec2 = clients.member(account.account_id, "ec2", region)
+            for type_name, ids in baseline(ec2).items():
+                truth[type_name] |= {(account.account_id, region, i) for i in ids}
+        for region in estate.regions:
+            place = Place(clients, account.account_id, region, secret)
+            made = populate(place)
+            for type_name, ids in made.items():
+                where = GLOBAL_REGION if type_name in GLOBAL_TYPES else region
+                truth[type_name] |= {(account.account_id, where, i) for i in ids}
+            # A new VPC comes with its own default security group and main route table.
+            in_vpc = [{"Name": "vpc-id", "Values": made["ec2.vpc"]}]
+            ec2 = place("ec2")
+            for type_name, ids in (
+                (
+                    "ec2.security_group",
+                    [
+                        g["GroupId"]
+                        for g in ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"]
+                    ],
+                ),
+                (
+                    "ec2.route_table",
+                    [
+                        t["RouteTableId"]
+                        for t in ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]
+                    ],
+                ),
+            ):
+                truth[type_name] |= {(account.account_id, region, i) for i in ids}
+    return dict(truth)
+
+
+def estate_of(local_stack: StackEndpoints, accounts: int, regions: tuple[str, ...]) -> Estate:
+    """A fresh organization with one seeded instance per member account and region."""
+    assert local_stack.aws_endpoint
+    spec = EstateSpec(
+        member_accounts=accounts, regions=regions, instances_per_region=1, paged_region=None
+    )
+    return seed_estate(local_stack.aws_endpoint, spec)
+
+
+def configure(
+    monkeypatch: pytest.MonkeyPatch, estate: Estate, types: list[str], where: Path, **env: str
+) -> tuple[Settings, Path]:
+    """Settings for exactly this estate and these types, and the config file children read.
+
+    resource_types is a top-level key, which FLEETSTREAM_<SECTION>__<KEY> overrides cannot
+    reach, so it travels in a config file (JSON is YAML).
+    """
+    config = where / "catalog-e2e.yaml"
+    config.write_text(json.dumps({"resource_types": types}))
+    settings_for(monkeypatch, estate, **env)
+    return load_settings(config), config
+
+
+def sweep(settings: Settings, config: Path, log_dir: Path) -> list[dict[str, Any]]:
+    """Run one sweep to completion; every inventory item afterwards."""
+    result = run_sweep(
+        settings, config, describers=2, sinks=1, timeout_s=300, log_dir=log_dir, echo=print
+    )
+    assert result.progress.finished, f"sweep did not finish: {result.progress}"
+    failed = [(s.shard, s.error_code, s.reason) for s in result.progress.failed]
+    assert not failed, failed
+    return list(scan_items(dynamodb_client(settings), settings.sink.table))
+
+
+def test_every_type_in_two_accounts_and_two_regions_matches_moto_exactly(
+    local_stack: StackEndpoints,
+    pipeline: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+) -> None:
+    assert local_stack.aws_endpoint
+    estate = estate_of(local_stack, 2, REGIONS)
+    truth = build_truth(_Clients(local_stack.aws_endpoint), estate, f"canary-{uuid.uuid4().hex}")
+    types = sorted(truth)
+    assert len(types) >= 20
+    settings, config = configure(
+        monkeypatch, estate, types, log_dir.parent, FLEETSTREAM_DESCRIBER__PAGE_SIZE="5"
+    )
+
+    items = sweep(settings, config, log_dir)
+
+    found: dict[str, set[Fact]] = defaultdict(set)
+    for item in items:
+        fact = (item["account_id"]["S"], item["region"]["S"], item["resource_id"]["S"])
+        found[item["resource_type"]["S"]].add(fact)
+    wrong = {
+        t: {"missing": truth[t] - found[t], "extra": found[t] - truth[t]}
+        for t in types
+        if found[t] != truth[t]
+    }
+    assert not wrong, wrong
+    assert set(found) == set(types)
+    # Buckets are listed under "global"; their real region is an attribute.
+    buckets = [i for i in items if i["resource_type"]["S"] == "s3.bucket"]
+    for bucket in buckets:
+        name, region = bucket["resource_id"]["S"], json.loads(bucket["attributes"]["S"])
+        assert name.endswith(region["BucketRegion"]), (name, region["BucketRegion"])
+        assert bucket["arn"]["S"] == f"arn:aws:s3:::{name}"
+    # Tags arrive whichever way a service spells them.
+    tagged = {i["resource_type"]["S"] for i in items if i.get("tags", {}).get("M", {}).get("team")}
+    assert {"lambda.function", "ecs.cluster", "sqs.queue", "sns.topic", "iam.user"} <= tagged
+
+
+def test_planted_secrets_reach_neither_dynamodb_nor_the_resources_topic(
+    local_stack: StackEndpoints,
+    pipeline: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+) -> None:
+    assert local_stack.aws_endpoint
+    estate = estate_of(local_stack, 1, ("eu-west-1",))
+    secret = f"canary-{uuid.uuid4().hex}"
+    account = estate.accounts[0].account_id
+    place = Place(_Clients(local_stack.aws_endpoint), account, "eu-west-1", secret)
+    planted = plant_secrets(place)
+    assert set(planted) == set(SECRET_TYPES)
+    settings, config = configure(monkeypatch, estate, list(SECRET_TYPES), log_dir.parent)
+
+    items = sweep(settings, config, log_dir)
+
+    assert {i["resource_type"]["S"] for i in items} == set(SECRET_TYPES)
+    assert all(secret not in json.dumps(item) for item in items)
+    assert not [i for i in items if "attributes_z" in i]  # small items: attributes inline
+    messages = read_topic(settings, settings.kafka.topic("resources"))
+    events = [decode_resource_event(m.value()) for m in messages]
+    observations = [o for o in events if isinstance(o, Observation)]
+    assert len(observations) == len(SECRET_TYPES)
+    assert all(secret.encode() not in m.value() for m in messages)
+    assert all(secret not in o.attributes_json for o in observations)
+    # Redacted, not dropped: the name stays and the value's fingerprint still shows changes.
+    function = next(o for o in observations if o.resource_type == "lambda.function")
+    digest = hashlib.sha256(secret.encode()).hexdigest()[:16]
+    variables = json.loads(function.attributes_json)["Environment"]["Variables"]
+    assert variables == {"DB_PASSWORD": f"<redacted:sha256:{digest}>"}
