@@ -14,6 +14,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 
+from fleetstream.aws_metrics import counted_refresh, instrument_session
 from fleetstream.config import AwsSettings, Settings
 from fleetstream.ratelimit import TokenBuckets
 
@@ -55,6 +56,7 @@ class AwsClients:
     ) -> None:
         self._settings = settings
         self._core = botocore.session.get_session()
+        instrument_session(self._core)
         self._hub = boto3.Session(botocore_session=self._core, region_name=settings.region)
         self._config = Config(
             retries={"mode": "adaptive", "total_max_attempts": settings.max_attempts},
@@ -115,9 +117,10 @@ class AwsClients:
             extra_args=extra,
         )
         credentials = DeferredRefreshableCredentials(
-            refresh_using=fetcher.fetch_credentials, method="assume-role"
+            refresh_using=counted_refresh(fetcher.fetch_credentials), method="assume-role"
         )
         core = botocore.session.Session()
+        instrument_session(core, account=account_id)
         # Service models are large; load them once per process, not once per account.
         core.register_component("data_loader", self._core.get_component("data_loader"))
         core.register("before-call", functools.partial(self._spend_budget, account_id))
@@ -140,7 +143,9 @@ class AwsClients:
 
 def dynamodb_client(settings: Settings) -> Any:
     """The DynamoDB client of the inventory tables (DynamoDB Local when an endpoint is set)."""
-    session = boto3.Session(region_name=settings.aws.region)
+    core = botocore.session.get_session()
+    instrument_session(core)
+    session = boto3.Session(botocore_session=core, region_name=settings.aws.region)
     return session.client(
         "dynamodb",
         endpoint_url=settings.sink.dynamodb_endpoint or settings.aws.endpoint_url,

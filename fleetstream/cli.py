@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from consumers.lag.cli import lag_exporter_command
 from fleetstream.catalog.cli import iam_policy_command
 from fleetstream.config import Settings, load_settings
 from fleetstream.devstack.cli import cli as devstack_cli
@@ -168,6 +169,7 @@ def dlq_replay(obj: _Context, only_topic: str | None, limit: int | None, dry_run
 
 
 main.add_command(iam_policy_command)
+main.add_command(lag_exporter_command)
 
 # The local stack's own commands: `fleetstream stack up|down|status`.
 main.add_command(devstack_cli, name="stack")

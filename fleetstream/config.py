@@ -133,6 +133,8 @@ class SinkSettings(_Section):
 class MetricsSettings(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 0  # 0: any free port, logged at start
+    # Per-account label values on AWS API metrics (cardinality grows with the estate).
+    account_labels: bool = False
     # How often librdkafka reports lag to the consumer's gauges.
     stats_interval_ms: Annotated[int, Field(ge=100, le=600_000)] = 5_000
 

@@ -20,7 +20,7 @@ from types import FrameType
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from fleetstream.errors import PoisonMessageError, RetryBatchError
-from fleetstream.metrics import DLQ, ERRORS, MESSAGES
+from fleetstream.metrics import DLQ, ERRORS, MESSAGES, REBALANCES
 from fleetstream.records import OutRecord, dead_letter
 
 log = logging.getLogger(__name__)
@@ -245,9 +245,11 @@ class ConsumerLoop:
         return False
 
     def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        REBALANCES.labels(self.group, "assign").inc()
         log.info("assigned %s", _describe(partitions))
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        REBALANCES.labels(self.group, "revoke").inc()
         # Batches are processed to their commit between consume() calls, so nothing is in
         # flight here; commit stored offsets now rather than waiting for the auto-commit timer.
         log.info("revoked %s", _describe(partitions))
@@ -260,6 +262,7 @@ class ConsumerLoop:
                 log.warning("commit on revoke failed: %s", exc)
 
     def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        REBALANCES.labels(self.group, "lost").inc()
         log.warning(
             "lost %s (session expired); their uncommitted work will be redone",
             _describe(partitions),

@@ -5,10 +5,16 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
+import time
+from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from fleetstream.config import MetricsSettings
+
+if TYPE_CHECKING:
+    from fleetstream.sweeps import SweepProgress
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +85,20 @@ HIGH_WATERMARK = Gauge(
 )
 
 
+_ACCOUNT_LABELS = {"enabled": False}
+
+
+def account_label(account: str) -> str:
+    """The account label value: the id with metrics.account_labels on, else '*'.
+
+    With thousands of accounts, per-account series multiply every AWS metric; they are opt-in.
+    """
+    return account if _ACCOUNT_LABELS["enabled"] else "*"
+
+
 def serve(settings: MetricsSettings) -> int:
     """Start the /metrics HTTP server on a daemon thread; return the bound port."""
+    _ACCOUNT_LABELS["enabled"] = settings.account_labels
     server, _thread = start_http_server(settings.port, addr=settings.host)
     port = int(server.server_port)
     log.info("metrics at http://%s:%d/metrics", settings.host, port)
@@ -134,3 +152,137 @@ class LagStats:
             # Never committed: the lag is everything retained, never a -1 sentinel.
             CONSUMER_LAG.labels(*labels).set(high - max(p.get("lo_offset", 0), 0))
         return True
+
+
+# --- Pipeline metrics of issue 5 (observability): AWS calls, sweeps, sink, rebalances. ---
+# Series are created on first use; docs/observability.md lists every metric and its panel.
+
+AWS_CALLS = Counter(
+    "fleetstream_aws_api_calls_total",
+    "AWS API calls (after botocore's retries); account is 'hub' for fleetstream's own identity.",
+    ["service", "operation", "account", "region"],
+)
+AWS_THROTTLES = Counter(
+    "fleetstream_aws_api_throttles_total",
+    "AWS API attempts answered with a throttling error code (each retry counts).",
+    ["service", "operation", "account", "region"],
+)
+AWS_ERRORS = Counter(
+    "fleetstream_aws_api_errors_total",
+    "AWS API calls that failed after botocore's retries (error response or connection error).",
+    ["service", "operation", "account", "region"],
+)
+AWS_ERROR_CODES = Counter(
+    "fleetstream_aws_api_error_codes_total",
+    "Failed AWS API calls by error code (no account/region: codes x operations stay bounded).",
+    ["service", "operation", "code"],
+)
+AWS_CALL_SECONDS = Histogram(
+    "fleetstream_aws_api_call_seconds",
+    "Latency of one AWS API call including botocore's retries and backoff.",
+    ["service", "operation", "region"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+CREDENTIAL_REFRESHES = Counter(
+    "fleetstream_aws_credential_refreshes_total",
+    "AssumeRole credential fetches for member accounts (first fetch and each refresh).",
+    ["outcome"],
+)
+SWEEP_SHARDS = Gauge(
+    "fleetstream_sweep_shards",
+    "Shards of the sweep this process runs, by state (total, complete, failed, pending).",
+    ["sweep_id", "state"],
+)
+SWEEP_RESOURCES = Gauge(
+    "fleetstream_sweep_resources",
+    "Resources of the sweep's complete shards.",
+    ["sweep_id"],
+)
+SWEEP_ACCOUNT_FAILED = Gauge(
+    "fleetstream_sweep_account_failed_shards",
+    "Failed shards of the sweep per account and region (only those with a failure).",
+    ["sweep_id", "account", "region"],
+)
+SWEEP_ELAPSED = Gauge(
+    "fleetstream_sweep_elapsed_seconds",
+    "Seconds since the sweep was issued (frozen once it finished).",
+    ["sweep_id"],
+)
+SWEEP_DURATION = Histogram(
+    "fleetstream_sweep_duration_seconds",
+    "Duration of finished sweeps.",
+    buckets=(30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800, 86400),
+)
+SWEEP_LAST_COMPLETED = Gauge(
+    "fleetstream_sweep_last_completed_timestamp_seconds",
+    "When the last sweep this process ran finished with every shard accounted for (epoch s).",
+)
+SINK_DYNAMODB_SECONDS = Histogram(
+    "fleetstream_sink_dynamodb_seconds",
+    "Latency of one DynamoDB request of the sink (BatchWriteItem, BatchGetItem).",
+    ["table", "operation"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+SINK_UNPROCESSED = Counter(
+    "fleetstream_sink_unprocessed_items_total",
+    "Items or keys DynamoDB returned as unprocessed (to be retried) to the sink.",
+    ["table", "operation"],
+)
+REBALANCES = Counter(
+    "fleetstream_consumer_rebalances_total",
+    "Partition assignment changes seen by a consumer, by kind (assign, revoke, lost).",
+    ["group", "kind"],
+)
+
+_sweep_lock = threading.Lock()
+_sweep_seen: dict[str, float] = {}  # sweep id -> monotonic time first exported
+_sweep_done: set[str] = set()
+_sweep_series: dict[str, set[tuple[Gauge, tuple[str, ...]]]] = {}
+
+
+def _set(gauge: Gauge, labels: tuple[str, ...], value: float) -> None:
+    gauge.labels(*labels).set(value)
+    _sweep_series.setdefault(labels[0], set()).add((gauge, labels))
+
+
+def export_sweep_progress(progress: SweepProgress, elapsed_s: float | None = None) -> None:
+    """Export a sweep's progress; call it on every progress poll of `fleetstream sweep`.
+
+    elapsed_s defaults to the time since the first call for this sweep. Only the latest sweep
+    keeps series: exporting a new sweep id drops the previous one's.
+    """
+    sweep_id = progress.sweep_id
+    with _sweep_lock:
+        for old in [s for s in _sweep_seen if s != sweep_id]:
+            _drop_sweep(old)
+        first = _sweep_seen.setdefault(sweep_id, time.monotonic())
+        if sweep_id in _sweep_done:
+            return
+        elapsed = time.monotonic() - first if elapsed_s is None else elapsed_s
+        failed = progress.failed
+        if progress.total_shards is not None:
+            _set(SWEEP_SHARDS, (sweep_id, "total"), progress.total_shards)
+            pending = max(progress.total_shards - len(progress.shards), 0)
+            _set(SWEEP_SHARDS, (sweep_id, "pending"), pending)
+        _set(SWEEP_SHARDS, (sweep_id, "complete"), len(progress.shards) - len(failed))
+        _set(SWEEP_SHARDS, (sweep_id, "failed"), len(failed))
+        _set(SWEEP_RESOURCES, (sweep_id,), progress.resources)
+        per_place: dict[tuple[str, str], int] = {}
+        for shard in failed:
+            place = (shard.account_id, shard.region)
+            per_place[place] = per_place.get(place, 0) + 1
+        for (account, region), count in per_place.items():
+            _set(SWEEP_ACCOUNT_FAILED, (sweep_id, account, region), count)
+        _set(SWEEP_ELAPSED, (sweep_id,), elapsed)
+        if progress.finished:
+            _sweep_done.add(sweep_id)
+            SWEEP_DURATION.observe(elapsed)
+            SWEEP_LAST_COMPLETED.set_to_current_time()
+
+
+def _drop_sweep(sweep_id: str) -> None:
+    del _sweep_seen[sweep_id]
+    _sweep_done.discard(sweep_id)
+    for gauge, labels in _sweep_series.pop(sweep_id, set()):
+        with contextlib.suppress(KeyError):
+            gauge.remove(*labels)

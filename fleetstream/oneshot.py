@@ -13,6 +13,7 @@ from fleetstream import kafka
 from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings
 from fleetstream.dynamodb import Tables
+from fleetstream.metrics import export_sweep_progress, serve
 from fleetstream.preflight import check_all
 from fleetstream.sweeps import SweepProgress, SweepStore
 from fleetstream.workers import WorkerPool
@@ -49,6 +50,7 @@ def run_sweep(
     """Plan a sweep and wait until every shard is complete or failed (or the timeout)."""
     started = time.monotonic()
     check_all(settings)
+    serve(settings.metrics)
     kafka.ensure_topics(settings.kafka)
     ddb = dynamodb_client(settings)
     Tables(ddb, settings.sink.table, settings.sink.sweeps_table).ensure()
@@ -115,6 +117,7 @@ def _wait(
     last_report = 0.0
     while True:
         progress = sweeps.progress(sweep_id)
+        export_sweep_progress(progress, elapsed_s=time.monotonic() - started)
         if progress.finished or time.monotonic() > deadline:
             return progress
         pool.check()

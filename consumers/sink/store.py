@@ -20,7 +20,12 @@ from typing import Any
 
 from fleetstream.dynamodb import backoff, call_dynamodb, chunks
 from fleetstream.errors import RetryBatchError
-from fleetstream.metrics import SINK_STALE, SINK_WRITES
+from fleetstream.metrics import (
+    SINK_DYNAMODB_SECONDS,
+    SINK_STALE,
+    SINK_UNPROCESSED,
+    SINK_WRITES,
+)
 from fleetstream.models import Observation
 
 log = logging.getLogger(__name__)
@@ -73,6 +78,8 @@ class InventoryStore:
         self.client = client
         self.table = table
         self.ttl = ttl
+        for operation in ("batch_get_item", "batch_write_item"):
+            SINK_UNPROCESSED.labels(table, operation)  # zero series from the start
 
     def write(self, observations: Sequence[Observation]) -> int:
         """Write the newest observation per ARN unless the table holds a newer one; return count."""
@@ -113,6 +120,8 @@ class InventoryStore:
                     if evidence:
                         times[item["arn"]["S"]] = max(evidence)
                 pending = response.get("UnprocessedKeys") or {}
+                unprocessed = sum(len(p["Keys"]) for p in pending.values())
+                SINK_UNPROCESSED.labels(self.table, "batch_get_item").inc(unprocessed)
                 if not pending:
                     break
                 backoff(attempt)
@@ -125,10 +134,13 @@ class InventoryStore:
         for attempt in range(_WRITE_ATTEMPTS):
             response = self._call("batch_write_item", RequestItems=pending)
             pending = response.get("UnprocessedItems") or {}
+            unprocessed = sum(len(requests) for requests in pending.values())
+            SINK_UNPROCESSED.labels(self.table, "batch_write_item").inc(unprocessed)
             if not pending:
                 return
             backoff(attempt)
         raise RetryBatchError("DynamoDB left items unprocessed after retries", 5.0)
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        return call_dynamodb(self.client, operation, **kwargs)
+        with SINK_DYNAMODB_SECONDS.labels(self.table, operation).time():
+            return call_dynamodb(self.client, operation, **kwargs)
