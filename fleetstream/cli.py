@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import faulthandler
+import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -59,6 +61,8 @@ class _Context:
 def main(ctx: click.Context, config: Path | None, log_level: str) -> None:
     """fleetstream: a live inventory of a large AWS estate over Kafka."""
     configure(log_level)
+    # `kill -USR1 <pid>` prints every thread's stack: how to see where a process is stuck.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     ctx.obj = _Context(config)
 
 

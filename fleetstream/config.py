@@ -115,6 +115,8 @@ class DescriberSettings(_Section):
     batch_size: Annotated[int, Field(ge=1, le=1000)] = 64
     # A throttled or transiently failing page goes to the retry topic with backoff; the shard
     # fails only after this many attempts of one page or once it has run this long.
+    # A transaction commit that takes longer than this ends the process (see loop.py).
+    commit_watchdog_s: Annotated[float, Field(ge=5, le=3600)] = 120.0
     retry_max_attempts: Annotated[int, Field(ge=1, le=1000)] = 12
     retry_base_s: Annotated[float, Field(gt=0, le=600)] = 1.0
     retry_max_backoff_s: Annotated[float, Field(gt=0, le=3600)] = 60.0

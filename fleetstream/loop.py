@@ -10,6 +10,7 @@ Two delivery modes, one per kind of side effect:
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -212,7 +213,8 @@ class ConsumerLoop:
         if not moved:
             return
         try:
-            self.consumer.commit(offsets=moved, asynchronous=False)
+            # Asynchronous: an idle loop must never block on an unreachable coordinator.
+            self.consumer.commit(offsets=moved, asynchronous=True)
         except KafkaException as exc:
             log.debug("idle commit skipped: %s", exc)
             return
@@ -251,15 +253,12 @@ class ConsumerLoop:
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         REBALANCES.labels(self.group, "revoke").inc()
         # Batches are processed to their commit between consume() calls, so nothing is in
-        # flight here; commit stored offsets now rather than waiting for the auto-commit timer.
+        # flight here. librdkafka commits the stored offsets of revoked partitions itself
+        # (auto-commit); a synchronous commit here could block the rebalance for as long as
+        # the group coordinator is unreachable.
         log.info("revoked %s", _describe(partitions))
         for tp in partitions:
             self._held.pop((tp.topic, tp.partition), None)
-        try:
-            self.consumer.commit(asynchronous=False)
-        except KafkaException as exc:
-            if exc.args[0].code() != KafkaError._NO_OFFSET:
-                log.warning("commit on revoke failed: %s", exc)
 
     def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         REBALANCES.labels(self.group, "lost").inc()
@@ -278,9 +277,17 @@ def _describe(partitions: list[TopicPartition]) -> str:
 class TransactionalLoop(ConsumerLoop):
     """Kafka -> Kafka with exactly-once: outputs and input offsets in one transaction."""
 
-    def __init__(self, *args: object, handler: Handler, concurrency: int, **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        handler: Handler,
+        concurrency: int,
+        commit_watchdog_s: float = 120.0,
+        **kwargs: object,
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.handler = handler
+        self.commit_watchdog_s = commit_watchdog_s
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="handler")
 
     def start(self) -> None:
@@ -314,6 +321,19 @@ class TransactionalLoop(ConsumerLoop):
             MESSAGES.labels(self.group, str(message.topic())).inc()
 
     def _commit(self, batch: list[Message], results: list[list[OutRecord]]) -> None:
+        # librdkafka's send_offsets_to_transaction can block past its timeout while the group
+        # coordinator is away (librdkafka issue 5456). A process stuck there holds its
+        # partitions forever, so the watchdog ends it: the replica that replaces it fences
+        # the open transaction, and nothing that was not committed is visible downstream.
+        watchdog = threading.Timer(self.commit_watchdog_s, _stuck_in_commit)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            self._commit_transaction(batch, results)
+        finally:
+            watchdog.cancel()
+
+    def _commit_transaction(self, batch: list[Message], results: list[list[OutRecord]]) -> None:
         self.producer.begin_transaction()
         for records in results:
             for record in records:
@@ -324,6 +344,13 @@ class TransactionalLoop(ConsumerLoop):
         self.producer.commit_transaction(60)
 
 
+def _stuck_in_commit() -> None:
+    log.critical("transaction commit stuck past the watchdog; exiting so a replica takes over")
+    logging.shutdown()
+    os._exit(STUCK_EXIT_CODE)
+
+
+STUCK_EXIT_CODE = 75  # EX_TEMPFAIL: restart me
 BatchWriter = Callable[[list[Message]], list[OutRecord]]
 
 

@@ -29,6 +29,7 @@ class Worker:
     """One consumer-group process started by fleetstream."""
 
     role: str
+    index: int
     process: subprocess.Popen[bytes]
     log_path: Path
     metrics_port: int
@@ -59,39 +60,60 @@ class Worker:
 class WorkerPool:
     """Starts `fleetstream describer|sink` child processes and stops them cleanly."""
 
-    def __init__(self, config: Path | None, log_dir: Path) -> None:
+    def __init__(self, config: Path | None, log_dir: Path, max_restarts: int = 5) -> None:
         self._config = config
         self._log_dir = log_dir
         self.workers: list[Worker] = []
+        self.max_restarts = max_restarts
+        self.restarts = 0
 
     def start(self, role: str, count: int) -> None:
         """Start count processes of one consumer group."""
+        taken = {w.index for w in self.workers if w.role == role}
+        indexes = [i for i in range(count + len(taken)) if i not in taken][:count]
+        self.workers.extend(self._spawn(role, index) for index in indexes)
+
+    def restart(self, worker: Worker) -> Worker:
+        """Replace a (dead or killed) worker with a new process of the same role and index."""
+        if worker.process.poll() is None:
+            worker.process.kill()
+            worker.process.wait()
+        replacement = self._spawn(worker.role, worker.index)
+        self.workers[self.workers.index(worker)] = replacement
+        return replacement
+
+    def _spawn(self, role: str, index: int) -> Worker:
         self._log_dir.mkdir(parents=True, exist_ok=True)
-        for index in range(count):
-            port = free_port()
-            log_path = self._log_dir / f"{role}-{index}.log"
-            command = [sys.executable, "-m", "fleetstream"]
-            if self._config is not None:
-                command += ["--config", str(self._config)]
-            command.append(role)
-            env = {
-                **os.environ,
-                "FLEETSTREAM_METRICS__PORT": str(port),
-                "FLEETSTREAM_DESCRIBER__INSTANCE_ID": f"{role}-{index}",
-            }
-            with log_path.open("ab") as out:
-                process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-            self.workers.append(Worker(role, process, log_path, port))
+        port = free_port()
+        log_path = self._log_dir / f"{role}-{index}.log"
+        command = [sys.executable, "-m", "fleetstream"]
+        if self._config is not None:
+            command += ["--config", str(self._config)]
+        command.append(role)
+        env = {
+            **os.environ,
+            "FLEETSTREAM_METRICS__PORT": str(port),
+            # The same index after a restart: the new describer fences the old transaction.
+            "FLEETSTREAM_DESCRIBER__INSTANCE_ID": f"{role}-{index}",
+        }
+        with log_path.open("ab") as out:
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        return Worker(role, index, process, log_path, port)
 
     def check(self) -> None:
-        """Raise if a worker died (with the end of its log)."""
-        for worker in self.workers:
+        """Restart a worker that died, as a supervisor would; raise once they keep dying."""
+        for worker in list(self.workers):
             code = worker.process.poll()
-            if code is not None:
+            if code is None:
+                continue
+            if self.restarts >= self.max_restarts:
                 raise FleetstreamError(
-                    f"{worker.role} exited with code {code}; see {worker.log_path}:\n"
-                    f"{worker.tail()}"
+                    f"{worker.role} exited with code {code} (after {self.restarts} restarts); "
+                    f"see {worker.log_path}:\n{worker.tail()}"
                 )
+            log.warning("%s-%d exited with code %d; restarting it", worker.role, worker.index, code)
+            self.restart(worker)
+            self.restarts += 1
 
     def stop(self, timeout_s: float = 20.0) -> None:
         """SIGTERM every worker (they commit and exit), SIGKILL stragglers."""

@@ -86,6 +86,7 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         batch_size=settings.describer.batch_size,
         handler=handle,
         concurrency=settings.describer.concurrency,
+        commit_watchdog_s=settings.describer.commit_watchdog_s,
     )
 
 

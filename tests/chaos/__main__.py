@@ -1,0 +1,51 @@
+"""The long chaos run: `python -m tests.chaos --trials 50 --out chaos-report.md`.
+
+Starts its own local stack, runs the trials (faults in rotation), prints and writes the table
+trial -> fault -> outcome, and exits 1 if any trial failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from fleetstream.devstack import LocalStack
+from tests.chaos.harness import FAULTS, Trial, TrialResult, report_table
+
+
+def main() -> int:
+    """Run the trials and write the report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--trials", type=int, default=50)
+    parser.add_argument("--faults", default=",".join(FAULTS))
+    parser.add_argument("--out", type=Path, default=Path("chaos-report.md"))
+    args = parser.parse_args()
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ.setdefault(name, "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    faults = args.faults.split(",")
+    results: list[TrialResult] = []
+    with tempfile.TemporaryDirectory(prefix="fleetstream-chaos-") as workdir:
+        stack = LocalStack(Path(workdir) / "stack")
+        stack.start()
+        try:
+            for number in range(1, args.trials + 1):
+                fault = faults[(number - 1) % len(faults)]
+                result = Trial(stack, number, fault, Path(workdir)).run()
+                results.append(result)
+                print(report_table([result]).splitlines()[-1], flush=True)
+        finally:
+            stack.stop()
+    table = report_table(results)
+    passed = sum(r.ok for r in results)
+    summary = f"{passed} passed, {len(results) - passed} failed"
+    args.out.write_text(f"# fleetstream chaos run\n\n{table}\n\n{summary}\n")
+    print(f"\n{table}\n\n{summary}")
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
