@@ -119,6 +119,7 @@ def sweep(obj: _Context, describers: int, sinks: int, timeout_s: float, log_dir:
     Exits 1 if any shard failed or did not finish.
     """
     from fleetstream.oneshot import run_sweep
+    from fleetstream.progress import TerminalProgress
     from fleetstream.report import sweep_summary
 
     result = run_sweep(
@@ -129,6 +130,7 @@ def sweep(obj: _Context, describers: int, sinks: int, timeout_s: float, log_dir:
         timeout_s=timeout_s,
         log_dir=log_dir,
         echo=click.echo,
+        view=TerminalProgress() if sys.stdout.isatty() else None,
     )
     click.echo(sweep_summary(result.progress, result.elapsed_s))
     sys.exit(0 if result.ok else 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from fleetstream.devstack.stack import LocalStack
 from fleetstream.devstack.state import StackEndpoints
 from fleetstream.inventory_read import shard_counts
 from fleetstream.oneshot import run_sweep
+from fleetstream.progress import TerminalProgress
 from fleetstream.report import sweep_summary, table
 
 DEMO_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
@@ -69,6 +71,7 @@ def run_demo(home: Path, *, accounts: int, keep_stack: bool, echo: Callable[[str
             timeout_s=600,
             log_dir=home / "logs",
             echo=echo,
+            view=TerminalProgress() if sys.stdout.isatty() else None,
         )
         echo("")
         echo(sweep_summary(result.progress, result.elapsed_s))

@@ -15,6 +15,7 @@ from fleetstream.config import Settings
 from fleetstream.dynamodb import Tables
 from fleetstream.metrics import export_sweep_progress, serve
 from fleetstream.preflight import check_all
+from fleetstream.progress import LineProgress, ProgressView
 from fleetstream.sweeps import SweepProgress, SweepStore
 from fleetstream.workers import WorkerPool
 from producers.main import plan_sweep
@@ -46,6 +47,7 @@ def run_sweep(
     timeout_s: float,
     log_dir: Path,
     echo: Callable[[str], None],
+    view: ProgressView | None = None,
 ) -> SweepResult:
     """Plan a sweep and wait until every shard is complete or failed (or the timeout)."""
     started = time.monotonic()
@@ -71,7 +73,9 @@ def run_sweep(
         echo(
             f"sweep {planned.sweep_id}: {planned.accounts} accounts, {planned.shards} shards issued"
         )
-        progress = _wait(sweeps, planned.sweep_id, pool, timeout_s, started, echo)
+        progress = _wait(
+            sweeps, planned.sweep_id, pool, timeout_s, started, view or LineProgress(echo)
+        )
         # Give the stats callbacks one interval to report the final lag before stopping.
         time.sleep(2 * settings.metrics.stats_interval_ms / 1000)
         lag = _scrape_lag(pool)
@@ -111,20 +115,18 @@ def _wait(
     pool: WorkerPool,
     timeout_s: float,
     started: float,
-    echo: Callable[[str], None],
+    view: ProgressView,
 ) -> SweepProgress:
     deadline = started + timeout_s
-    last_report = 0.0
-    while True:
-        progress = sweeps.progress(sweep_id)
-        export_sweep_progress(progress, elapsed_s=time.monotonic() - started)
-        if progress.finished or time.monotonic() > deadline:
-            return progress
-        pool.check()
-        if time.monotonic() - last_report > 2.0:
-            last_report = time.monotonic()
-            echo(
-                f"  {len(progress.shards)}/{progress.total_shards} shards finished, "
-                f"{len(progress.failed)} failed, {progress.resources} resources"
-            )
-        time.sleep(0.25)
+    try:
+        while True:
+            progress = sweeps.progress(sweep_id)
+            elapsed = time.monotonic() - started
+            export_sweep_progress(progress, elapsed_s=elapsed)
+            view.update(progress, elapsed)
+            if progress.finished or time.monotonic() > deadline:
+                return progress
+            pool.check()
+            time.sleep(0.25)
+    finally:
+        view.close()

@@ -24,12 +24,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from confluent_kafka import Message
+
 from fleetstream import kafka
 from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings, load_settings
 from fleetstream.devstack import LocalStack, StackEndpoints
 from fleetstream.devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
-from fleetstream.models import Observation
+from fleetstream.errors import PoisonMessageError
+from fleetstream.models import Observation, ResourceEvent
 from fleetstream.sweeps import SweepProgress, SweepStore
 from fleetstream.wire import decode_resource_event
 from fleetstream.workers import WorkerPool
@@ -319,16 +322,17 @@ class Trial:
         result.missing_tombstones = len({gone} - tombstoned)
         dead = read_topic(direct, direct.kafka.topic("dlq"), idle_s=2)
         result.dlq_found = len(dead)
-        observations = [
-            e
-            for e in (
-                decode_resource_event(m.value())
-                for m in read_topic(direct, direct.kafka.topic("resources"), idle_s=2)
-            )
-            if isinstance(e, Observation)
-        ]
+        messages = read_topic(direct, direct.kafka.topic("resources"), idle_s=2)
+        observations = [e for e in map(_decoded, messages) if isinstance(e, Observation)]
         counts = Counter((o.arn, o.sweep_id) for o in observations)
         result.duplicates = sum(n - 1 for n in counts.values())
+
+
+def _decoded(message: Message) -> ResourceEvent | None:
+    try:
+        return decode_resource_event(message.value())
+    except PoisonMessageError:
+        return None  # the poison this trial wrote itself
 
 
 def report_table(results: list[TrialResult]) -> str:
