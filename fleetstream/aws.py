@@ -51,9 +51,7 @@ class AwsClients:
     does not grow with the number of accounts.
     """
 
-    def __init__(
-        self, settings: AwsSettings, *, max_accounts: int = 2048, max_clients: int = 256
-    ) -> None:
+    def __init__(self, settings: AwsSettings) -> None:
         self._settings = settings
         self._core = botocore.session.get_session()
         instrument_session(self._core)
@@ -66,10 +64,10 @@ class AwsClients:
         )
         self._budget = TokenBuckets(settings.rate_per_s, settings.rate_burst)
         self._lock = threading.Lock()
-        self._sessions = _Lru(max_accounts)
+        self._sessions = _Lru(settings.max_cached_accounts)
         # Evicted clients are left to the garbage collector: closing one could cut a request
         # another thread still has in flight.
-        self._clients = _Lru(max_clients)
+        self._clients = _Lru(settings.max_cached_clients)
 
     @property
     def endpoint_url(self) -> str | None:

@@ -88,6 +88,10 @@ class AwsSettings(_Section):
     # Client-side budget per (account, region, service), shared by a process' threads.
     rate_per_s: Annotated[float, Field(gt=0, le=10_000)] = 20.0
     rate_burst: Annotated[float, Field(ge=1, le=10_000)] = 40.0
+    # Bounds of the credential and client caches (LRU). A botocore client costs ~1.4 MB and an
+    # account's session ~0.5 MB, so these bounds, not the estate, cap a describer's memory.
+    max_cached_accounts: Annotated[int, Field(ge=1, le=100_000)] = 128
+    max_cached_clients: Annotated[int, Field(ge=1, le=100_000)] = 64
     connect_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
     read_timeout_s: Annotated[float, Field(gt=0, le=300)] = 30.0
 

@@ -1,0 +1,33 @@
+"""The AWS client caches stay bounded however many accounts a describer sees."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleetstream.aws import AwsClients
+from fleetstream.config import load_settings
+
+pytestmark = pytest.mark.unit
+
+
+def test_caches_are_lru_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    settings = load_settings(
+        None,
+        env={
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+            "FLEETSTREAM_AWS__MAX_CACHED_ACCOUNTS": "4",
+            "FLEETSTREAM_AWS__MAX_CACHED_CLIENTS": "3",
+        },
+    )
+    clients = AwsClients(settings.aws)
+    first = clients.member("100000000001", "eu-west-1", "ec2")
+    # The most recently used client is reused, not rebuilt.
+    assert clients.member("100000000001", "eu-west-1", "ec2") is first
+    for n in range(2, 12):
+        clients.member(f"1000000000{n:02d}", "eu-west-1", "ec2")
+    assert len(clients._sessions._items) == 4
+    assert len(clients._clients._items) == 3
+    # Evicted: a new client (and session) is built on the next use.
+    assert clients.member("100000000001", "eu-west-1", "ec2") is not first
