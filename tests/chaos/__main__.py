@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from fleetstream.devstack import LocalStack
+from fleetstream.devstack import LocalStack, StackError
 from tests.chaos.harness import FAULTS, Trial, TrialResult, report_table
 
 
@@ -22,19 +22,29 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--faults", default=",".join(FAULTS))
     parser.add_argument("--out", type=Path, default=Path("chaos-report.md"))
+    parser.add_argument(
+        "--workdir", type=Path, help="Keep the stack and worker logs here (default: a temp dir)."
+    )
     args = parser.parse_args()
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(name, "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     faults = args.faults.split(",")
     results: list[TrialResult] = []
-    with tempfile.TemporaryDirectory(prefix="fleetstream-chaos-") as workdir:
-        stack = LocalStack(Path(workdir) / "stack")
+    with tempfile.TemporaryDirectory(prefix="fleetstream-chaos-") as scratch:
+        workdir = args.workdir or Path(scratch)
+        stack = LocalStack(workdir / "stack")
         stack.start()
         try:
             for number in range(1, args.trials + 1):
                 fault = faults[(number - 1) % len(faults)]
-                result = Trial(stack, number, fault, Path(workdir)).run()
+                try:
+                    result = Trial(stack, number, fault, workdir).run()
+                except StackError as exc:
+                    # The harness' own broker restart failed: record it, bring the stack
+                    # back, and go on with the next trial.
+                    result = TrialResult(number, fault, notes=[f"harness: {exc}"])
+                    stack.start()
                 results.append(result)
                 print(report_table([result]).splitlines()[-1], flush=True)
         finally:

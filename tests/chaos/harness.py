@@ -29,7 +29,7 @@ from confluent_kafka import Message
 from fleetstream import kafka
 from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings, load_settings
-from fleetstream.devstack import LocalStack, StackEndpoints
+from fleetstream.devstack import LocalStack, StackEndpoints, StackError
 from fleetstream.devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
 from fleetstream.errors import PoisonMessageError
 from fleetstream.models import Observation, ResourceEvent
@@ -102,6 +102,19 @@ def pipeline_env(endpoints: StackEndpoints, tag: str, estate: Estate, ddb: str) 
         "FLEETSTREAM_ACCOUNTS__INCLUDE": str([a.account_id for a in estate.accounts]),
         "FLEETSTREAM_REGIONS__INCLUDE": str(list(REGIONS)),
     }
+
+
+def restart_kafka(stack: LocalStack, attempts: int = 3) -> None:
+    """Start the stopped broker again; on a loaded machine the JVM may need a second try."""
+    for attempt in range(1, attempts + 1):
+        try:
+            stack.start_component("kafka")
+        except StackError:
+            if attempt == attempts:
+                raise
+            stack.stop_component("kafka")
+        else:
+            return
 
 
 @contextlib.contextmanager
@@ -247,7 +260,7 @@ class Trial:
             time.sleep(self.rng.uniform(0.5, 2.0))
             self.stack.stop_component("kafka")
             time.sleep(4)
-            self.stack.start_component("kafka")
+            restart_kafka(self.stack)
         elif fault == "dynamodb":
             time.sleep(self.rng.uniform(0.2, 1.0))
             proxy.cut()
