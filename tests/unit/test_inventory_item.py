@@ -44,3 +44,18 @@ def test_large_attributes_are_compressed_not_dropped() -> None:
     item = inventory_item(observation(big), timedelta(days=1))
     assert "attributes" not in item
     assert zlib.decompress(item["attributes_z"]["B"]).decode() == big
+
+
+def test_an_observation_too_large_for_kafka_keeps_identity_and_a_marker() -> None:
+    from fleetstream.wire import decode_resource_event, encode_observation_within
+
+    big = json.dumps({"blob": "x" * 2_000_000})
+    data = encode_observation_within(observation(big), 900_000)
+    assert len(data) < 900_000
+    decoded = decode_resource_event(data)
+    assert isinstance(decoded, Observation)
+    assert decoded.arn == observation(big).arn
+    assert decoded.tags == {"Name": "a"}
+    marker = json.loads(decoded.attributes_json)
+    assert marker["fleetstream:truncated"] is True
+    assert marker["original_bytes"] == len(big)
