@@ -24,6 +24,16 @@ TOPICS: dict[str, dict[str, str]] = {
     "work-retry": {"retention.ms": str(7 * 24 * 3600 * 1000)},
     "resources": {"retention.ms": str(7 * 24 * 3600 * 1000), "compression.type": "zstd"},
     "dlq": {"retention.ms": str(30 * 24 * 3600 * 1000)},
+    # Created / modified / deleted events, key ARN, written by the sink (docs/topics.md).
+    "changes": {"retention.ms": str(14 * 24 * 3600 * 1000), "compression.type": "zstd"},
+    # The latest state per ARN, null when deleted: compacted, so it rebuilds the inventory.
+    # Deletions (nulls) stay readable for a week, so a subscriber less than a week behind
+    # never misses one.
+    "state": {
+        "cleanup.policy": "compact",
+        "compression.type": "zstd",
+        "delete.retention.ms": str(7 * 24 * 3600 * 1000),
+    },
 }
 
 _quiet = logging.getLogger("fleetstream.librdkafka")

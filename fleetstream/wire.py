@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from fleetstream.errors import PoisonMessageError
@@ -131,3 +134,113 @@ def encode_observation_within(observation: Observation, limit: int) -> bytes:
     }
     trimmed = replace(observation, attributes_json=json.dumps(marker, sort_keys=True))
     return encode_resource_event(trimmed)
+
+
+# --- change events and the compacted state topic (written by the sink) ---------------------
+# These models live here, next to their codec, until they move to fleetstream/models.py.
+
+
+class ChangeType(StrEnum):
+    """What happened to a resource between two observations."""
+
+    CREATED = "CREATED"
+    MODIFIED = "MODIFIED"
+    DELETED = "DELETED"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEvent:
+    """One change of one resource, as the sink applied it to the inventory."""
+
+    change_id: str
+    change_type: ChangeType
+    arn: str
+    account_id: str
+    region: str
+    resource_type: str
+    resource_id: str
+    sweep_id: str
+    observed_at: datetime
+    account_name: str = ""
+    name: str | None = None
+    previous_observed_at: datetime | None = None
+    changed_paths: tuple[str, ...] = ()
+    old_fingerprint: str | None = None
+    new_fingerprint: str | None = None
+    tags: Mapping[str, str] | None = None
+    attributes_json: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceState:
+    """The value of the state topic: a live resource's observation and its fingerprint."""
+
+    observation: Observation
+    fingerprint: str
+
+
+def encode_change_event(event: ChangeEvent, limit: int = MAX_RECORD_BYTES) -> bytes:
+    """ChangeEvent -> framed Avro bytes; over the limit, attributes_json is left out."""
+    record = {
+        "change_id": event.change_id,
+        "change_type": event.change_type.value,
+        "arn": event.arn,
+        "account_id": event.account_id,
+        "account_name": event.account_name,
+        "region": event.region,
+        "resource_type": event.resource_type,
+        "resource_id": event.resource_id,
+        "name": event.name,
+        "sweep_id": event.sweep_id,
+        "observed_at": event.observed_at,
+        "previous_observed_at": event.previous_observed_at,
+        "changed_paths": list(event.changed_paths),
+        "old_fingerprint": event.old_fingerprint,
+        "new_fingerprint": event.new_fingerprint,
+        "tags": None if event.tags is None else dict(event.tags),
+        "attributes_json": event.attributes_json,
+    }
+    data = codec("change_event").encode(record)
+    if len(data) > limit:
+        data = codec("change_event").encode({**record, "attributes_json": None})
+    return data
+
+
+def decode_change_event(data: bytes | None) -> ChangeEvent:
+    """Framed Avro bytes -> ChangeEvent."""
+    record = codec("change_event").decode(data)
+    return ChangeEvent(
+        **{
+            **record,
+            "change_type": ChangeType(record["change_type"]),
+            "changed_paths": tuple(record["changed_paths"]),
+        }
+    )
+
+
+def encode_resource_state(state: ResourceState) -> bytes:
+    """ResourceState -> framed Avro bytes (attributes already fit: they came through Kafka)."""
+    observation = state.observation
+    return codec("resource_state").encode(
+        {
+            "arn": observation.arn,
+            "account_id": observation.account_id,
+            "account_name": observation.account_name,
+            "region": observation.region,
+            "resource_type": observation.resource_type,
+            "resource_id": observation.resource_id,
+            "name": observation.name,
+            "tags": dict(observation.tags),
+            "attributes_json": observation.attributes_json,
+            "observed_at": observation.observed_at,
+            "sweep_id": observation.sweep_id,
+            "fingerprint": state.fingerprint,
+        }
+    )
+
+
+def decode_resource_state(data: bytes | None) -> ResourceState:
+    """Framed Avro bytes -> ResourceState (a null value is a deletion: do not decode it)."""
+    fields = codec("resource_state").decode(data)
+    fingerprint = fields.pop("fingerprint")
+    return ResourceState(Observation(**fields), fingerprint)

@@ -5,6 +5,11 @@ is already written (same partition, earlier offsets). An item of that shard last
 before the shard started was not seen during the whole run, so the resource is gone: it gets
 a tombstone (deleted_at, and absent_since = the shard's start, so that no older observation
 can bring it back). A FAILED shard, or one still in flight, never reaches this code.
+
+Each tombstone is a DELETED change event (and a null on the state topic). Crash window: the
+tombstone is written before the loop produces the event; a redelivered outcome therefore also
+selects the items this very outcome already tombstoned (same sweep, shard start and finish
+time), rewrites the identical tombstone and emits the identical event again.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from consumers.sink.changes import Deletion
 from fleetstream.aws_errors import error_code
 from fleetstream.dynamodb import SHARD_INDEX, call_dynamodb
 from fleetstream.metrics import TOMBSTONES
@@ -36,33 +42,43 @@ class Tombstoner:
         self.table = table
         self.ttl = ttl
 
-    def sweep_shard(self, outcome: ShardOutcome) -> list[str]:
-        """Tombstone the shard's unseen items; return their ARNs. Only COMPLETE shards."""
+    def sweep_shard(self, outcome: ShardOutcome) -> list[Deletion]:
+        """Tombstone the shard's unseen items; return what was deleted. Only COMPLETE shards."""
         if outcome.status is not ShardStatus.COMPLETE:
             return []
         started_ms = epoch_ms(outcome.shard_started_at)
-        gone = [arn for arn in self._unseen(str(outcome.shard), started_ms)]
-        deleted = [arn for arn in gone if self._tombstone(arn, outcome, started_ms)]
+        finished_ms = epoch_ms(outcome.finished_at)
+        gone = self._unseen(str(outcome.shard), started_ms, finished_ms)
+        deleted = [d for arn in gone if (d := self._tombstone(arn, outcome, started_ms))]
         if deleted:
             TOMBSTONES.labels(outcome.resource_type).inc(len(deleted))
             log.info("shard %s: %d resources deleted", outcome.shard, len(deleted))
         return deleted
 
-    def _unseen(self, shard: str, started_ms: int) -> list[str]:
+    def _unseen(self, shard: str, started_ms: int, finished_ms: int) -> list[str]:
         pages = self.client.get_paginator("query").paginate(
             TableName=self.table,
             IndexName=SHARD_INDEX,
             KeyConditionExpression="#shard = :shard",
-            FilterExpression="observed_at_ms < :started AND attribute_not_exists(deleted_at_ms)",
+            # Live items not seen since the shard started, and (a redelivered outcome) those
+            # this outcome tombstoned already: deleted_at_ms is in the index, the rest is not.
+            FilterExpression=(
+                "observed_at_ms < :started "
+                "AND (attribute_not_exists(deleted_at_ms) OR deleted_at_ms = :at_ms)"
+            ),
             ExpressionAttributeNames={"#shard": "shard"},
-            ExpressionAttributeValues={":shard": {"S": shard}, ":started": {"N": str(started_ms)}},
+            ExpressionAttributeValues={
+                ":shard": {"S": shard},
+                ":started": {"N": str(started_ms)},
+                ":at_ms": {"N": str(finished_ms)},
+            },
         )
         return [item["arn"]["S"] for page in pages for item in page["Items"]]
 
-    def _tombstone(self, arn: str, outcome: ShardOutcome, started_ms: int) -> bool:
+    def _tombstone(self, arn: str, outcome: ShardOutcome, started_ms: int) -> Deletion | None:
         finished = outcome.finished_at
         try:
-            call_dynamodb(
+            response = call_dynamodb(
                 self.client,
                 "update_item",
                 TableName=self.table,
@@ -72,9 +88,12 @@ class Tombstoner:
                     "deleted_by_sweep = :sweep, expires_at = :expires"
                 ),
                 # The index is eventually consistent: re-check on the item itself, so a
-                # resource observed again meanwhile is never tombstoned.
+                # resource observed again meanwhile is never tombstoned. The second branch is
+                # this same outcome, redelivered: the update rewrites identical values.
                 ConditionExpression=(
-                    "observed_at_ms < :started AND attribute_not_exists(deleted_at_ms)"
+                    "observed_at_ms < :started AND (attribute_not_exists(deleted_at_ms) OR "
+                    "(deleted_at_ms = :at_ms AND absent_since_ms = :started "
+                    "AND deleted_by_sweep = :sweep))"
                 ),
                 ExpressionAttributeValues={
                     ":at": {"S": finished.isoformat()},
@@ -83,9 +102,29 @@ class Tombstoner:
                     ":sweep": {"S": outcome.sweep_id},
                     ":expires": {"N": str(int((finished + self.ttl).timestamp()))},
                 },
+                ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
-                return False
+                return None
             raise
-        return True
+        old: dict[str, Any] = response.get("Attributes", {})
+
+        def text(name: str) -> str | None:
+            return old[name]["S"] if name in old else None
+
+        return Deletion(
+            arn=arn,
+            account_id=outcome.account_id,
+            account_name=text("account_name") or outcome.account_name,
+            region=outcome.region,
+            resource_type=outcome.resource_type,
+            resource_id=text("resource_id") or arn,
+            name=text("name"),
+            sweep_id=outcome.sweep_id,
+            deleted_at=finished,
+            old_fingerprint=text("fingerprint"),
+            previous_observed_ms=int(old["observed_at_ms"]["N"])
+            if "observed_at_ms" in old
+            else None,
+        )

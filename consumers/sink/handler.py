@@ -1,10 +1,11 @@
-"""The sink's pure handler: typed resource events in, DynamoDB writes out."""
+"""The sink's pure handler: typed resource events in, DynamoDB writes and change records out."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from consumers.sink.accounts import GoneAccounts
+from consumers.sink.changes import SinkOutput, deleted_output
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.store import InventoryStore
 from fleetstream.metrics import SHARDS
@@ -27,15 +28,23 @@ class Sink:
         self._tombstoner = tombstoner
         self._gone_accounts = gone_accounts
 
-    def write(self, events: Sequence[ResourceEvent]) -> None:
-        """Apply one batch; an outcome is recorded only after the observations before it."""
+    def write(self, events: Sequence[ResourceEvent]) -> list[SinkOutput]:
+        """Apply one batch; an outcome is recorded only after the observations before it.
+
+        Returns the change and state records, in the order DynamoDB went through the states
+        (observations first, then each outcome's deletions), for the loop to produce before
+        it stores the batch's offsets.
+        """
+        outputs: list[SinkOutput] = []
         observations = [e for e in events if isinstance(e, Observation)]
         if observations:
-            self._inventory.write(observations)
+            outputs.extend(self._inventory.apply(observations).outputs)
         for event in events:
             if isinstance(event, ShardOutcome):
                 # Deletions first: a shard counts as finished only once they are done.
-                self._tombstoner.sweep_shard(event)
+                deleted = self._tombstoner.sweep_shard(event)
+                outputs.extend(deleted_output(d) for d in deleted)
                 self._gone_accounts.mark(event)
                 self._sweeps.record_outcome(event)
                 SHARDS.labels(event.resource_type, event.status.value).inc()
+        return outputs

@@ -1,13 +1,14 @@
-"""Wires the sink consumer group: resources topic -> DynamoDB."""
+"""Wires the sink consumer group: resources topic -> DynamoDB, changes and state topics."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
-from confluent_kafka import Message
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from consumers.sink.accounts import GoneAccounts
+from consumers.sink.changes import SinkOutput
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.handler import Sink
 from consumers.sink.store import InventoryStore
@@ -21,9 +22,31 @@ from fleetstream.metrics import lag_stats_callback, serve
 from fleetstream.models import ResourceEvent
 from fleetstream.records import OutRecord
 from fleetstream.sweeps import SweepStore
-from fleetstream.wire import decode_resource_event
+from fleetstream.wire import decode_resource_event, encode_change_event, encode_resource_state
 
 log = logging.getLogger(__name__)
+
+
+def to_records(outputs: list[SinkOutput], changes_topic: str, state_topic: str) -> list[OutRecord]:
+    """Change events and state values (a null value when deleted), keyed by ARN."""
+    records: list[OutRecord] = []
+    for output in outputs:
+        key = output.arn.encode()
+        if output.change is not None:
+            records.append(OutRecord(changes_topic, key, encode_change_event(output.change)))
+        if output.deleted:
+            records.append(OutRecord(state_topic, key, None))
+        elif output.state is not None:
+            records.append(OutRecord(state_topic, key, encode_resource_state(output.state)))
+    return records
+
+
+def _raise_on_failed_delivery(error: KafkaError | None, _message: Message) -> None:
+    # flush() returning 0 only says every record got a delivery report, not a good one. A
+    # failed change record must not let the batch's offsets be stored: raising here makes
+    # flush() raise, the sink exits, and the redelivered batch emits the records again.
+    if error is not None:
+        raise KafkaException(error)
 
 
 def build(settings: Settings) -> AtLeastOnceLoop:
@@ -44,7 +67,11 @@ def build(settings: Settings) -> AtLeastOnceLoop:
         stats_cb=lag_stats_callback(group),
         stats_interval_ms=settings.metrics.stats_interval_ms,
     )
-    producer = kafka.make_producer(settings.kafka)
+    producer = Producer(
+        kafka.producer_config(settings.kafka) | {"on_delivery": _raise_on_failed_delivery}
+    )
+    changes_topic = settings.kafka.topic("changes")
+    state_topic = settings.kafka.topic("state")
     loop: AtLeastOnceLoop
 
     def write_messages(batch: list[Message]) -> list[OutRecord]:
@@ -55,8 +82,8 @@ def build(settings: Settings) -> AtLeastOnceLoop:
                 events.append(decode_resource_event(message.value()))
             except PoisonMessageError as exc:
                 dead.append(loop.to_dlq(message, exc, "poison"))
-        sink.write(events)
-        return dead
+        # Written to DynamoDB now; the loop produces these and flushes before storing offsets.
+        return dead + to_records(sink.write(events), changes_topic, state_topic)
 
     loop = AtLeastOnceLoop(
         consumer,

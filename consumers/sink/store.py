@@ -5,7 +5,10 @@ Inventory table (one item per resource):
   GSI     by_shard: shard (S, "account/region/type") + arn, to list or count one shard
   fields  account_id, account_name, region, resource_type, resource_id, name, tags (M),
           attributes (S, canonical JSON; attributes_z (B, zlib) when large), observed_at (S, ISO),
-          observed_at_ms (N), sweep_id, shard, expires_at (N, TTL epoch seconds)
+          observed_at_ms (N), sweep_id, shard, expires_at (N, TTL epoch seconds),
+          fingerprint (S, sha256 of the attributes without volatile fields),
+          emitted_ms (N) + emitted (S, JSON): the observation whose write emitted change/state
+          records, and what it emitted, so that a redelivered batch emits it again
   tombstone deleted_at (S), deleted_at_ms (N), absent_since_ms (N), deleted_by_sweep (S):
           set by consumers/sink/deletions.py; a new observation replaces the whole item
 """
@@ -14,10 +17,22 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from consumers.sink.changes import (
+    Emitted,
+    SinkOutput,
+    StoredHead,
+    Verdict,
+    compare,
+    judge,
+    observation_fingerprint,
+    output_for,
+    tag_paths,
+)
 from fleetstream.dynamodb import backoff, call_dynamodb, chunks
 from fleetstream.errors import RetryBatchError
 from fleetstream.metrics import (
@@ -27,6 +42,7 @@ from fleetstream.metrics import (
     SINK_WRITES,
 )
 from fleetstream.models import Observation
+from fleetstream.wire import ChangeType
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +55,13 @@ def _ms(observation: Observation) -> int:
     return int(observation.observed_at.timestamp() * 1000)
 
 
-def inventory_item(observation: Observation, ttl: timedelta) -> dict[str, Any]:
+def inventory_item(
+    observation: Observation,
+    ttl: timedelta,
+    *,
+    fingerprint: str | None = None,
+    emitted: Emitted | None = None,
+) -> dict[str, Any]:
     """The DynamoDB item of one observation (low-level attribute values)."""
     item: dict[str, Any] = {
         "arn": {"S": observation.arn},
@@ -54,7 +76,11 @@ def inventory_item(observation: Observation, ttl: timedelta) -> dict[str, Any]:
         "observed_at_ms": {"N": str(_ms(observation))},
         "sweep_id": {"S": observation.sweep_id},
         "expires_at": {"N": str(int((observation.observed_at + ttl).timestamp()))},
+        "fingerprint": {"S": fingerprint or observation_fingerprint(observation)},
     }
+    if emitted is not None:
+        item["emitted_ms"] = {"N": str(_ms(observation))}
+        item["emitted"] = {"S": emitted.to_json()}
     if observation.name is not None:
         item["name"] = {"S": observation.name}
     raw = observation.attributes_json.encode()
@@ -71,8 +97,82 @@ def inventory_item(observation: Observation, ttl: timedelta) -> dict[str, Any]:
     return item
 
 
+def _head(item: dict[str, Any]) -> StoredHead:
+    def number(name: str) -> int | None:
+        return int(item[name]["N"]) if name in item else None
+
+    return StoredHead(
+        observed_ms=number("observed_at_ms"),
+        absent_since_ms=number("absent_since_ms"),
+        deleted="deleted_at_ms" in item,
+        fingerprint=item["fingerprint"]["S"] if "fingerprint" in item else None,
+        tags={k: v["S"] for k, v in item.get("tags", {}).get("M", {}).items()},
+        emitted_ms=number("emitted_ms"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Detail:
+    """The second, larger read: old attributes and what the last emitting write emitted."""
+
+    attributes_json: str | None
+    emitted: Emitted | None
+
+
+def _detail(item: dict[str, Any]) -> _Detail:
+    attributes: str | None = None
+    if "attributes" in item:
+        attributes = item["attributes"]["S"]
+    elif "attributes_z" in item:
+        attributes = zlib.decompress(item["attributes_z"]["B"]).decode()
+    emitted = Emitted.from_json(item["emitted"]["S"]) if "emitted" in item else None
+    return _Detail(attributes, emitted)
+
+
+@dataclass(slots=True)
+class Applied:
+    """The result of writing one batch of observations."""
+
+    written: int = 0
+    outputs: list[SinkOutput] = field(default_factory=list)
+
+
+# The first read, for every ARN of the batch: small attributes only.
+_HEAD_PROJECTION = (
+    "arn",
+    "observed_at_ms",
+    "absent_since_ms",
+    "deleted_at_ms",
+    "fingerprint",
+    "tags",
+    "emitted_ms",
+)
+# The second read, only for ARNs whose fingerprint differs or whose emission is redelivered.
+_DETAIL_PROJECTION = ("arn", "attributes", "attributes_z", "emitted")
+# Changed paths are kept on the item (for re-emission): bound them well under the item limit.
+_MAX_PATHS_CHARS = 8 * 1024
+
+
+def bounded_paths(paths: tuple[str, ...]) -> tuple[str, ...]:
+    """The changed paths, collapsed to their top-level keys when there are very many."""
+    if sum(len(p) + 1 for p in paths) <= _MAX_PATHS_CHARS:
+        return paths
+    tops = tuple(dict.fromkeys(p.split(".", 1)[0].split("[", 1)[0] for p in paths))
+    return tops if sum(len(p) + 1 for p in tops) <= _MAX_PATHS_CHARS else ("*",)
+
+
 class InventoryStore:
-    """Writes observations so that an older observation never overwrites a newer one."""
+    """Writes observations so that an older observation never overwrites a newer one, and
+    tells what changed: CREATED / MODIFIED events and the new state of the resource.
+
+    Crash window: the items are written before the loop produces the returned records. A
+    sink that dies in between has written an item whose change was never delivered; the
+    redelivered batch would see nothing left to change. So each emitting write stores
+    `emitted_ms` (the observation) and `emitted` (what it emitted): when a batch holds the
+    very observation that last emitted for an ARN, its records are emitted again (same
+    change_id). A batch holding a later observation of the ARN emits the re-emission first,
+    then the later change, so per-ARN order holds.
+    """
 
     def __init__(self, client: Any, table: str, ttl: timedelta) -> None:
         self.client = client
@@ -83,42 +183,111 @@ class InventoryStore:
 
     def write(self, observations: Sequence[Observation]) -> int:
         """Write the newest observation per ARN unless the table holds a newer one; return count."""
+        return self.apply(observations).written
+
+    def apply(self, observations: Sequence[Observation]) -> Applied:
+        """Write like write() and return the change and state records to produce."""
         newest: dict[str, Observation] = {}
+        seen_ms: dict[str, dict[int, Observation]] = {}
         for observation in observations:
             held = newest.get(observation.arn)
             if held is None or _ms(observation) >= _ms(held):
                 newest[observation.arn] = observation
+            seen_ms.setdefault(observation.arn, {})[_ms(observation)] = observation
         # One sink owns an ARN's partition, so read-then-write is not raced by another sink.
         # A tombstone counts as evidence too: nothing observed before the absence comes back.
-        stored = self._stored_times(list(newest))
-        fresh = [o for o in newest.values() if stored.get(o.arn, -1) <= _ms(o)]
+        heads = {i["arn"]["S"]: _head(i) for i in self._read(list(newest), _HEAD_PROJECTION)}
+        # Observations whose emitting write is in the table but whose records may not be in
+        # Kafka: this batch is a redelivery of them.
+        redo: dict[str, Observation] = {}
+        for arn, head in heads.items():
+            if head.emitted_ms is not None and head.emitted_ms in seen_ms[arn]:
+                redo[arn] = seen_ms[arn][head.emitted_ms]
+        fresh = [o for o in newest.values() if arn_evidence(heads, o.arn) <= _ms(o)]
         SINK_STALE.labels(self.table).inc(len(newest) - len(fresh))
-        requests = [{"PutRequest": {"Item": inventory_item(o, self.ttl)}} for o in fresh]
+        fingerprints = {o.arn: observation_fingerprint(o) for o in fresh}
+        verdicts = {o.arn: judge(heads.get(o.arn), o, fingerprints[o.arn]) for o in fresh}
+        # Old attributes only where the fingerprint differs: a second, targeted read.
+        wanted = [arn for arn, v in verdicts.items() if v is Verdict.COMPARE] + [
+            arn for arn in redo if verdicts.get(arn) is not Verdict.COMPARE
+        ]
+        details = {i["arn"]["S"]: _detail(i) for i in self._read(wanted, _DETAIL_PROJECTION)}
+
+        applied = Applied()
+        for arn, observation in redo.items():
+            again = details[arn].emitted if arn in details else None
+            if again is not None:
+                applied.outputs.append(
+                    output_for(observation, observation_fingerprint(observation), again)
+                )
+        requests: list[dict[str, Any]] = []
+        for observation in fresh:
+            arn = observation.arn
+            fp = fingerprints[arn]
+            emitted = self._emitted(
+                verdicts[arn], heads.get(arn), observation, fp, details.get(arn)
+            )
+            if emitted is not None:
+                applied.outputs.append(output_for(observation, fp, emitted))
+            elif arn in redo and _ms(redo[arn]) == _ms(observation) and arn in details:
+                # The same observation again: keep what its first write emitted on the item.
+                emitted = details[arn].emitted
+            requests.append(
+                {
+                    "PutRequest": {
+                        "Item": inventory_item(
+                            observation, self.ttl, fingerprint=fp, emitted=emitted
+                        )
+                    }
+                }
+            )
         for chunk in chunks(requests, 25):
             self._batch_write(list(chunk))
         SINK_WRITES.labels(self.table).inc(len(fresh))
-        return len(fresh)
+        applied.written = len(fresh)
+        return applied
 
-    def _stored_times(self, arns: list[str]) -> dict[str, int]:
-        times: dict[str, int] = {}
+    @staticmethod
+    def _emitted(
+        verdict: Verdict,
+        head: StoredHead | None,
+        observation: Observation,
+        fp: str,
+        detail: _Detail | None,
+    ) -> Emitted | None:
+        if verdict is Verdict.CREATED:
+            return Emitted(ChangeType.CREATED)
+        if verdict is Verdict.UNCHANGED or head is None:
+            return None
+        if verdict is Verdict.TAGS_CHANGED:
+            paths = tuple(tag_paths(head.tags, observation.tags))
+            return Emitted(ChangeType.MODIFIED, paths, head.fingerprint, head.observed_ms)
+        found = compare(head, observation, fp, detail.attributes_json if detail else None)
+        if found is None or found.change_type is None:
+            return found
+        return Emitted(
+            found.change_type,
+            bounded_paths(found.changed_paths),
+            found.old_fingerprint,
+            found.previous_observed_ms,
+        )
+
+    def _read(self, arns: Sequence[str], projection: Iterable[str]) -> list[dict[str, Any]]:
+        """Consistent BatchGetItem of some attributes of these ARNs' items (those that exist)."""
+        names = {f"#a{n}": name for n, name in enumerate(projection)}
+        found: list[dict[str, Any]] = []
         for chunk in chunks(arns, 100):
             pending: dict[str, Any] = {
                 self.table: {
                     "Keys": [{"arn": {"S": arn}} for arn in chunk],
-                    "ProjectionExpression": "arn, observed_at_ms, absent_since_ms",
+                    "ProjectionExpression": ", ".join(names),
+                    "ExpressionAttributeNames": names,
                     "ConsistentRead": True,
                 }
             }
             for attempt in range(_WRITE_ATTEMPTS):
                 response = self._call("batch_get_item", RequestItems=pending)
-                for item in response.get("Responses", {}).get(self.table, []):
-                    evidence = [
-                        int(item[name]["N"])
-                        for name in ("observed_at_ms", "absent_since_ms")
-                        if name in item
-                    ]
-                    if evidence:
-                        times[item["arn"]["S"]] = max(evidence)
+                found.extend(response.get("Responses", {}).get(self.table, []))
                 pending = response.get("UnprocessedKeys") or {}
                 unprocessed = sum(len(p["Keys"]) for p in pending.values())
                 SINK_UNPROCESSED.labels(self.table, "batch_get_item").inc(unprocessed)
@@ -127,7 +296,7 @@ class InventoryStore:
                 backoff(attempt)
             else:
                 raise RetryBatchError("DynamoDB left keys unprocessed after retries", 5.0)
-        return times
+        return found
 
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
         pending: dict[str, Any] = {self.table: requests}
@@ -144,3 +313,9 @@ class InventoryStore:
     def _call(self, operation: str, **kwargs: Any) -> Any:
         with SINK_DYNAMODB_SECONDS.labels(self.table, operation).time():
             return call_dynamodb(self.client, operation, **kwargs)
+
+
+def arn_evidence(heads: dict[str, StoredHead], arn: str) -> int:
+    """The stored evidence time of an ARN, -1 when there is no item."""
+    head = heads.get(arn)
+    return -1 if head is None else head.evidence_ms
