@@ -20,8 +20,10 @@ from types import FrameType
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
+from fleetstream import kafka
+from fleetstream.config import Settings
 from fleetstream.errors import PoisonMessageError, RetryBatchError
-from fleetstream.metrics import DLQ, ERRORS, MESSAGES, REBALANCES
+from fleetstream.metrics import DLQ, ERRORS, MESSAGES, REBALANCES, serve
 from fleetstream.records import OutRecord, dead_letter
 
 log = logging.getLogger(__name__)
@@ -395,3 +397,14 @@ class AtLeastOnceLoop(ConsumerLoop):
                 if self._usable(stray):
                     self.consumer.seek(TopicPartition(*position(stray)))
         self.consumer.resume(self.consumer.assignment())
+
+
+def run_group(name: str, settings: Settings, build: Callable[[Settings], ConsumerLoop]) -> None:
+    """Start one consumer-group process: check Kafka, create topics, serve metrics, run."""
+    kafka.preflight(settings.kafka)
+    kafka.ensure_topics(settings.kafka)
+    port = serve(settings.metrics)
+    loop = build(settings)
+    loop.install_signal_handlers()
+    log.info("%s started; metrics on port %d", name, port)
+    loop.run()

@@ -11,8 +11,8 @@ from fleetstream import kafka
 from fleetstream.aws import AwsClients
 from fleetstream.catalog import entries_for
 from fleetstream.config import Settings
-from fleetstream.loop import NOT_BEFORE_HEADER, TransactionalLoop
-from fleetstream.metrics import PAGES, RESOURCES, lag_stats_callback, serve
+from fleetstream.loop import NOT_BEFORE_HEADER, TransactionalLoop, run_group
+from fleetstream.metrics import PAGES, RESOURCES, lag_stats_callback
 from fleetstream.models import WorkItem
 from fleetstream.records import OutRecord
 from fleetstream.wire import (
@@ -110,10 +110,4 @@ def _summary(result: DescribeResult) -> str:
 
 def run(settings: Settings) -> None:
     """Run the describer until SIGTERM."""
-    kafka.preflight(settings.kafka)
-    kafka.ensure_topics(settings.kafka)
-    port = serve(settings.metrics)
-    loop = build(settings)
-    loop.install_signal_handlers()
-    log.info("describer started; metrics on port %d", port)
-    loop.run()
+    run_group("describer", settings, build)

@@ -17,8 +17,8 @@ from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings
 from fleetstream.dynamodb import Tables
 from fleetstream.errors import PoisonMessageError
-from fleetstream.loop import AtLeastOnceLoop
-from fleetstream.metrics import lag_stats_callback, serve
+from fleetstream.loop import AtLeastOnceLoop, run_group
+from fleetstream.metrics import lag_stats_callback
 from fleetstream.models import ResourceEvent
 from fleetstream.records import OutRecord
 from fleetstream.sweeps import SweepStore
@@ -99,10 +99,4 @@ def build(settings: Settings) -> AtLeastOnceLoop:
 
 def run(settings: Settings) -> None:
     """Run the sink until SIGTERM."""
-    kafka.preflight(settings.kafka)
-    kafka.ensure_topics(settings.kafka)
-    port = serve(settings.metrics)
-    loop = build(settings)
-    loop.install_signal_handlers()
-    log.info("sink started; metrics on port %d", port)
-    loop.run()
+    run_group("sink", settings, build)
