@@ -1,0 +1,1 @@
+"""Benchmarks: an AWS simulator with latency and throttling, scenarios, peers and results."""
