@@ -301,24 +301,18 @@ class TransactionalLoop(ConsumerLoop):
     def process_batch(self, batch: list[Message]) -> None:
         # Handlers of one batch run concurrently (they wait on AWS); outputs keep message order.
         results = list(self.pool.map(lambda m: self.handle_safely(self.handler, m), batch))
-        while True:
-            try:
-                self._commit(batch, results)
-                break
-            except KafkaException as exc:
-                error = exc.args[0]
-                ERRORS.labels(self.group, "kafka").inc()
-                if error.txn_requires_abort():
-                    log.warning("transaction aborted (%s); the batch will be redone", error)
-                    self.producer.abort_transaction(30)
-                    for tp in first_offsets(batch):
-                        self.consumer.seek(tp)
-                    return
-                if error.retriable():
-                    log.warning("transaction commit retriable error (%s); retrying", error)
-                    time.sleep(0.5)
-                    continue
-                raise
+        try:
+            self._commit(batch, results)
+        except KafkaException as exc:
+            error = exc.args[0]
+            ERRORS.labels(self.group, "kafka").inc()
+            if not error.txn_requires_abort():
+                raise  # fatal (e.g. fenced): exit, the replacement takes over
+            log.warning("transaction aborted (%s); the batch will be redone", error)
+            self.producer.abort_transaction(30)
+            for tp in first_offsets(batch):
+                self.consumer.seek(tp)
+            return
         for message in batch:
             MESSAGES.labels(self.group, str(message.topic())).inc()
 
@@ -340,10 +334,28 @@ class TransactionalLoop(ConsumerLoop):
         for records in results:
             for record in records:
                 self.produce(record)
-        self.producer.send_offsets_to_transaction(
-            next_offsets(batch), self.consumer.consumer_group_metadata(), 30
-        )
-        self.producer.commit_transaction(60)
+        offsets = next_offsets(batch)
+        metadata = self.consumer.consumer_group_metadata()
+        _retrying(lambda: self.producer.send_offsets_to_transaction(offsets, metadata, 30))
+        # A retriable commit error means the commit may still be under way: librdkafka's
+        # contract is to call commit_transaction again, never to begin a new transaction.
+        _retrying(lambda: self.producer.commit_transaction(60))
+
+
+def _retrying(call: Callable[[], None]) -> None:
+    """Repeat a transactional call while it fails with a retriable error (the watchdog
+    bounds how long); abortable and fatal errors go up to the caller."""
+    while True:
+        try:
+            call()
+        except KafkaException as exc:
+            error = exc.args[0]
+            if not error.retriable() or error.txn_requires_abort():
+                raise
+            log.warning("transactional call failed, retrying: %s", error)
+            time.sleep(0.5)
+        else:
+            return
 
 
 def _stuck_in_commit() -> None:
