@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,6 +16,7 @@ from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings, load_settings
 from fleetstream.devstack.seed import Estate
 from fleetstream.inventory_read import scan_items
+from fleetstream.oneshot import SweepResult, run_sweep
 
 Fact = tuple[str, str, str, frozenset[tuple[str, str]]]
 
@@ -112,3 +114,13 @@ def inventory_items(settings: Settings) -> dict[str, dict[str, Any]]:
     """Every inventory item, live or tombstoned, by resource id."""
     client = dynamodb_client(settings)
     return {i["resource_id"]["S"]: i for i in scan_items(client, settings.sink.table)}
+
+
+def sweep(settings: Settings, log_dir: Path, *, ok: bool = False) -> SweepResult:
+    """One full sweep with 2 describer and 2 sink processes; ok=True asserts it succeeded."""
+    result = run_sweep(
+        settings, None, describers=2, sinks=2, timeout_s=240, log_dir=log_dir, echo=print
+    )
+    if ok:
+        assert result.ok, result.progress
+    return result

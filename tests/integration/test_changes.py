@@ -24,7 +24,6 @@ from fleetstream.dynamodb import Tables
 from fleetstream.inventory_read import scan_items
 from fleetstream.kafka import ensure_topics
 from fleetstream.models import Observation, ShardOutcome, ShardStatus
-from fleetstream.oneshot import SweepResult, run_sweep
 from fleetstream.wire import (
     ChangeEvent,
     ChangeType,
@@ -32,18 +31,10 @@ from fleetstream.wire import (
     decode_resource_state,
     encode_resource_event,
 )
-from tests.integration.helpers import member_client, produce_raw, read_topic, settings_for
+from tests.integration.helpers import member_client, produce_raw, read_topic, settings_for, sweep
 
 pytestmark = pytest.mark.integration
 REGIONS = ("us-east-1", "eu-west-1")
-
-
-def sweep(settings: Settings, log_dir: Path) -> SweepResult:
-    result = run_sweep(
-        settings, None, describers=2, sinks=2, timeout_s=240, log_dir=log_dir, echo=print
-    )
-    assert result.ok, result.progress
-    return result
 
 
 def changes(settings: Settings) -> list[ChangeEvent]:
@@ -91,7 +82,7 @@ def test_exactly_the_changes_of_the_estate_are_emitted_and_state_rebuilds_it(
         EstateSpec(member_accounts=1, regions=REGIONS, instances_per_region=3, paged_region=None),
     )
     settings = settings_for(monkeypatch, estate)
-    sweep(settings, log_dir)
+    sweep(settings, log_dir, ok=True)
     first = changes(settings)
     assert sorted(e.resource_id for e in first) == sorted(i.instance_id for i in estate.instances)
     assert {e.change_type for e in first} == {ChangeType.CREATED}
@@ -111,7 +102,7 @@ def test_exactly_the_changes_of_the_estate_are_emitted_and_state_rebuilds_it(
     ec2.modify_instance_attribute(InstanceId=modified, InstanceType={"Value": "t3.large"})
     ec2.terminate_instances(InstanceIds=[terminated])
 
-    second = sweep(settings, log_dir)
+    second = sweep(settings, log_dir, ok=True)
     events = changes(settings)
     new = [e for e in events if e.sweep_id == second.progress.sweep_id]
     assert len(events) == len(first) + len(new)
@@ -149,7 +140,7 @@ def test_exactly_the_changes_of_the_estate_are_emitted_and_state_rebuilds_it(
     assert gone.arn not in state and by_id[created].arn in state
 
     # Describing the unchanged estate again changes nothing.
-    sweep(settings, log_dir)
+    sweep(settings, log_dir, ok=True)
     assert len(changes(settings)) == len(events)
     assert compacted_state(settings) == live_inventory(settings)
 

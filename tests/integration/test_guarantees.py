@@ -11,7 +11,6 @@ from fleetstream.config import Settings
 from fleetstream.devstack import StackEndpoints
 from fleetstream.devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
 from fleetstream.models import ShardStatus
-from fleetstream.oneshot import SweepResult, run_sweep
 from fleetstream.wire import decode_work_item
 from tests.integration.helpers import (
     inventory_facts,
@@ -20,6 +19,7 @@ from tests.integration.helpers import (
     read_topic,
     set_faults,
     settings_for,
+    sweep,
 )
 
 pytestmark = pytest.mark.integration
@@ -30,12 +30,6 @@ def small_estate(endpoint: str) -> Estate:
     return seed_estate(
         endpoint,
         EstateSpec(member_accounts=2, regions=REGIONS, instances_per_region=3, paged_region=None),
-    )
-
-
-def sweep(settings: Settings, log_dir: Path) -> SweepResult:
-    return run_sweep(
-        settings, None, describers=2, sinks=2, timeout_s=240, log_dir=log_dir, echo=print
     )
 
 
