@@ -13,6 +13,7 @@ from fleetstream import kafka
 from fleetstream.config import KafkaSettings
 from fleetstream.errors import FleetstreamError
 from fleetstream.loop import header, position
+from fleetstream.records import foreign_headers
 
 log = logging.getLogger(__name__)
 REPLAYED_FROM = "fs.replayed-from"
@@ -83,9 +84,7 @@ def replay(
 
 
 def _send(producer: Producer, message: Message, topic: str, origin: str) -> None:
-    original = message.headers() or []
-    pairs = original.items() if isinstance(original, dict) else original
-    headers = [(k, v) for k, v in pairs if not k.startswith("fs.")]
+    headers = foreign_headers(message)
     headers.append((REPLAYED_FROM, origin.encode()))
     producer.produce(topic, key=message.key(), value=message.value(), headers=headers)
     producer.poll(0)

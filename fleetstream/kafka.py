@@ -39,7 +39,8 @@ TOPICS: dict[str, dict[str, str]] = {
 _quiet = logging.getLogger("fleetstream.librdkafka")
 
 
-def _base(settings: KafkaSettings) -> dict[str, Any]:
+def client_config(settings: KafkaSettings) -> dict[str, Any]:
+    """librdkafka properties every client shares: brokers, timeouts, security, logger."""
     conf: dict[str, Any] = {
         "bootstrap.servers": settings.bootstrap_servers,
         "client.id": f"fleetstream-{socket.gethostname()}",
@@ -52,7 +53,7 @@ def _base(settings: KafkaSettings) -> dict[str, Any]:
 
 def producer_config(settings: KafkaSettings, transactional_id: str | None = None) -> dict[str, Any]:
     """An idempotent producer; transactional when an id is given."""
-    conf = _base(settings) | {
+    conf = client_config(settings) | {
         "enable.idempotence": True,
         "acks": "all",
         "linger.ms": 20,
@@ -76,7 +77,7 @@ def consumer_config(
     auto_store: bool = False,
 ) -> dict[str, Any]:
     """A group consumer that commits only offsets the application stored after processing."""
-    conf = _base(settings) | {
+    conf = client_config(settings) | {
         "group.id": group_id,
         "partition.assignment.strategy": "cooperative-sticky",
         "enable.auto.commit": True,
@@ -121,7 +122,7 @@ def transactional_id(group_id: str, instance_id: str | None) -> str:
 
 def preflight(settings: KafkaSettings) -> None:
     """Fail within connect_timeout_s with one line when the brokers cannot be reached."""
-    admin = AdminClient(_base(settings))
+    admin = AdminClient(client_config(settings))
     try:
         admin.list_topics(timeout=settings.connect_timeout_s)
     except KafkaException as exc:
@@ -134,7 +135,7 @@ def preflight(settings: KafkaSettings) -> None:
 
 def ensure_topics(settings: KafkaSettings, names: Iterable[str] = tuple(TOPICS)) -> None:
     """Create the pipeline's topics if missing (idempotent; existing topics are left alone)."""
-    admin = AdminClient(_base(settings))
+    admin = AdminClient(client_config(settings))
     existing = set(admin.list_topics(timeout=settings.connect_timeout_s).topics)
     wanted = [
         NewTopic(
@@ -162,7 +163,7 @@ def wait_for_group(settings: KafkaSettings, group_id: str, members: int, timeout
 
     Issuing work before the group settles makes the first pages race a rebalance.
     """
-    admin = AdminClient(_base(settings))
+    admin = AdminClient(client_config(settings))
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:

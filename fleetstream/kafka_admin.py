@@ -26,7 +26,7 @@ from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-d
 from fleetstream.config import KafkaSettings
 
 # The same connection settings (bootstrap, security, logger) as every other fleetstream client.
-from fleetstream.kafka import _base
+from fleetstream.kafka import client_config
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +54,12 @@ class Offsets:
 
 def admin_client(settings: KafkaSettings) -> AdminClient:
     """An AdminClient with fleetstream's connection settings."""
-    return AdminClient(_base(settings))
+    return AdminClient(client_config(settings))
 
 
 def fetch_consumer(settings: KafkaSettings) -> Consumer:
     """An assign()-only consumer that never commits, to read single records by offset."""
-    conf = _base(settings) | {
+    conf = client_config(settings) | {
         # librdkafka requires a group id even for assign(); it is never joined nor committed.
         "group.id": "fleetstream-lag-exporter-reader",
         "enable.auto.commit": False,

@@ -24,7 +24,7 @@ from fleetstream import kafka
 from fleetstream.config import Settings
 from fleetstream.errors import PoisonMessageError, RetryBatchError
 from fleetstream.metrics import DLQ, ERRORS, MESSAGES, REBALANCES, serve
-from fleetstream.records import OutRecord, dead_letter
+from fleetstream.records import OutRecord, dead_letter, header_pairs
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,7 @@ NOT_BEFORE_HEADER = "fs.not-before"
 
 def header(message: Message, name: str) -> bytes | None:
     """The first value of a header, or None."""
-    headers = message.headers() or []
-    pairs = headers.items() if isinstance(headers, dict) else headers
-    for key, value in pairs:
+    for key, value in header_pairs(message):
         if key == name:
             return value if isinstance(value, bytes) or value is None else value.encode()
     return None

@@ -34,7 +34,16 @@ def dead_letter(
         ("fs.error.message", str(error)[:2000].encode("utf-8", "replace")),
         ("fs.attempts", str(attempts).encode()),
     ]
-    original = message.headers() or []
-    pairs = original.items() if isinstance(original, dict) else original
-    headers.extend((name, value) for name, value in pairs if not name.startswith("fs."))
+    headers.extend(foreign_headers(message))
     return OutRecord(dlq_topic, message.key(), message.value(), headers)
+
+
+def header_pairs(message: Message) -> Headers:
+    """A message's headers as (name, value) pairs, whichever form the client returned."""
+    original = message.headers() or []
+    return list(original.items() if isinstance(original, dict) else original)
+
+
+def foreign_headers(message: Message) -> Headers:
+    """The headers fleetstream did not set (its own start with 'fs.')."""
+    return [(name, value) for name, value in header_pairs(message) if not name.startswith("fs.")]
