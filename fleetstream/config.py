@@ -22,6 +22,7 @@ from fleetstream.errors import ConfigError
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+_CADENCE_KEY = re.compile(r"^[a-z0-9]+\.([a-z0-9_]+|\*)$")
 ENV_PREFIX = "FLEETSTREAM_"
 
 
@@ -136,6 +137,53 @@ class SinkSettings(_Section):
     batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
 
 
+class RouterSettings(_Section):
+    """The event router: AWS events -> targeted refresh work."""
+
+    group_id: str = "fleetstream-router"
+    instance_id: str | None = None
+    batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
+    # Events for one account-region-type within this window become one describe.
+    coalesce_window_s: Annotated[float, Field(ge=0, le=60)] = 1.0
+    # Resources remembered for "this event is older than the refresh already issued".
+    dedupe_entries: Annotated[int, Field(ge=0, le=10_000_000)] = 100_000
+
+
+class PlannerSettings(_Section):
+    """The long-running planner (`fleetstream planner`)."""
+
+    # Seconds between sweeps of a type; keys are type names or service prefixes ("iam.*"),
+    # the most specific wins, "default" for the rest.
+    cadence_s: dict[str, Annotated[float, Field(ge=1)]] = {"default": 900.0}
+    # Spread of the shards' first sweeps over this fraction of their cadence (0: all at once).
+    jitter: Annotated[float, Field(ge=0, le=1)] = 1.0
+    tick_s: Annotated[float, Field(gt=0, le=600)] = 5.0
+    # Accounts and regions are looked up again this often.
+    estate_refresh_s: Annotated[float, Field(ge=1)] = 3600.0
+    # Hold new sweeps back while the describers have more unread work than this.
+    max_backlog: Annotated[int, Field(ge=0)] = 10_000
+    # A shard issued this long ago without an outcome is presumed lost and issued again.
+    in_flight_timeout_s: Annotated[float, Field(ge=1)] = 7200.0
+    # A shard is stale once its last complete sweep is older than this many cadences.
+    stale_after_cadences: Annotated[float, Field(gt=0)] = 3.0
+
+    @field_validator("cadence_s")
+    @classmethod
+    def _cadence_keys(cls, value: dict[str, float]) -> dict[str, float]:
+        for key in value:
+            if key != "default" and not _CADENCE_KEY.match(key):
+                raise ValueError(f"{key!r} is not a type name, a 'service.*' or 'default'")
+        return value
+
+    def cadence_of(self, type_name: str) -> float:
+        """The cadence of a type: its own, then its service's, then the default."""
+        service = type_name.partition(".")[0]
+        for key in (type_name, f"{service}.*", "default"):
+            if key in self.cadence_s:
+                return self.cadence_s[key]
+        return 900.0
+
+
 class MetricsSettings(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 0  # 0: any free port, logged at start
@@ -155,6 +203,8 @@ class Settings(_Section):
     resource_types: tuple[str, ...] = ("ec2.instance",)
     describer: DescriberSettings = DescriberSettings()
     sink: SinkSettings = SinkSettings()
+    router: RouterSettings = RouterSettings()
+    planner: PlannerSettings = PlannerSettings()
     metrics: MetricsSettings = MetricsSettings()
 
 

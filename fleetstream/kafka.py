@@ -22,6 +22,11 @@ TOPICS: dict[str, dict[str, str]] = {
     "work": {"retention.ms": str(7 * 24 * 3600 * 1000)},
     # Pages to describe again later (throttled, transient errors); held unread until due.
     "work-retry": {"retention.ms": str(7 * 24 * 3600 * 1000)},
+    # Targeted refreshes from AWS events: their own topic, so a burst of events never queues
+    # behind (or delays) a sweep's pages.
+    "refresh": {"retention.ms": str(3 * 24 * 3600 * 1000)},
+    # AWS management events (EventBridge JSON) from the hub bus; read by the event router.
+    "events": {"retention.ms": str(3 * 24 * 3600 * 1000), "compression.type": "zstd"},
     "resources": {"retention.ms": str(7 * 24 * 3600 * 1000), "compression.type": "zstd"},
     "dlq": {"retention.ms": str(30 * 24 * 3600 * 1000)},
     # Created / modified / deleted events, key ARN, written by the sink (docs/topics.md).

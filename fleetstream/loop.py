@@ -32,6 +32,8 @@ Handler = Callable[[Message], list[OutRecord]]
 
 # Header of a record that must not be processed before a time (epoch milliseconds).
 NOT_BEFORE_HEADER = "fs.not-before"
+# Header of an observation made by a targeted refresh: the AWS event's time (epoch ms).
+TRIGGERED_AT_HEADER = "fs.triggered-at"
 
 
 def header(message: Message, name: str) -> bytes | None:
@@ -117,6 +119,7 @@ class ConsumerLoop:
                     self.process_batch(batch)
                 elif not messages:
                     self._commit_idle_positions()
+                self.tick()
         finally:
             self.finish()
             self.consumer.close()
@@ -130,6 +133,9 @@ class ConsumerLoop:
 
     def finish(self) -> None:
         """Hook run once before the consumer closes."""
+
+    def tick(self) -> None:
+        """Hook run after every poll, with or without messages (time-based work)."""
 
     def process_batch(self, batch: list[Message]) -> None:
         raise NotImplementedError
@@ -299,6 +305,11 @@ class TransactionalLoop(ConsumerLoop):
     def process_batch(self, batch: list[Message]) -> None:
         # Handlers of one batch run concurrently (they wait on AWS); outputs keep message order.
         results = list(self.pool.map(lambda m: self.handle_safely(self.handler, m), batch))
+        self.commit_or_rewind(batch, results)
+
+    def commit_or_rewind(self, batch: list[Message], results: list[list[OutRecord]]) -> bool:
+        """Commit the outputs and the batch's offsets in one transaction; on an abortable
+        error abort and rewind to the batch's first offsets (it will be redone)."""
         try:
             self._commit(batch, results)
         except KafkaException as exc:
@@ -310,9 +321,10 @@ class TransactionalLoop(ConsumerLoop):
             self.producer.abort_transaction(30)
             for tp in first_offsets(batch):
                 self.consumer.seek(tp)
-            return
+            return False
         for message in batch:
             MESSAGES.labels(self.group, str(message.topic())).inc()
+        return True
 
     def _commit(self, batch: list[Message], results: list[list[OutRecord]]) -> None:
         # librdkafka's send_offsets_to_transaction can block past its timeout while the group

@@ -52,10 +52,18 @@ class WorkItem:
     attempt: int = 0
     not_before: datetime | None = None
     last_error: str | None = None
+    # A targeted refresh: only these ids; it never completes (and so never deletes in) a shard.
+    resource_ids: tuple[str, ...] | None = None
+    triggered_at: datetime | None = None  # the oldest AWS event a refresh answers
 
     @property
     def shard(self) -> ShardKey:
         return ShardKey(self.account_id, self.region, self.resource_type)
+
+    @property
+    def targeted(self) -> bool:
+        """A refresh of some ids, not a sweep's page."""
+        return self.resource_ids is not None
 
     @property
     def budget_key(self) -> str:

@@ -34,6 +34,8 @@ def encode_work_item(item: WorkItem) -> bytes:
             "attempt": item.attempt,
             "not_before": item.not_before,
             "last_error": item.last_error,
+            "resource_ids": None if item.resource_ids is None else list(item.resource_ids),
+            "triggered_at": item.triggered_at,
         }
     )
 
@@ -62,6 +64,8 @@ def decode_work_item(data: bytes | None) -> WorkItem:
         attempt=record["attempt"],
         not_before=record["not_before"],
         last_error=record["last_error"],
+        resource_ids=None if record["resource_ids"] is None else tuple(record["resource_ids"]),
+        triggered_at=record["triggered_at"],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -13,6 +14,7 @@ from fleetstream.aws import AwsClients
 from fleetstream.aws_errors import ErrorKind, classify, error_code, shard_failure
 from fleetstream.catalog import CatalogEntry
 from fleetstream.catalog.engine import fetch_page, observe
+from fleetstream.continuous_metrics import REFRESHES_DROPPED
 from fleetstream.errors import PoisonMessageError, ShardFailedError
 from fleetstream.models import (
     GLOBAL_REGION,
@@ -22,6 +24,8 @@ from fleetstream.models import (
     WorkItem,
     utc_now,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,20 @@ class RetryPolicy:
         """Exponential backoff with jitter (jitter in [0, 1])."""
         ceiling = min(self.max_backoff_s, self.base_s * 2.0 ** min(attempt, 30))
         return ceiling * (0.5 + 0.5 * jitter)
+
+
+# A refresh right after a create event can race EC2's eventual consistency
+# (InvalidInstanceID.NotFound for an instance RunInstances just returned): retry a few times.
+NOT_VISIBLE_RETRIES = 3
+
+
+def _not_visible_yet(item: WorkItem, error: ClientError | BotoCoreError) -> bool:
+    return (
+        item.targeted
+        and isinstance(error, ClientError)
+        and "NotFound" in error_code(error)
+        and item.attempt < NOT_VISIBLE_RETRIES
+    )
 
 
 class Describer:
@@ -77,13 +95,15 @@ class Describer:
         entry = self._catalog.get(item.resource_type)
         if entry is None:
             raise PoisonMessageError(f"resource type {item.resource_type!r} is not in the catalog")
+        if item.targeted and entry.refresh is None:
+            raise PoisonMessageError(f"resource type {item.resource_type!r} has no refresh")
         region = self._clients_region(entry, item.region)
         try:
             client = self._clients.member(item.account_id, region, entry.service)
-            page = fetch_page(client, entry, item.page_token, self._page_size)
+            page = fetch_page(client, entry, item.page_token, self._page_size, item.resource_ids)
         except (ClientError, BotoCoreError) as error:
             kind = classify(error)
-            if kind in {ErrorKind.THROTTLED, ErrorKind.TRANSIENT}:
+            if kind in {ErrorKind.THROTTLED, ErrorKind.TRANSIENT} or _not_visible_yet(item, error):
                 return self._retry_later(item, error, kind)
             return self._failed(item, shard_failure(error, self._role_arn_of(item.account_id)))
         observed_at = self._clock()
@@ -112,8 +132,13 @@ class Describer:
                 resources_so_far=total,
                 shard_started_at=item.shard_started_at,
                 issued_at=observed_at,
+                resource_ids=item.resource_ids,
+                triggered_at=item.triggered_at,
             )
             return DescribeResult(observations=observations, next_item=next_item)
+        if item.targeted:
+            # A refresh saw only some ids: it must never complete (and delete in) the shard.
+            return DescribeResult(observations=observations)
         outcome = self._outcome(item, ShardStatus.COMPLETE, total)
         return DescribeResult(observations=observations, outcome=outcome)
 
@@ -146,6 +171,11 @@ class Describer:
         return "us-east-1" if entry.global_resource or region == GLOBAL_REGION else region
 
     def _failed(self, item: WorkItem, failure: ShardFailedError) -> DescribeResult:
+        if item.targeted:
+            # The next sweep covers these ids; a failed refresh must not mark the shard FAILED.
+            REFRESHES_DROPPED.labels(item.resource_type, failure.error_code).inc()
+            log.warning("refresh of %s %s dropped: %s", item.shard, item.resource_ids, failure)
+            return DescribeResult()
         outcome = self._outcome(
             item, ShardStatus.FAILED, item.resources_so_far, failure.error_code, failure.reason
         )

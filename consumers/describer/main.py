@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from confluent_kafka import Message
 
@@ -11,7 +12,7 @@ from fleetstream import kafka
 from fleetstream.aws import AwsClients
 from fleetstream.catalog import entries_for
 from fleetstream.config import Settings
-from fleetstream.loop import NOT_BEFORE_HEADER, TransactionalLoop, run_group
+from fleetstream.loop import NOT_BEFORE_HEADER, TRIGGERED_AT_HEADER, TransactionalLoop, run_group
 from fleetstream.metrics import PAGES, RESOURCES, lag_stats_callback
 from fleetstream.models import WorkItem
 from fleetstream.records import OutRecord
@@ -43,6 +44,7 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
     )
     work_topic = settings.kafka.topic("work")
     retry_topic = settings.kafka.topic("work-retry")
+    refresh_topic = settings.kafka.topic("refresh")
     resources_topic = settings.kafka.topic("resources")
 
     def handle(message: Message) -> list[OutRecord]:
@@ -50,12 +52,22 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         result = describer.handle(item)
         shard_key = str(item.shard).encode()
         work_key = item.budget_key.encode()
+        # An observation a refresh made carries the event time, for the freshness histogram.
+        trigger = (
+            [] if item.triggered_at is None else [(TRIGGERED_AT_HEADER, _ms(item.triggered_at))]
+        )
         records = [
-            OutRecord(resources_topic, shard_key, encode_observation_within(o, MAX_RECORD_BYTES))
+            OutRecord(
+                resources_topic,
+                shard_key,
+                encode_observation_within(o, MAX_RECORD_BYTES),
+                list(trigger),
+            )
             for o in result.observations
         ]
         if result.next_item is not None:
-            records.append(OutRecord(work_topic, work_key, encode_work_item(result.next_item)))
+            next_topic = refresh_topic if item.targeted else work_topic
+            records.append(OutRecord(next_topic, work_key, encode_work_item(result.next_item)))
         if result.retry is not None:
             records.append(retry_record(retry_topic, result.retry))
         if result.outcome is not None:
@@ -81,7 +93,7 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         consumer,
         producer,
         group=group,
-        topics=[work_topic, retry_topic],
+        topics=[work_topic, retry_topic, refresh_topic],
         dlq_topic=settings.kafka.topic("dlq"),
         batch_size=settings.describer.batch_size,
         handler=handle,
@@ -90,12 +102,18 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
     )
 
 
+def _ms(moment: datetime) -> bytes:
+    return str(int(moment.timestamp() * 1000)).encode()
+
+
 def retry_record(topic: str, item: WorkItem) -> OutRecord:
     """The retry of a page, with its due time in a header so the loop can hold it unread."""
     assert item.not_before is not None
-    due_ms = str(int(item.not_before.timestamp() * 1000)).encode()
     return OutRecord(
-        topic, item.budget_key.encode(), encode_work_item(item), [(NOT_BEFORE_HEADER, due_ms)]
+        topic,
+        item.budget_key.encode(),
+        encode_work_item(item),
+        [(NOT_BEFORE_HEADER, _ms(item.not_before))],
     )
 
 

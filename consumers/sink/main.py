@@ -10,6 +10,7 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from consumers.sink.accounts import GoneAccounts
 from consumers.sink.changes import SinkOutput
 from consumers.sink.deletions import Tombstoner
+from consumers.sink.freshness import EventTimes
 from consumers.sink.handler import Sink
 from consumers.sink.store import InventoryStore
 from fleetstream import kafka
@@ -17,7 +18,7 @@ from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings
 from fleetstream.dynamodb import Tables
 from fleetstream.errors import PoisonMessageError
-from fleetstream.loop import AtLeastOnceLoop, run_group
+from fleetstream.loop import TRIGGERED_AT_HEADER, AtLeastOnceLoop, header, run_group
 from fleetstream.metrics import lag_stats_callback
 from fleetstream.models import ResourceEvent
 from fleetstream.records import OutRecord
@@ -77,13 +78,19 @@ def build(settings: Settings) -> AtLeastOnceLoop:
     def write_messages(batch: list[Message]) -> list[OutRecord]:
         events: list[ResourceEvent] = []
         dead: list[OutRecord] = []
+        triggers = EventTimes()
         for message in batch:
             try:
-                events.append(decode_resource_event(message.value()))
+                event = decode_resource_event(message.value())
             except PoisonMessageError as exc:
                 dead.append(loop.to_dlq(message, exc, "poison"))
+                continue
+            events.append(event)
+            triggers.note(event, header(message, TRIGGERED_AT_HEADER))
         # Written to DynamoDB now; the loop produces these and flushes before storing offsets.
-        return dead + to_records(sink.write(events), changes_topic, state_topic)
+        outputs = sink.write(events)
+        triggers.observe_freshness(outputs)
+        return dead + to_records(outputs, changes_topic, state_topic)
 
     loop = AtLeastOnceLoop(
         consumer,

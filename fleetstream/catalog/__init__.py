@@ -34,7 +34,7 @@ from fleetstream.catalog import (
     ssm,
     stepfunctions,
 )
-from fleetstream.catalog.entry import CatalogEntry, Detail, Parent, TagStyle
+from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Parent, Refresh, TagStyle
 from fleetstream.errors import ConfigError
 
 SERVICE_MODULES = (
@@ -89,7 +89,9 @@ __all__ = [
     "SERVICE_MODULES",
     "CatalogEntry",
     "Detail",
+    "EventRule",
     "Parent",
+    "Refresh",
     "TagStyle",
     "entries_for",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail
+from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh
 
 TABLE = CatalogEntry(
     type_name="dynamodb.table",
@@ -38,6 +38,15 @@ TABLE = CatalogEntry(
         "GlobalSecondaryIndexes[].IndexSizeBytes",
         "LocalSecondaryIndexes[].ItemCount",
         "LocalSecondaryIndexes[].IndexSizeBytes",
+    ),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                "dynamodb.amazonaws.com",
+                ("CreateTable", "DeleteTable", "UpdateTable"),
+                "requestParameters.tableName",
+            ),
+        ),
     ),
 )
 

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry
+from fleetstream.catalog.entry import CatalogEntry, EventRule, Refresh
+
+_EC2 = "ec2.amazonaws.com"
+
+
+def _tagged(prefix: str) -> EventRule:
+    """CreateTags/DeleteTags name resources of every EC2 type: keep those with prefix."""
+    return EventRule(
+        _EC2,
+        ("CreateTags", "DeleteTags"),
+        "requestParameters.resourcesSet.items[].resourceId",
+        id_prefix=prefix,
+    )
+
 
 _ARN = "arn:{partition}:ec2:{region}:{account_id}:"
 
@@ -26,6 +39,26 @@ INSTANCE = CatalogEntry(
         ]
     },
     volatile_fields=("NetworkInterfaces[].Attachment.AttachTime",),
+    refresh=Refresh(
+        events=(
+            EventRule(_EC2, ("RunInstances",), "responseElements.instancesSet.items[].instanceId"),
+            EventRule(
+                _EC2,
+                ("TerminateInstances", "StopInstances", "StartInstances", "RebootInstances"),
+                "requestParameters.instancesSet.items[].instanceId",
+            ),
+            EventRule(
+                _EC2,
+                ("ModifyInstanceAttribute", "ModifyInstanceMetadataOptions"),
+                "requestParameters.instanceId",
+            ),
+            _tagged("i-"),
+        ),
+        ids_param="InstanceIds",
+        # No state filter: a refresh shows a terminated instance in its terminal state (a
+        # MODIFIED change); the next sweep, which filters it out, then deletes it.
+        request_params={},
+    ),
 )
 
 VOLUME = CatalogEntry(
@@ -37,6 +70,18 @@ VOLUME = CatalogEntry(
     arn_template=_ARN + "volume/{id}",
     name_path="tag:Name",
     permissions=("ec2:DescribeVolumes",),
+    refresh=Refresh(
+        events=(
+            EventRule(_EC2, ("CreateVolume",), "responseElements.volumeId"),
+            EventRule(
+                _EC2,
+                ("DeleteVolume", "ModifyVolume", "AttachVolume", "DetachVolume"),
+                "requestParameters.volumeId",
+            ),
+            _tagged("vol-"),
+        ),
+        ids_param="VolumeIds",
+    ),
 )
 
 SNAPSHOT = CatalogEntry(
@@ -75,6 +120,26 @@ SECURITY_GROUP = CatalogEntry(
     arn_template=_ARN + "security-group/{id}",
     name_path="GroupName",
     permissions=("ec2:DescribeSecurityGroups",),
+    refresh=Refresh(
+        events=(
+            EventRule(_EC2, ("CreateSecurityGroup",), "responseElements.groupId"),
+            EventRule(
+                _EC2,
+                (
+                    "DeleteSecurityGroup",
+                    "AuthorizeSecurityGroupIngress",
+                    "AuthorizeSecurityGroupEgress",
+                    "RevokeSecurityGroupIngress",
+                    "RevokeSecurityGroupEgress",
+                    "UpdateSecurityGroupRuleDescriptionsIngress",
+                    "UpdateSecurityGroupRuleDescriptionsEgress",
+                ),
+                "requestParameters.groupId",
+            ),
+            _tagged("sg-"),
+        ),
+        ids_param="GroupIds",
+    ),
 )
 
 VPC = CatalogEntry(
@@ -86,6 +151,14 @@ VPC = CatalogEntry(
     arn_template=_ARN + "vpc/{id}",
     name_path="tag:Name",
     permissions=("ec2:DescribeVpcs",),
+    refresh=Refresh(
+        events=(
+            EventRule(_EC2, ("CreateVpc",), "responseElements.vpc.vpcId"),
+            EventRule(_EC2, ("DeleteVpc", "ModifyVpcAttribute"), "requestParameters.vpcId"),
+            _tagged("vpc-"),
+        ),
+        ids_param="VpcIds",
+    ),
 )
 
 SUBNET = CatalogEntry(
@@ -99,6 +172,16 @@ SUBNET = CatalogEntry(
     name_path="tag:Name",
     permissions=("ec2:DescribeSubnets",),
     volatile_fields=("AvailableIpAddressCount",),
+    refresh=Refresh(
+        events=(
+            EventRule(_EC2, ("CreateSubnet",), "responseElements.subnet.subnetId"),
+            EventRule(
+                _EC2, ("DeleteSubnet", "ModifySubnetAttribute"), "requestParameters.subnetId"
+            ),
+            _tagged("subnet-"),
+        ),
+        ids_param="SubnetIds",
+    ),
 )
 
 NETWORK_INTERFACE = CatalogEntry(

@@ -7,7 +7,7 @@ for the items of that page. observe() turns each item into an Observation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -179,15 +179,34 @@ def _children(
     return Page(items, {"parents": pending, "parents_next": parents_next, "child": child})
 
 
+def targeted_params(entry: CatalogEntry, ids: Sequence[str]) -> dict[str, object]:
+    """The list call's parameters for a refresh of just these ids (see catalog.Refresh)."""
+    refresh = entry.refresh
+    if refresh is None:
+        raise ValueError(f"{entry.type_name} has no targeted refresh")
+    base = entry.request_params if refresh.request_params is None else refresh.request_params
+    params = dict(base)
+    if refresh.ids_param is not None:
+        params[refresh.ids_param] = list(ids)
+    elif refresh.filter_name is not None:
+        existing = params.get("Filters")
+        filters = list(existing) if isinstance(existing, list) else []
+        params["Filters"] = [*filters, {"Name": refresh.filter_name, "Values": list(ids)}]
+    return params
+
+
 def fetch_page(
     client: BaseClient,
     entry: CatalogEntry,
     token: Mapping[str, object] | None,
     page_size: int | None,
+    ids: Sequence[str] | None = None,
 ) -> Page:
     """Call ONE page of the entry's list operation, resuming at token (botocore's semantics).
 
-    The page's items come back completed by the entry's detail calls and quirk.
+    With ids (a targeted refresh), only those resources: the API filters them where it can,
+    otherwise the listed items are narrowed to them before any detail call. The page's items
+    come back completed by the entry's detail calls and quirk.
     """
     if entry.parent is not None:
         page = _children(client, entry, token, page_size)
@@ -197,13 +216,16 @@ def fetch_page(
             entry,
             entry.operation,
             entry.result_path,
-            entry.request_params,
+            entry.request_params if ids is None else targeted_params(entry, ids),
             token,
             page_size,
             paginated=entry.paginated,
             limits=entry.page_size_limits,
         )
     items = [_as_item(entry, raw) for raw in page.items]
+    if ids is not None:
+        wanted = set(ids)
+        items = [item for item in items if str(search(entry.id_path, item)) in wanted]
     if entry.prepare is not None:
         items = [entry.prepare(item) for item in items]
     for detail in entry.details:
@@ -223,4 +245,5 @@ __all__ = [
     "pagination_spec",
     "partition_of",
     "search",
+    "targeted_params",
 ]

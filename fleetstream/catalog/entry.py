@@ -67,6 +67,39 @@ class Parent:
 
 
 @dataclass(frozen=True, slots=True)
+class EventRule:
+    """CloudTrail management events that change resources of a type, and where their ids are.
+
+    An event matches when detail.eventSource == source and detail.eventName is one of names
+    (CloudTrail appends an API version to some names, e.g. Lambda's CreateFunction20150331:
+    a name matches that name followed by digits and an optional "v<digits>").
+    """
+
+    source: str  # "ec2.amazonaws.com"
+    names: tuple[str, ...]  # API operation names
+    ids: str  # JMESPath over the event's detail to one id or a list of ids
+    id_prefix: str | None = None  # keep only ids with this prefix (CreateTags: "i-" ...)
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """How a targeted refresh describes only the given ids of a type, and which events ask.
+
+    ids_param: a list parameter of the list operation that takes ids (InstanceIds);
+    filter_name: an EC2-style filter (Filters=[{Name, Values}]) that takes them; neither: the
+    list operation runs as in a sweep and only items with those ids are kept (S3, Lambda).
+    """
+
+    events: tuple[EventRule, ...]
+    ids_param: str | None = None
+    filter_name: str | None = None
+    max_ids: int = 100  # ids per targeted work item (the APIs' id lists are bounded)
+    # Replaces the entry's request_params for targeted describes (e.g. to see an instance in
+    # its terminal state, which sweeps filter out).
+    request_params: Mapping[str, object] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogEntry:
     """How to list one resource type and turn each listed item into an observation."""
 
@@ -97,6 +130,7 @@ class CatalogEntry:
     prepare: Quirk | None = None  # applied to each listed item before the details
     quirk: Quirk | None = None  # applied to each item after the details
     quirk_fields: tuple[str, ...] = ()  # top-level item keys prepare and quirk add
+    refresh: Refresh | None = None  # event-driven refresh (issue: continuous inventory)
 
     @property
     def kind(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail
+from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh
 
 
 def _tags(operation: str, param: str, path: str) -> Detail:
@@ -24,6 +24,27 @@ ROLE = CatalogEntry(
     global_resource=True,
     details=(_tags("ListRoleTags", "RoleName", "RoleName"),),
     permissions=("iam:ListRoles", "iam:ListRoleTags"),
+    # ListRoles takes no names: a refresh pages the roles and keeps the named ones.
+    refresh=Refresh(
+        events=(
+            EventRule(
+                "iam.amazonaws.com",
+                (
+                    "CreateRole",
+                    "DeleteRole",
+                    "UpdateRole",
+                    "UpdateAssumeRolePolicy",
+                    "TagRole",
+                    "UntagRole",
+                    "AttachRolePolicy",
+                    "DetachRolePolicy",
+                    "PutRolePolicy",
+                    "DeleteRolePolicy",
+                ),
+                "requestParameters.roleName",
+            ),
+        ),
+    ),
 )
 
 USER = CatalogEntry(

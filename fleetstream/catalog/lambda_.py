@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail, TagStyle
+from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh, TagStyle
 
 FUNCTION = CatalogEntry(
     type_name="lambda.function",
@@ -27,6 +27,22 @@ FUNCTION = CatalogEntry(
     permissions=("lambda:ListFunctions", "lambda:ListTags"),
     # Environment variables routinely hold credentials: keep the names, hash the values.
     sensitive_fields=("Environment.Variables",),
+    # ListFunctions takes no names: a refresh pages the functions and keeps the named ones.
+    refresh=Refresh(
+        events=(
+            EventRule(
+                "lambda.amazonaws.com",
+                (
+                    "CreateFunction",
+                    "DeleteFunction",
+                    "UpdateFunctionConfiguration",
+                    "UpdateFunctionCode",
+                    "PublishVersion",
+                ),
+                "requestParameters.functionName",
+            ),
+        ),
+    ),
 )
 
 ENTRIES = (FUNCTION,)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry
+from fleetstream.catalog.entry import CatalogEntry, EventRule, Refresh
+
+_RDS = "rds.amazonaws.com"
 
 # RDS rejects MaxRecords outside 20..100, which its model does not declare.
 _PAGE = (20, 100)
@@ -20,6 +22,23 @@ DB_INSTANCE = CatalogEntry(
     page_size_limits=_PAGE,
     permissions=("rds:DescribeDBInstances",),
     volatile_fields=("LatestRestorableTime",),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _RDS,
+                (
+                    "CreateDBInstance",
+                    "DeleteDBInstance",
+                    "ModifyDBInstance",
+                    "RebootDBInstance",
+                    "StartDBInstance",
+                    "StopDBInstance",
+                ),
+                "requestParameters.dBInstanceIdentifier",
+            ),
+        ),
+        filter_name="db-instance-id",
+    ),
 )
 
 DB_CLUSTER = CatalogEntry(
@@ -35,6 +54,22 @@ DB_CLUSTER = CatalogEntry(
     page_size_limits=_PAGE,
     permissions=("rds:DescribeDBClusters",),
     volatile_fields=("LatestRestorableTime", "EarliestRestorableTime"),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _RDS,
+                (
+                    "CreateDBCluster",
+                    "DeleteDBCluster",
+                    "ModifyDBCluster",
+                    "StartDBCluster",
+                    "StopDBCluster",
+                ),
+                "requestParameters.dBClusterIdentifier",
+            ),
+        ),
+        filter_name="db-cluster-id",
+    ),
 )
 
 DB_SNAPSHOT = CatalogEntry(

@@ -8,7 +8,7 @@ ARN needs no region (arn:aws:s3:::name).
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail
+from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh
 from fleetstream.catalog.quirks import bucket_region
 
 BUCKET = CatalogEntry(
@@ -41,6 +41,30 @@ BUCKET = CatalogEntry(
     quirk_fields=("BucketRegion",),
     # The IAM action of ListBuckets is s3:ListAllMyBuckets (see catalog.iam).
     permissions=("s3:ListAllMyBuckets", "s3:GetBucketLocation", "s3:GetBucketTagging"),
+    # ListBuckets takes no names: a refresh lists the account's buckets (one call) and
+    # completes only the named ones.
+    refresh=Refresh(
+        events=(
+            EventRule(
+                "s3.amazonaws.com",
+                (
+                    "CreateBucket",
+                    "DeleteBucket",
+                    "PutBucketPolicy",
+                    "DeleteBucketPolicy",
+                    "PutBucketTagging",
+                    "DeleteBucketTagging",
+                    "PutBucketAcl",
+                    "PutBucketEncryption",
+                    "DeleteBucketEncryption",
+                    "PutBucketVersioning",
+                    "PutPublicAccessBlock",
+                    "DeletePublicAccessBlock",
+                ),
+                "requestParameters.bucketName",
+            ),
+        ),
+    ),
 )
 
 ENTRIES = (BUCKET,)

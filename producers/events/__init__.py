@@ -1,0 +1,1 @@
+"""Event-driven refresh: AWS management events -> targeted refresh work for the describers."""

@@ -1,0 +1,69 @@
+"""Wires the event router group: events topic -> refresh topic."""
+
+from __future__ import annotations
+
+from fleetstream import kafka
+from fleetstream.catalog import entries_for
+from fleetstream.config import Settings
+from fleetstream.loop import run_group
+from fleetstream.metrics import lag_stats_callback
+from fleetstream.models import GLOBAL_REGION
+from producers.events.coalesce import Coalescer
+from producers.events.router import EventRouter, InScope
+from producers.events.routes import Routes
+
+
+def scope_of(settings: Settings) -> InScope:
+    """Whether an event's account and region are part of the configured estate."""
+    accounts = settings.accounts
+    static = {a.id for a in accounts.static} if accounts.source == "static" else None
+    regions = settings.regions
+
+    def in_scope(account_id: str, region: str) -> bool:
+        if static is not None and account_id not in static:
+            return False
+        if accounts.include and account_id not in accounts.include:
+            return False
+        if account_id in accounts.exclude:
+            return False
+        if region == GLOBAL_REGION:
+            return True
+        return (not regions.include or region in regions.include) and (
+            region not in regions.exclude
+        )
+
+    return in_scope
+
+
+def build(settings: Settings) -> EventRouter:
+    """Build the router for the configured resource types."""
+    entries = entries_for(settings.resource_types)
+    router = settings.router
+    group = router.group_id
+    consumer = kafka.make_consumer(
+        settings.kafka,
+        group,
+        stats_cb=lag_stats_callback(group),
+        stats_interval_ms=settings.metrics.stats_interval_ms,
+    )
+    txn_id = kafka.transactional_id(group, router.instance_id)
+    producer = kafka.make_producer(settings.kafka, txn_id)
+    return EventRouter(
+        consumer,
+        producer,
+        group=group,
+        topics=[settings.kafka.topic("events")],
+        dlq_topic=settings.kafka.topic("dlq"),
+        batch_size=router.batch_size,
+        routes=Routes(entries),
+        coalescer=Coalescer(
+            {e.type_name: e for e in entries}, router.coalesce_window_s, router.dedupe_entries
+        ),
+        refresh_topic=settings.kafka.topic("refresh"),
+        in_scope=scope_of(settings),
+    )
+
+
+def run(settings: Settings) -> None:
+    """Run the event router until SIGTERM."""
+    run_group("router", settings, build)
