@@ -7,7 +7,7 @@ from prometheus_client import Counter, Gauge, Histogram
 EVENTS = Counter(
     "fleetstream_events_total",
     "AWS events read by the event router, by outcome "
-    "(routed, unknown, duplicate, no_ids, not_configured, malformed).",
+    "(routed, coalesced, duplicate, unknown, ignored, no_ids, not_configured, malformed).",
     ["outcome"],
 )
 REFRESH_WORK = Counter(

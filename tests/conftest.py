@@ -39,6 +39,7 @@ def pipeline_env(endpoints: StackEndpoints, tag: str, **extra: str) -> dict[str,
         "FLEETSTREAM_SINK__SWEEPS_TABLE": f"sweeps-{tag}",
         "FLEETSTREAM_DESCRIBER__GROUP_ID": f"describer-{tag}",
         "FLEETSTREAM_SINK__GROUP_ID": f"sink-{tag}",
+        "FLEETSTREAM_ROUTER__GROUP_ID": f"router-{tag}",
         "FLEETSTREAM_METRICS__STATS_INTERVAL_MS": "500",
     }
     env.update(extra)
@@ -67,3 +68,22 @@ def log_dir(tmp_path: Path) -> Path:
     path = tmp_path / "logs"
     path.mkdir()
     return path
+
+
+# Measurements tests make (latencies, counts), printed at the end of the run: numbers for
+# notes and docs, never assertions on time.
+MEASUREMENTS: list[str] = []
+
+
+@pytest.fixture
+def measurements() -> list[str]:
+    """Append a line to the run's measurement report."""
+    return MEASUREMENTS
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what the tests measured."""
+    if MEASUREMENTS:
+        terminalreporter.section("fleetstream measurements")
+        for line in MEASUREMENTS:
+            terminalreporter.write_line(line)

@@ -123,6 +123,8 @@ def _summary(result: DescribeResult) -> str:
         return f"retry #{retry.attempt} at {retry.not_before:%H:%M:%S} ({retry.last_error})"
     if result.outcome is not None:
         return f"{len(result.observations)} resources, {result.outcome.status.value}"
+    if result.next_item is None:
+        return f"{len(result.observations)} resources refreshed"
     return f"{len(result.observations)} resources, more pages"
 
 

@@ -218,7 +218,8 @@ def fetch_page(
             entry.result_path,
             entry.request_params if ids is None else targeted_params(entry, ids),
             token,
-            page_size,
+            # EC2 refuses MaxResults next to an id list (InvalidParameterCombination).
+            None if ids is not None and entry.refresh and entry.refresh.ids_param else page_size,
             paginated=entry.paginated,
             limits=entry.page_size_limits,
         )

@@ -51,7 +51,7 @@ class Coalescer:
         return not self._pending
 
     def add(self, target: Target, event_time: datetime) -> int:
-        """Add an event's target; return how many of its ids still need a describe."""
+        """Add an event's target; return how many of its ids were not pending or covered."""
         shard = (target.account_id, target.region, target.resource_type)
         added = 0
         for resource_id in target.ids:
@@ -63,7 +63,7 @@ class Coalescer:
             pending.ids[resource_id] = event_time if newest is None else max(newest, event_time)
             if pending.oldest is None or event_time < pending.oldest:
                 pending.oldest = event_time
-            added += 1
+            added += newest is None
         if added and self._opened_at is None:
             self._opened_at = self._clock()
         return added

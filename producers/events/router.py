@@ -111,8 +111,13 @@ class EventRouter(TransactionalLoop):
         if not targets:
             EVENTS.labels("no_ids").inc()
             return
+        pending_before = not self.coalescer.empty
         added = sum(self.coalescer.add(target, event.time) for target in targets)
-        EVENTS.labels("routed" if added else "duplicate").inc()
+        if added:
+            EVENTS.labels("routed").inc()
+        else:
+            # Folded into a refresh of this window, or covered by one already issued.
+            EVENTS.labels("coalesced" if pending_before else "duplicate").inc()
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Commit what was read before the partitions move, so the new owner does not redo it.
