@@ -47,6 +47,16 @@ class _Context:
             self._settings = load_settings(self.config)
         return self._settings
 
+    def invoke_plan(self) -> None:
+        """Issue one full sweep and print its id."""
+        from fleetstream import kafka
+        from fleetstream.preflight import check_all
+        from producers.main import plan_sweep
+
+        check_all(self.settings)
+        kafka.ensure_topics(self.settings.kafka)
+        click.echo(plan_sweep(self.settings).sweep_id)
+
 
 @click.group()
 @click.option(
@@ -87,6 +97,22 @@ def sink(obj: _Context) -> None:
 
 
 @main.command()
+@click.option("--once", is_flag=True, help="Issue one full sweep and exit (same as `plan`).")
+@click.pass_obj
+@_one_line_errors
+def planner(obj: _Context, once: bool) -> None:
+    """Run the planner: sweeps per type on their cadence (planner.cadence_s) until SIGTERM."""
+    if once:
+        obj.invoke_plan()
+        return
+    from fleetstream.preflight import check_all
+    from producers.continuous import run
+
+    check_all(obj.settings)
+    run(obj.settings)
+
+
+@main.command()
 @click.pass_obj
 @_one_line_errors
 def router(obj: _Context) -> None:
@@ -101,14 +127,7 @@ def router(obj: _Context) -> None:
 @_one_line_errors
 def plan(obj: _Context) -> None:
     """Issue one sweep (every shard's first page) and print its id."""
-    from fleetstream import kafka
-    from fleetstream.preflight import check_all
-    from producers.main import plan_sweep
-
-    check_all(obj.settings)
-    kafka.ensure_topics(obj.settings.kafka)
-    planned = plan_sweep(obj.settings)
-    click.echo(planned.sweep_id)
+    obj.invoke_plan()
 
 
 @main.command()

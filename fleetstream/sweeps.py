@@ -87,6 +87,7 @@ class ShardRecord:
     pages: int
     error_code: str | None
     reason: str | None
+    finished_at: datetime | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> ShardRecord:
@@ -102,6 +103,9 @@ class ShardRecord:
             pages=int(item["pages"]["N"]),
             error_code=item.get("error_code", {}).get("S"),
             reason=item.get("reason", {}).get("S"),
+            finished_at=datetime.fromisoformat(item["finished_at"]["S"])
+            if "finished_at" in item
+            else None,
         )
 
 

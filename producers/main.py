@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from confluent_kafka import KafkaError, Message
+from confluent_kafka import KafkaError, Message, Producer
 
 from fleetstream import kafka
 from fleetstream.aws import AwsClients, dynamodb_client
@@ -14,7 +15,7 @@ from fleetstream.catalog import entries_for
 from fleetstream.config import Settings
 from fleetstream.dynamodb import Tables
 from fleetstream.errors import FleetstreamError
-from fleetstream.models import ShardOutcome, ShardStatus, utc_now
+from fleetstream.models import ShardOutcome, ShardStatus, WorkItem, utc_now
 from fleetstream.sweeps import SweepStore
 from fleetstream.wire import encode_resource_event, encode_work_item
 from producers.accounts import list_accounts
@@ -46,19 +47,36 @@ def plan_sweep(settings: Settings, clients: AwsClients | None = None) -> Planned
     sweep_id = new_sweep_id()
     started = utc_now()
     producer = kafka.make_producer(settings.kafka)
+    units = list(planner.plan(sweep_id, estate, started))
+    failed = emit_units(settings, producer, sweep_id, units)
+    # The header goes last: a sweep is only 'finished' against a total that was fully issued.
+    sweeps.record_sweep(sweep_id, len(units), started)
+    log.info("sweep %s: %d accounts, %d shards issued", sweep_id, len(accounts), len(units))
+    return PlannedSweep(sweep_id, len(accounts), len(units), failed)
+
+
+def emit_units(
+    settings: Settings,
+    producer: Producer,
+    sweep_id: str,
+    units: Iterable[WorkItem | ShardOutcome],
+) -> int:
+    """Produce first pages (work topic) and planning failures (resources topic); return once
+    all are durably written, with the number of failed shards. Raises FleetstreamError."""
     failures: list[KafkaError] = []
 
     def delivered(error: KafkaError | None, _message: Message) -> None:
         if error is not None:
             failures.append(error)
 
-    shards = failed = 0
-    for unit in planner.plan(sweep_id, estate, started):
+    failed = 0
+    for unit in units:
         if isinstance(unit, ShardOutcome):
             failed += unit.status is ShardStatus.FAILED
             topic, value = settings.kafka.topic("resources"), encode_resource_event(unit)
             key = str(unit.shard).encode()
-            log.warning("shard %s failed at planning: %s", unit.shard, unit.reason)
+            if unit.status is ShardStatus.FAILED:
+                log.warning("shard %s failed at planning: %s", unit.shard, unit.reason)
         else:
             topic, value = settings.kafka.topic("work"), encode_work_item(unit)
             key = unit.budget_key.encode()
@@ -68,13 +86,9 @@ def plan_sweep(settings: Settings, clients: AwsClients | None = None) -> Planned
                 break
             except BufferError:
                 producer.poll(0.1)
-        shards += 1
         producer.poll(0)
     remaining = producer.flush(60)
     if remaining or failures:
         reason = failures[0] if failures else f"{remaining} messages not delivered in 60s"
         raise FleetstreamError(f"sweep {sweep_id} was not fully issued: {reason}")
-    # The header goes last: a sweep is only 'finished' against a total that was fully issued.
-    sweeps.record_sweep(sweep_id, shards, started)
-    log.info("sweep %s: %d accounts, %d shards issued", sweep_id, len(accounts), shards)
-    return PlannedSweep(sweep_id, len(accounts), shards, failed)
+    return failed
