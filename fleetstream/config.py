@@ -55,7 +55,14 @@ class SecretSource(_Section):
     @model_validator(mode="before")
     @classmethod
     def _plain_value(cls, data: Any) -> Any:
-        return {"value": data} if isinstance(data, str) else data
+        if isinstance(data, str):
+            return {"value": data}
+        # YAML read an unquoted secret as a number; pydantic reports only ValueErrors.
+        if isinstance(data, int | float | bool):
+            raise ValueError(  # noqa: TRY004
+                "a secret must be a quoted string or a mapping (env, file, ...)"
+            )
+        return data
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretSource:

@@ -116,7 +116,7 @@ def round_trip(settings: KafkaSettings) -> bytes:
         for _ in range(60):
             message = consumer.poll(0.5)
             if message is not None and message.error() is None:
-                return bytes(message.value())
+                return message.value() or b""
     finally:
         consumer.close()
     raise AssertionError(f"nothing read back from {topic}")
