@@ -129,8 +129,10 @@ def preflight(settings: KafkaSettings) -> None:
     instead of as a timeout.
     """
     seen: list[KafkaError] = []
+    # Its errors reach error_cb; its log lines would repeat them once per retry on stderr.
+    quiet = {"error_cb": seen.append, "log_level": 0}
     try:
-        admin = AdminClient(client_config(settings) | {"error_cb": seen.append})
+        admin = AdminClient(client_config(settings) | quiet)
     except KafkaException as exc:
         raise ConfigError(
             f"cannot build a Kafka client from kafka.security ({exc.args[0].str()}); check "
