@@ -69,8 +69,8 @@ class SecretSource(_Section):
         given = [name for name in _SECRET_KINDS if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of {', '.join(_SECRET_KINDS)} (got {len(given)})")
-        if self.json_key is not None and self.secrets_manager is None:
-            raise ValueError("json_key applies only to a secrets_manager secret")
+        if self.secrets_manager is None and (self.json_key or self.region) is not None:
+            raise ValueError("json_key and region apply only to a secrets_manager secret")
         return self
 
     def describe(self) -> str:

@@ -150,7 +150,12 @@ def test_msk_region_from_host_names() -> None:
         (
             {"mode": "scram", "username": "a", "password": {"env": "X", "json_key": "p"}},
             "h:1",
-            "json_key applies only",
+            "apply only to a secrets_manager secret",
+        ),
+        (
+            {"mode": "scram", "username": "a", "password": {"env": "X", "region": "us-east-1"}},
+            "h:1",
+            "apply only to a secrets_manager secret",
         ),
         ({"mode": "scram", "username": "a", "password": 123456}, "h:1", "must be a quoted string"),
     ],
