@@ -14,9 +14,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from fleetstream.errors import ConfigError
+from fleetstream.msk import check_msk_endpoint
 
 # IAM role names: 1-64 of letters, digits and +=,.@_- (AWS IAM CreateRole).
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
@@ -30,14 +39,116 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SecretSource(_Section):
+    """Where a secret comes from: exactly one of value, env, file or secrets_manager.
+
+    A plain string in the config is taken as the value itself (local testing only).
+    """
+
+    value: SecretStr | None = None
+    env: str | None = None  # the name of an environment variable holding the secret
+    file: Path | None = None  # a file holding the secret (a trailing newline is dropped)
+    secrets_manager: str | None = None  # a Secrets Manager secret ARN or name
+    # A JSON secret's field: MSK's SCRAM secrets (AmazonMSK_*) hold {"username", "password"}.
+    json_key: str | None = None
+    region: str | None = None  # a secret given by name; an ARN names its own region
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_value(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"value": data}
+        # YAML read an unquoted secret as a number; pydantic reports only ValueErrors.
+        if isinstance(data, int | float | bool):
+            raise ValueError(  # noqa: TRY004
+                "a secret must be a quoted string or a mapping (env, file, ...)"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretSource:
+        given = [name for name in _SECRET_KINDS if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(_SECRET_KINDS)} (got {len(given)})")
+        if self.secrets_manager is None and (self.json_key or self.region) is not None:
+            raise ValueError("json_key and region apply only to a secrets_manager secret")
+        return self
+
+    def describe(self) -> str:
+        """Where the secret lives, for error messages (never the secret itself)."""
+        if self.env is not None:
+            return f"environment variable {self.env}"
+        if self.file is not None:
+            return f"file {self.file}"
+        if self.secrets_manager is not None:
+            return f"Secrets Manager secret {self.secrets_manager}"
+        return "inline value"
+
+
+_SECRET_KINDS = ("value", "env", "file", "secrets_manager")
+SecurityMode = Literal["plaintext", "tls", "mtls", "scram", "msk_iam"]
+# The keys each mode reads; any other key set is a mistake worth one line at start.
+_MODE_KEYS: dict[str, frozenset[str]] = {
+    "plaintext": frozenset(),
+    "tls": frozenset({"ca_file", "verify_hostname"}),
+    "mtls": frozenset(
+        {"ca_file", "verify_hostname", "certificate_file", "key_file", "key_password"}
+    ),
+    "scram": frozenset({"ca_file", "verify_hostname", "username", "password"}),
+    "msk_iam": frozenset({"ca_file", "verify_hostname", "region"}),
+}
+_MODE_NEEDS: dict[str, tuple[str, ...]] = {
+    "mtls": ("certificate_file", "key_file"),
+    "scram": ("username", "password"),
+}
+
+
+class KafkaSecurity(_Section):
+    """How every Kafka client authenticates; docs/kafka-security.md explains each mode."""
+
+    mode: SecurityMode = "plaintext"
+    # PEM CA bundle that signed the brokers' certificates; unset: the system trust store.
+    ca_file: Path | None = None
+    verify_hostname: bool = True
+    certificate_file: Path | None = None  # mtls: the client certificate (PEM)
+    key_file: Path | None = None  # mtls: its private key (PEM, optionally encrypted)
+    key_password: SecretSource | None = None  # mtls: the key's password, if encrypted
+    username: str | None = None  # scram
+    password: SecretSource | None = None  # scram
+    # msk_iam: the cluster's region; unset: read from the MSK bootstrap host names.
+    region: str | None = None
+
+    @model_validator(mode="after")
+    def _fits_mode(self) -> KafkaSecurity:
+        stray = sorted(
+            name
+            for name in self.model_fields_set - {"mode"}
+            if name not in _MODE_KEYS[self.mode] and getattr(self, name) is not None
+        )
+        if stray:
+            raise ValueError(f"{', '.join(stray)} not used in mode {self.mode}")
+        missing = [name for name in _MODE_NEEDS.get(self.mode, ()) if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"mode {self.mode} needs {' and '.join(missing)}")
+        if self.region is not None and not _REGION.match(self.region):
+            raise ValueError(f"{self.region!r} is not an AWS region name")
+        return self
+
+
 class KafkaSettings(_Section):
     bootstrap_servers: str = "127.0.0.1:9092"
     topic_prefix: str = "fleetstream."
     partitions: Annotated[int, Field(ge=1, le=10_000)] = 12
     replication_factor: Annotated[int, Field(ge=1, le=7)] = 1
     connect_timeout_s: Annotated[float, Field(gt=0, le=120)] = 5.0
-    # Extra librdkafka properties (security.protocol, sasl.*, ssl.*), passed through verbatim.
+    security: KafkaSecurity = KafkaSecurity()
+    # Extra librdkafka properties, passed through verbatim after the security settings.
     client: Mapping[str, str | int | bool] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _msk_ports_and_region(self) -> KafkaSettings:
+        check_msk_endpoint(self.bootstrap_servers, self.security.mode, self.security.region)
+        return self
 
     def topic(self, name: str) -> str:
         """Full topic name of a logical topic (work, resources, dlq)."""

@@ -9,11 +9,12 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from confluent_kafka import Consumer, ConsumerGroupState, KafkaException, Producer
+from confluent_kafka import Consumer, ConsumerGroupState, KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from fleetstream.config import KafkaSettings
 from fleetstream.errors import ConfigError
+from fleetstream.kafka_auth import security_config
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def client_config(settings: KafkaSettings) -> dict[str, Any]:
         "socket.connection.setup.timeout.ms": int(settings.connect_timeout_s * 1000),
         "logger": _quiet,
     }
+    conf.update(security_config(settings))
     conf.update(settings.client)
     return conf
 
@@ -126,16 +128,64 @@ def transactional_id(group_id: str, instance_id: str | None) -> str:
 
 
 def preflight(settings: KafkaSettings) -> None:
-    """Fail within connect_timeout_s with one line when the brokers cannot be reached."""
-    admin = AdminClient(client_config(settings))
+    """Fail within connect_timeout_s with one line when the brokers cannot be used.
+
+    A refused TLS handshake or SASL login is reported as such as soon as librdkafka sees it,
+    instead of as a timeout.
+    """
+    seen: list[KafkaError] = []
+    # Its errors reach error_cb; its log lines would repeat them once per retry on stderr.
+    quiet = {"error_cb": seen.append, "log_level": 0}
     try:
-        admin.list_topics(timeout=settings.connect_timeout_s)
+        admin = AdminClient(client_config(settings) | quiet)
     except KafkaException as exc:
         raise ConfigError(
-            f"cannot reach Kafka at {settings.bootstrap_servers} within "
-            f"{settings.connect_timeout_s:g}s ({exc.args[0].str()}); check kafka.bootstrap_servers "
-            "or KAFKA_BOOTSTRAP_SERVERS"
+            f"cannot build a Kafka client from kafka.security ({exc.args[0].str()}); check "
+            "its files and key_password"
         ) from None
+    deadline = time.monotonic() + settings.connect_timeout_s
+    while True:
+        try:
+            admin.list_topics(timeout=max(0.1, min(0.5, deadline - time.monotonic())))
+        except KafkaException as exc:
+            last: KafkaError = exc.args[0]
+        else:
+            return
+        admin.poll(0)  # serves error_cb
+        refused = _refusal(settings, seen)
+        if refused:
+            raise ConfigError(refused)
+        if time.monotonic() >= deadline:
+            raise ConfigError(
+                f"cannot reach Kafka at {settings.bootstrap_servers} within "
+                f"{settings.connect_timeout_s:g}s ({last.str()}); check "
+                "kafka.bootstrap_servers or KAFKA_BOOTSTRAP_SERVERS, and kafka.security.mode"
+            )
+
+
+def _refusal(settings: KafkaSettings, errors: list[KafkaError]) -> str | None:
+    """One line for a TLS or authentication failure among librdkafka's errors, if any."""
+    where = f"Kafka at {settings.bootstrap_servers}"
+    mode = settings.security.mode
+    for error in errors:
+        reason = error.str()
+        if error.code() == KafkaError._SSL or "SSL handshake failed" in reason:
+            return (
+                f"TLS handshake with {where} failed ({reason}); check kafka.security.ca_file "
+                f"and verify_hostname (mode {mode})"
+            )
+        if "SSL alert" in reason:  # the broker ended the handshake: it rejects our certificate
+            return (
+                f"{where} refused the TLS client certificate ({reason}); mode mtls needs "
+                "kafka.security.certificate_file and key_file issued by a CA the brokers trust "
+                f"(mode {mode})"
+            )
+        if error.code() in (KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED):
+            return (
+                f"{where} refused authentication ({reason}); check kafka.security.username "
+                f"and password, or the IAM policy for msk_iam (mode {mode})"
+            )
+    return None
 
 
 def ensure_topics(settings: KafkaSettings, names: Iterable[str] = tuple(TOPICS)) -> None:

@@ -7,6 +7,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from confluent_kafka import KafkaException
@@ -22,15 +23,41 @@ LOG4J2 = DEPLOY_LOCAL / "kafka" / "log4j2.properties"
 HEAP = ["-Xms256m", "-Xmx512m"]
 
 
-def render_server_properties(broker_port: int, controller_port: int, log_dir: Path) -> str:
+@dataclass(frozen=True)
+class SecureListeners:
+    """Two extra listeners for auth tests: SSL requiring client certificates, SASL_SSL SCRAM.
+
+    The broker's key and certificates are PEM text (Kafka's ssl.keystore.type=PEM), so no
+    keytool or JKS is needed; SCRAM-SHA-512 users are written into the metadata at format time.
+    """
+
+    ca_pem: str  # the CA that signed the broker's and the accepted clients' certificates
+    certificate_chain_pem: str  # the broker's certificate (SAN 127.0.0.1) and its chain
+    key_pem: str  # the broker's private key, unencrypted PKCS#8
+    scram_users: Mapping[str, str] = field(default_factory=dict)
+
+
+def render_server_properties(
+    broker_port: int,
+    controller_port: int,
+    log_dir: Path,
+    secure: SecureListeners | None = None,
+    secure_ports: Mapping[str, int] | None = None,
+) -> str:
     """Return server.properties for a single-node KRaft cluster on 127.0.0.1."""
+    listeners = {"PLAINTEXT": broker_port}
+    if secure is not None:
+        assert secure_ports is not None
+        listeners |= {"SSL": secure_ports["ssl"], "SASL_SSL": secure_ports["sasl_ssl"]}
+    broker_listeners = ",".join(f"{name}://127.0.0.1:{port}" for name, port in listeners.items())
+    protocols = ",".join(f"{name}:{name}" for name in listeners)
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
-        "listeners": f"PLAINTEXT://127.0.0.1:{broker_port},CONTROLLER://127.0.0.1:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{broker_port}",
+        "listeners": f"{broker_listeners},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": broker_listeners,
         "controller.listener.names": "CONTROLLER",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "listener.security.protocol.map": f"{protocols},CONTROLLER:PLAINTEXT",
         "controller.quorum.bootstrap.servers": f"127.0.0.1:{controller_port}",
         "log.dirs": str(log_dir),
         # One node: every internal topic must accept a replication factor of 1.
@@ -47,7 +74,31 @@ def render_server_properties(broker_port: int, controller_port: int, log_dir: Pa
         # Chaos tests kill transactional producers; abort their leftovers quickly.
         "transaction.abort.timed.out.transaction.cleanup.interval.ms": "5000",
     }
-    return "".join(f"{key}={value}\n" for key, value in settings.items())
+    if secure is not None:
+        settings |= _secure_properties(secure)
+    return "".join(f"{key}={_escape(value)}\n" for key, value in settings.items())
+
+
+def _secure_properties(secure: SecureListeners) -> dict[str, str]:
+    """TLS for both extra listeners; client certificates on SSL, SCRAM on SASL_SSL."""
+    return {
+        "inter.broker.listener.name": "PLAINTEXT",
+        "ssl.keystore.type": "PEM",
+        "ssl.keystore.certificate.chain": secure.certificate_chain_pem,
+        "ssl.keystore.key": secure.key_pem,
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.certificates": secure.ca_pem,
+        "listener.name.ssl.ssl.client.auth": "required",
+        "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        ),
+    }
+
+
+def _escape(value: str) -> str:
+    """A java.util.Properties value on one line (PEM text spans several)."""
+    return value.replace("\\", "\\\\").replace("\n", "\\n")
 
 
 def new_cluster_id() -> str:
@@ -68,7 +119,12 @@ class KafkaNode:
     """Kafka in KRaft combined mode; storage survives stop/start of the component."""
 
     name = "kafka"
-    port_names: tuple[str, ...] = ("broker", "controller")
+
+    def __init__(self, secure: SecureListeners | None = None) -> None:
+        self.secure = secure
+        self.port_names: tuple[str, ...] = ("broker", "controller")
+        if secure is not None:
+            self.port_names += ("ssl", "sasl_ssl")
 
     def prepare(self, paths: Paths, ports: Mapping[str, int], fresh: bool) -> Launch:
         """Resolve jars, write server.properties and format storage if needed."""
@@ -82,7 +138,11 @@ class KafkaNode:
             shutil.rmtree(log_dir, ignore_errors=True)
         paths.data.mkdir(parents=True, exist_ok=True)
         props = paths.data / "server.properties"
-        props.write_text(render_server_properties(ports["broker"], ports["controller"], log_dir))
+        props.write_text(
+            render_server_properties(
+                ports["broker"], ports["controller"], log_dir, self.secure, ports
+            )
+        )
         base = [
             java(),
             *HEAP,
@@ -102,6 +162,7 @@ class KafkaNode:
                     new_cluster_id(),
                     "-c",
                     str(props),
+                    *self._scram_arguments(),
                 ],
                 paths.log,
                 cwd=paths.data,
@@ -114,6 +175,15 @@ class KafkaNode:
             cold=cold,
             resolve_seconds=resolve_seconds,
         )
+
+    def _scram_arguments(self) -> list[str]:
+        """StorageTool flags that create the SCRAM users in the new cluster's metadata."""
+        users = self.secure.scram_users if self.secure else {}
+        return [
+            argument
+            for name, password in users.items()
+            for argument in ("--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]")
+        ]
 
     def ready(self, endpoint: str) -> bool:
         """Return True when the broker answers a metadata request."""

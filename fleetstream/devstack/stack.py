@@ -62,18 +62,21 @@ class LocalStack:
         cache: Path | None = None,
         environ: Mapping[str, str] | None = None,
         ready_timeout: float = 60.0,
+        components: Mapping[str, Component] | None = None,
     ) -> None:
         self.home = home.resolve()
         self.environ = dict(os.environ if environ is None else environ)
         self.cache = cache or default_cache(self.environ)
         self.ready_timeout = ready_timeout
         self.state_file = self.home / "stack.json"
+        # Components replaced for this stack (e.g. a Kafka with TLS listeners for auth tests).
+        self.components = {**COMPONENTS, **(components or {})}
         # Children this object spawned; kept so they are reaped, not left as zombies.
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, components: Sequence[str] = ALL_COMPONENTS) -> StackEndpoints:
         """Start every component not already running and healthy; return all endpoints."""
-        unknown = set(components) - set(COMPONENTS)
+        unknown = set(components) - set(self.components)
         if unknown:
             raise StackError(f"unknown components {sorted(unknown)}; known: {ALL_COMPONENTS}")
         with self._locked():
@@ -135,9 +138,16 @@ class LocalStack:
         result = []
         for name, state in load_states(self.state_file).items():
             running = state.external or (state.pid is not None and pid_alive(state.pid))
-            healthy = running and COMPONENTS[name].ready(state.endpoint)
+            healthy = running and self.components[name].ready(state.endpoint)
             result.append(ComponentStatus(name, state, running, healthy))
         return result
+
+    def ports(self, name: str) -> dict[str, int]:
+        """The ports a started component listens on, by name (broker, ssl, ...)."""
+        state = load_states(self.state_file).get(name)
+        if state is None:
+            raise StackError(f"{name} is not part of the stack at {self.home}")
+        return dict(state.ports)
 
     def endpoints(self) -> StackEndpoints:
         """Return the endpoints recorded in stack.json."""
@@ -148,24 +158,24 @@ class LocalStack:
         if state is None or self.environ.get(BYO_ENV[name]):
             return False  # BYO endpoints are re-checked (cheaply) on every start
         alive = state.pid is not None and pid_alive(state.pid)
-        return alive and COMPONENTS[name].ready(state.endpoint)
+        return alive and self.components[name].ready(state.endpoint)
 
     def _ports_for(
         self, names: Sequence[str], states: Mapping[str, ComponentState]
     ) -> dict[str, dict[str, int]]:
         """Reuse recorded ports (Kafka's metadata names them); pick new ones otherwise."""
-        needed = sum(len(COMPONENTS[n].port_names) for n in names if n not in states)
+        needed = sum(len(self.components[n].port_names) for n in names if n not in states)
         fresh = iter(free_ports(needed))
         return {
             name: dict(states[name].ports)
             if name in states
-            else {port: next(fresh) for port in COMPONENTS[name].port_names}
+            else {port: next(fresh) for port in self.components[name].port_names}
             for name in names
         }
 
     def _start_one(self, name: str, ports: dict[str, int], *, fresh: bool) -> ComponentState:
         """Start (or, for a BYO endpoint, just check) one component and wait until ready."""
-        component = COMPONENTS[name]
+        component = self.components[name]
         began = time.monotonic()
         byo = self.environ.get(BYO_ENV[name])
         if byo:

@@ -19,7 +19,11 @@ from fleetstream.devstack.aws_server import (
     denial_reason,
     trust_allows,
 )
-from fleetstream.devstack.kafka_node import new_cluster_id, render_server_properties
+from fleetstream.devstack.kafka_node import (
+    SecureListeners,
+    new_cluster_id,
+    render_server_properties,
+)
 from fleetstream.devstack.maven import MARKER, resolve_classpath
 from fleetstream.devstack.procs import pid_alive
 from fleetstream.devstack.seed import EstateSpec, trust_policy
@@ -40,6 +44,22 @@ def test_server_properties_name_both_listeners_and_single_node_settings(tmp_path
     assert props["log.dirs"] == str(tmp_path / "data")
     assert props["auto.create.topics.enable"] == "false"
     assert all(props[k] == "1" for k in props if k.endswith("replication.factor"))
+
+
+def test_secure_listeners_add_ssl_and_sasl_ssl_with_pem_on_one_line(tmp_path: Path) -> None:
+    pem = "-----BEGIN CERTIFICATE-----\nAAAA\\BBBB\n-----END CERTIFICATE-----\n"
+    secure = SecureListeners(ca_pem=pem, certificate_chain_pem=pem, key_pem=pem)
+    text = render_server_properties(9092, 9093, tmp_path, secure, {"ssl": 9094, "sasl_ssl": 9096})
+    props = dict(line.split("=", 1) for line in text.splitlines())
+    assert props["advertised.listeners"] == (
+        "PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9094,SASL_SSL://127.0.0.1:9096"
+    )
+    assert props["listener.security.protocol.map"].startswith("PLAINTEXT:PLAINTEXT,SSL:SSL,")
+    assert props["listener.name.ssl.ssl.client.auth"] == "required"
+    assert "client.auth" not in "".join(k for k in props if "sasl_ssl" in k)
+    # java.util.Properties escapes: one line per key, newlines and backslashes restored on load.
+    unescaped = props["ssl.keystore.key"].replace("\\n", "\n").replace("\\\\", "\\")
+    assert unescaped == pem
 
 
 def test_cluster_ids_are_22_base64url_chars_never_a_flag() -> None:
