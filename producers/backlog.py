@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import time
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from consumers.lag.status import pending_records
 from fleetstream import kafka_admin
 from fleetstream.config import Settings
+from fleetstream.kafka import client_config
 
 # The topics of sweep work (targeted refreshes have their own topic and do not count).
 SWEEP_TOPICS = ("work", "work-retry")
+COORDINATOR_ATTEMPTS = 20
+COORDINATOR_MOVING = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError._WAIT_COORD,
+}
 
 
 class DescriberBacklog:
@@ -19,6 +30,14 @@ class DescriberBacklog:
         self._settings = settings
         self._admin = admin or kafka_admin.admin_client(settings.kafka)
         self._topics = [settings.kafka.topic(name) for name in SWEEP_TOPICS]
+        # Committed offsets are read with a consumer of the describers' group that never
+        # subscribes (so never joins nor commits): librdkafka 2.16's admin
+        # ListConsumerGroupOffsets crashed the process (SIGSEGV in rd_kafka_cgrp_op) for a
+        # group that had not committed yet.
+        self._offsets_reader = Consumer(
+            client_config(settings.kafka)
+            | {"group.id": settings.describer.group_id, "enable.auto.commit": False}
+        )
 
     def __call__(self) -> int:
         """Records of the sweep topics the describers have not committed yet."""
@@ -30,11 +49,32 @@ class DescriberBacklog:
             if topic in metadata.topics
             for partition in metadata.topics[topic].partitions
         ]
-        group = self._settings.describer.group_id
-        committed = kafka_admin.committed_offsets(self._admin, group, timeout)
+        committed = {
+            (tp.topic, tp.partition): tp.offset
+            for tp in self._committed([TopicPartition(t, p) for t, p in tps], timeout)
+            if tp.error is None and tp.offset >= 0
+        }
         ends = kafka_admin.partition_offsets(self._admin, tps, timeout)
         return sum(
             pending_records(committed.get(tp), ends[tp].low, ends[tp].stable, caught_up=False)
             for tp in tps
             if tp in ends
         )
+
+    def _committed(self, tps: list[TopicPartition], timeout: float) -> list[TopicPartition]:
+        # A group's coordinator answers NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS while it
+        # moves or loads (always right after the group is first used): ask again shortly.
+        for attempt in range(COORDINATOR_ATTEMPTS):
+            try:
+                return list(self._offsets_reader.committed(tps, timeout=timeout))
+            except KafkaException as exc:
+                error = exc.args[0]
+                retry = error.retriable() or error.code() in COORDINATOR_MOVING
+                if not retry or attempt == COORDINATOR_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.5)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Leave nothing open (the reader never joined the group)."""
+        self._offsets_reader.close()

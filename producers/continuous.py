@@ -156,16 +156,14 @@ class ContinuousPlanner:
                 )
 
 
-def run(settings: Settings) -> None:
-    """Run the long-running planner until SIGTERM/SIGINT."""
-    kafka.preflight(settings.kafka)
-    kafka.ensure_topics(settings.kafka)
+def build(settings: Settings, clock: Callable[[], float] = time.time) -> ContinuousPlanner:
+    """The planner wired to Kafka, DynamoDB and AWS (tables created if missing)."""
     clients = AwsClients(settings.aws)
     entries = entries_for(settings.resource_types)
     ddb = dynamodb_client(settings)
     Tables(ddb, settings.sink.table, settings.sink.sweeps_table).ensure()
     ttl = timedelta(days=settings.sink.ttl_days)
-    planner = ContinuousPlanner(
+    return ContinuousPlanner(
         settings,
         Planner(settings, clients, entries),
         entries,
@@ -173,7 +171,15 @@ def run(settings: Settings) -> None:
         producer=kafka.make_producer(settings.kafka),
         sweeps=SweepStore(ddb, settings.sink.sweeps_table, ttl),
         backlog=DescriberBacklog(settings),
+        clock=clock,
     )
+
+
+def run(settings: Settings) -> None:
+    """Run the long-running planner until SIGTERM/SIGINT."""
+    kafka.preflight(settings.kafka)
+    kafka.ensure_topics(settings.kafka)
+    planner = build(settings)
     stop = threading.Event()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
