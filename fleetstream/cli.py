@@ -174,6 +174,23 @@ def dlq_replay(obj: _Context, only_topic: str | None, limit: int | None, dry_run
     click.echo(f"{verb} {sum(report.replayed.values())} in total, skipped {report.skipped}")
 
 
+@main.command("restore-from-state")
+@click.option("--table", help="Table to write (default: sink.table); created if missing.")
+@click.pass_obj
+@_one_line_errors
+def restore_from_state(obj: _Context, table: str | None) -> None:
+    """Rebuild the inventory table from the compacted state topic (disaster recovery)."""
+    from consumers.sink.restore import restore_from_state as restore
+    from fleetstream import kafka
+
+    kafka.preflight(obj.settings.kafka)
+    report = restore(obj.settings, table)
+    click.echo(
+        f"read {report.records} state records: wrote {report.written} items, "
+        f"deleted {report.deleted}"
+    )
+
+
 main.add_command(iam_policy_command)
 main.add_command(lag_exporter_command)
 

@@ -11,7 +11,7 @@ from fleetstream import kafka
 from fleetstream.aws import AwsClients
 from fleetstream.catalog import entries_for
 from fleetstream.config import Settings
-from fleetstream.loop import NOT_BEFORE_HEADER, TransactionalLoop, run_group
+from fleetstream.loop import NOT_BEFORE_HEADER, Handler, TransactionalLoop, run_group
 from fleetstream.metrics import PAGES, RESOURCES, lag_stats_callback
 from fleetstream.models import WorkItem
 from fleetstream.records import OutRecord
@@ -26,8 +26,9 @@ from fleetstream.wire import (
 log = logging.getLogger(__name__)
 
 
-def build(settings: Settings, clients: AwsClients | None = None) -> TransactionalLoop:
-    """Build the describer loop for the configured catalog types."""
+def make_handler(settings: Settings, clients: AwsClients | None = None) -> Handler:
+    """The describer's message handler, shared by the consumer loop and the Lambda handler:
+    one work item in, its observations, next page, retry or outcome records out."""
     catalog = {entry.type_name: entry for entry in entries_for(settings.resource_types)}
     describer = Describer(
         clients or AwsClients(settings.aws),
@@ -67,6 +68,12 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         log.info("described %s page %d: %s", item.shard, item.page_number, _summary(result))
         return records
 
+    return handle
+
+
+def build(settings: Settings, clients: AwsClients | None = None) -> TransactionalLoop:
+    """Build the describer loop for the configured catalog types."""
+    handle = make_handler(settings, clients)
     group = settings.describer.group_id
     consumer = kafka.make_consumer(
         settings.kafka,
@@ -81,13 +88,18 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         consumer,
         producer,
         group=group,
-        topics=[work_topic, retry_topic],
+        topics=input_topics(settings),
         dlq_topic=settings.kafka.topic("dlq"),
         batch_size=settings.describer.batch_size,
         handler=handle,
         concurrency=settings.describer.concurrency,
         commit_watchdog_s=settings.describer.commit_watchdog_s,
     )
+
+
+def input_topics(settings: Settings) -> list[str]:
+    """The topics the describer group reads: first pages and next pages, and retried pages."""
+    return [settings.kafka.topic("work"), settings.kafka.topic("work-retry")]
 
 
 def retry_record(topic: str, item: WorkItem) -> OutRecord:

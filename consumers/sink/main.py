@@ -17,7 +17,7 @@ from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings
 from fleetstream.dynamodb import Tables
 from fleetstream.errors import PoisonMessageError
-from fleetstream.loop import AtLeastOnceLoop, run_group
+from fleetstream.loop import AtLeastOnceLoop, BatchWriter, run_group, to_dead_letter
 from fleetstream.metrics import lag_stats_callback
 from fleetstream.models import ResourceEvent
 from fleetstream.records import OutRecord
@@ -49,8 +49,10 @@ def _raise_on_failed_delivery(error: KafkaError | None, _message: Message) -> No
         raise KafkaException(error)
 
 
-def build(settings: Settings) -> AtLeastOnceLoop:
-    """Build the sink loop (tables created if missing)."""
+def make_writer(settings: Settings) -> BatchWriter:
+    """The sink's batch writer, shared by the consumer loop and the Lambda handler: a batch of
+    resource events into DynamoDB (tables created if missing), out come the change, state and
+    dead-letter records to produce before the batch counts as done."""
     ddb = dynamodb_client(settings)
     Tables(ddb, settings.sink.table, settings.sink.sweeps_table).ensure()
     ttl = timedelta(days=settings.sink.ttl_days)
@@ -61,6 +63,31 @@ def build(settings: Settings) -> AtLeastOnceLoop:
         GoneAccounts(ddb, settings.sink.table),
     )
     group = settings.sink.group_id
+    dlq_topic = settings.kafka.topic("dlq")
+    changes_topic = settings.kafka.topic("changes")
+    state_topic = settings.kafka.topic("state")
+
+    def write_messages(batch: list[Message]) -> list[OutRecord]:
+        events: list[ResourceEvent] = []
+        dead: list[OutRecord] = []
+        for message in batch:
+            try:
+                events.append(decode_resource_event(message.value()))
+            except PoisonMessageError as exc:
+                dead.append(
+                    to_dead_letter(message, exc, kind="poison", group=group, dlq_topic=dlq_topic)
+                )
+        # Written to DynamoDB now; the driver produces these and flushes before the batch's
+        # offsets count as processed.
+        return dead + to_records(sink.write(events), changes_topic, state_topic)
+
+    return write_messages
+
+
+def build(settings: Settings) -> AtLeastOnceLoop:
+    """Build the sink loop (tables created if missing)."""
+    writer = make_writer(settings)
+    group = settings.sink.group_id
     consumer = kafka.make_consumer(
         settings.kafka,
         group,
@@ -70,31 +97,15 @@ def build(settings: Settings) -> AtLeastOnceLoop:
     producer = Producer(
         kafka.producer_config(settings.kafka) | {"on_delivery": _raise_on_failed_delivery}
     )
-    changes_topic = settings.kafka.topic("changes")
-    state_topic = settings.kafka.topic("state")
-    loop: AtLeastOnceLoop
-
-    def write_messages(batch: list[Message]) -> list[OutRecord]:
-        events: list[ResourceEvent] = []
-        dead: list[OutRecord] = []
-        for message in batch:
-            try:
-                events.append(decode_resource_event(message.value()))
-            except PoisonMessageError as exc:
-                dead.append(loop.to_dlq(message, exc, "poison"))
-        # Written to DynamoDB now; the loop produces these and flushes before storing offsets.
-        return dead + to_records(sink.write(events), changes_topic, state_topic)
-
-    loop = AtLeastOnceLoop(
+    return AtLeastOnceLoop(
         consumer,
         producer,
         group=group,
         topics=[settings.kafka.topic("resources")],
         dlq_topic=settings.kafka.topic("dlq"),
         batch_size=settings.sink.batch_size,
-        writer=write_messages,
+        writer=writer,
     )
-    return loop
 
 
 def run(settings: Settings) -> None:
