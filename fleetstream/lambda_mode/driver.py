@@ -153,7 +153,8 @@ class DescriberBatch:
         partition): a retried page not due before this invocation must end stays unprocessed,
         so Lambda delivers it again. One sleep covers the pages due within the invocation."""
         now_ms = self._clock() * 1000
-        budget_ms = remaining_ms - (self._delivery_timeout_s + 5) * 1000
+        # Wait only as long as leaves time to deliver the outputs; a due record always runs.
+        budget_ms = max(0.0, remaining_ms - (self._delivery_timeout_s + 5) * 1000)
         ready: list[Message] = []
         held: set[Position] = set()
         held_partitions: set[tuple[str, int]] = set()
