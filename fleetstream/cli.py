@@ -203,6 +203,68 @@ def dlq_replay(obj: _Context, only_topic: str | None, limit: int | None, dry_run
     click.echo(f"{verb} {sum(report.replayed.values())} in total, skipped {report.skipped}")
 
 
+@main.command("restore-from-state")
+@click.option("--table", help="Table to write (default: sink.table); created if missing.")
+@click.pass_obj
+@_one_line_errors
+def restore_from_state(obj: _Context, table: str | None) -> None:
+    """Rebuild the inventory table from the compacted state topic (disaster recovery)."""
+    from consumers.sink.restore import restore_from_state as restore
+    from fleetstream import kafka
+
+    kafka.preflight(obj.settings.kafka)
+    report = restore(obj.settings, table)
+    click.echo(
+        f"read {report.records} state records: wrote {report.written} items, "
+        f"deleted {report.deleted}"
+    )
+
+
+@main.group()
+def deploy() -> None:
+    """Deployment artefacts (deploy/aws/)."""
+
+
+@deploy.command("render-member-role")
+@click.option(
+    "--configured",
+    is_flag=True,
+    help="Only the configured resource_types (default: every catalog type).",
+)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Default: stdout.")
+@click.pass_obj
+@_one_line_errors
+def render_member_role(obj: _Context, configured: bool, out: Path | None) -> None:
+    """Write the member-account role's StackSet template, its policy generated from the catalog."""
+    from fleetstream.catalog import CATALOG
+    from fleetstream.member_role import render_member_role as render
+
+    types = list(obj.settings.resource_types) if configured else sorted(CATALOG)
+    text = render(types)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        click.echo(f"wrote {out} ({len(types)} resource types)")
+
+
+@main.group()
+def topics() -> None:
+    """The pipeline's Kafka topics."""
+
+
+@topics.command("ensure")
+@click.pass_obj
+@_one_line_errors
+def topics_ensure(obj: _Context) -> None:
+    """Create the missing topics (partitions, retention, compaction of fleetstream/kafka.py)."""
+    from fleetstream import kafka
+
+    kafka.preflight(obj.settings.kafka)
+    kafka.ensure_topics(obj.settings.kafka)
+    click.echo(", ".join(obj.settings.kafka.topic(name) for name in kafka.TOPICS))
+
+
 main.add_command(iam_policy_command)
 main.add_command(lag_exporter_command)
 

@@ -33,6 +33,8 @@ _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _CADENCE_KEY = re.compile(r"^[a-z0-9]+\.([a-z0-9_]+|\*)$")
 ENV_PREFIX = "FLEETSTREAM_"
+# The config file's content in a variable, read when no file is named.
+CONFIG_YAML_ENV = "FLEETSTREAM_CONFIG_YAML"
 
 
 class _Section(BaseModel):
@@ -380,17 +382,25 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
     env = os.environ if env is None else env
     data: dict[str, Any] = {}
     source = str(path) if path else "environment"
+    text: str | None = None
     if path is not None:
         try:
-            loaded = yaml.safe_load(path.read_text()) or {}
+            text = path.read_text()
         except FileNotFoundError as exc:
             raise ConfigError(f"config file {path} does not exist") from exc
+        where = f"config file {path}"
+    elif env.get(CONFIG_YAML_ENV):
+        # The whole file in one variable: how ECS tasks and Lambda functions get it from SSM.
+        text, source, where = env[CONFIG_YAML_ENV], CONFIG_YAML_ENV, CONFIG_YAML_ENV
+    if text is not None:
+        try:
+            loaded = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" at line {mark.line + 1}" if mark is not None else ""
-            raise ConfigError(f"config file {path} is not valid YAML{at}") from exc
+            raise ConfigError(f"{where} is not valid YAML{at}") from exc
         if not isinstance(loaded, dict):
-            raise ConfigError(f"config file {path} must be a mapping of sections")
+            raise ConfigError(f"{where} must be a mapping of sections")
         data = loaded
     try:
         return Settings.model_validate(_merge(data, _env_overrides(env)))

@@ -70,6 +70,44 @@ def first_offsets(messages: Sequence[Message]) -> list[TopicPartition]:
     return [TopicPartition(topic, part, offset) for (topic, part), offset in first.items()]
 
 
+def to_dead_letter(
+    message: Message, exc: BaseException, *, kind: str, group: str, dlq_topic: str
+) -> OutRecord:
+    """The DLQ record of a message that failed, counted and logged with where it was.
+
+    Every driver (the long-running loops here, the Lambda handlers) parks messages this way.
+    """
+    ERRORS.labels(group, kind).inc()
+    DLQ.labels(group, str(message.topic())).inc()
+    log.warning(
+        "to DLQ: %s[%d]@%d: %s: %s",
+        message.topic(),
+        message.partition(),
+        message.offset(),
+        type(exc).__name__,
+        exc,
+    )
+    return dead_letter(message, dlq_topic, group, exc)
+
+
+def handle_or_park(
+    handler: Handler, message: Message, *, group: str, dlq_topic: str
+) -> list[OutRecord]:
+    """Run handler; any failure but RetryBatchError becomes a DLQ record so the partition
+    keeps flowing."""
+    try:
+        return handler(message)
+    except PoisonMessageError as exc:
+        return [to_dead_letter(message, exc, kind="poison", group=group, dlq_topic=dlq_topic)]
+    except RetryBatchError:
+        raise
+    except Exception as exc:  # the top of the loop: log where, park the message, go on
+        log.exception(
+            "handler failed on %s[%d]@%d", message.topic(), message.partition(), message.offset()
+        )
+        return [to_dead_letter(message, exc, kind="handler", group=group, dlq_topic=dlq_topic)]
+
+
 class ConsumerLoop:
     """Subscribe, consume batches, process, commit; stop cleanly on SIGTERM/SIGINT."""
 
@@ -142,20 +180,7 @@ class ConsumerLoop:
 
     def handle_safely(self, handler: Handler, message: Message) -> list[OutRecord]:
         """Run handler; any failure becomes a DLQ record so the partition keeps flowing."""
-        try:
-            return handler(message)
-        except PoisonMessageError as exc:
-            return [self.to_dlq(message, exc, "poison")]
-        except RetryBatchError:
-            raise
-        except Exception as exc:  # the top of the loop: log where, park the message, go on
-            log.exception(
-                "handler failed on %s[%d]@%d",
-                message.topic(),
-                message.partition(),
-                message.offset(),
-            )
-            return [self.to_dlq(message, exc, "handler")]
+        return handle_or_park(handler, message, group=self.group, dlq_topic=self.dlq_topic)
 
     def produce(self, record: OutRecord) -> None:
         """Produce, waiting for queue space instead of failing when the local queue is full."""
@@ -229,17 +254,7 @@ class ConsumerLoop:
 
     def to_dlq(self, message: Message, exc: BaseException, kind: str) -> OutRecord:
         """The DLQ record of a message that failed, counted and logged with where it was."""
-        ERRORS.labels(self.group, kind).inc()
-        DLQ.labels(self.group, str(message.topic())).inc()
-        log.warning(
-            "to DLQ: %s[%d]@%d: %s: %s",
-            message.topic(),
-            message.partition(),
-            message.offset(),
-            type(exc).__name__,
-            exc,
-        )
-        return dead_letter(message, self.dlq_topic, self.group, exc)
+        return to_dead_letter(message, exc, kind=kind, group=self.group, dlq_topic=self.dlq_topic)
 
     def _usable(self, message: Message) -> bool:
         error = message.error()

@@ -12,7 +12,13 @@ from fleetstream import kafka
 from fleetstream.aws import AwsClients
 from fleetstream.catalog import entries_for
 from fleetstream.config import Settings
-from fleetstream.loop import NOT_BEFORE_HEADER, TRIGGERED_AT_HEADER, TransactionalLoop, run_group
+from fleetstream.loop import (
+    NOT_BEFORE_HEADER,
+    TRIGGERED_AT_HEADER,
+    Handler,
+    TransactionalLoop,
+    run_group,
+)
 from fleetstream.metrics import PAGES, RESOURCES, lag_stats_callback
 from fleetstream.models import WorkItem
 from fleetstream.records import OutRecord
@@ -27,8 +33,9 @@ from fleetstream.wire import (
 log = logging.getLogger(__name__)
 
 
-def build(settings: Settings, clients: AwsClients | None = None) -> TransactionalLoop:
-    """Build the describer loop for the configured catalog types."""
+def make_handler(settings: Settings, clients: AwsClients | None = None) -> Handler:
+    """The describer's message handler, shared by the consumer loop and the Lambda handler:
+    one work item in, its observations, next page, retry or outcome records out."""
     catalog = {entry.type_name: entry for entry in entries_for(settings.resource_types)}
     describer = Describer(
         clients or AwsClients(settings.aws),
@@ -79,6 +86,12 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         log.info("described %s page %d: %s", item.shard, item.page_number, _summary(result))
         return records
 
+    return handle
+
+
+def build(settings: Settings, clients: AwsClients | None = None) -> TransactionalLoop:
+    """Build the describer loop for the configured catalog types."""
+    handle = make_handler(settings, clients)
     group = settings.describer.group_id
     consumer = kafka.make_consumer(
         settings.kafka,
@@ -93,7 +106,7 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         consumer,
         producer,
         group=group,
-        topics=[work_topic, retry_topic, refresh_topic],
+        topics=input_topics(settings),
         dlq_topic=settings.kafka.topic("dlq"),
         batch_size=settings.describer.batch_size,
         handler=handle,
@@ -104,6 +117,11 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
 
 def _ms(moment: datetime) -> bytes:
     return str(int(moment.timestamp() * 1000)).encode()
+
+
+def input_topics(settings: Settings) -> list[str]:
+    """The topics the describer group reads: sweep pages, retried pages, targeted refreshes."""
+    return [settings.kafka.topic(name) for name in ("work", "work-retry", "refresh")]
 
 
 def retry_record(topic: str, item: WorkItem) -> OutRecord:

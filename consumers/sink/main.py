@@ -18,7 +18,14 @@ from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings
 from fleetstream.dynamodb import Tables
 from fleetstream.errors import PoisonMessageError
-from fleetstream.loop import TRIGGERED_AT_HEADER, AtLeastOnceLoop, header, run_group
+from fleetstream.loop import (
+    TRIGGERED_AT_HEADER,
+    AtLeastOnceLoop,
+    BatchWriter,
+    header,
+    run_group,
+    to_dead_letter,
+)
 from fleetstream.metrics import lag_stats_callback
 from fleetstream.models import ResourceEvent
 from fleetstream.records import OutRecord
@@ -50,8 +57,10 @@ def _raise_on_failed_delivery(error: KafkaError | None, _message: Message) -> No
         raise KafkaException(error)
 
 
-def build(settings: Settings) -> AtLeastOnceLoop:
-    """Build the sink loop (tables created if missing)."""
+def make_writer(settings: Settings) -> BatchWriter:
+    """The sink's batch writer, shared by the consumer loop and the Lambda handler: a batch of
+    resource events into DynamoDB (tables created if missing), out come the change, state and
+    dead-letter records to produce before the batch counts as done."""
     ddb = dynamodb_client(settings)
     Tables(ddb, settings.sink.table, settings.sink.sweeps_table).ensure()
     ttl = timedelta(days=settings.sink.ttl_days)
@@ -62,18 +71,9 @@ def build(settings: Settings) -> AtLeastOnceLoop:
         GoneAccounts(ddb, settings.sink.table),
     )
     group = settings.sink.group_id
-    consumer = kafka.make_consumer(
-        settings.kafka,
-        group,
-        stats_cb=lag_stats_callback(group),
-        stats_interval_ms=settings.metrics.stats_interval_ms,
-    )
-    producer = Producer(
-        kafka.producer_config(settings.kafka) | {"on_delivery": _raise_on_failed_delivery}
-    )
+    dlq_topic = settings.kafka.topic("dlq")
     changes_topic = settings.kafka.topic("changes")
     state_topic = settings.kafka.topic("state")
-    loop: AtLeastOnceLoop
 
     def write_messages(batch: list[Message]) -> list[OutRecord]:
         events: list[ResourceEvent] = []
@@ -83,25 +83,43 @@ def build(settings: Settings) -> AtLeastOnceLoop:
             try:
                 event = decode_resource_event(message.value())
             except PoisonMessageError as exc:
-                dead.append(loop.to_dlq(message, exc, "poison"))
+                dead.append(
+                    to_dead_letter(message, exc, kind="poison", group=group, dlq_topic=dlq_topic)
+                )
                 continue
             events.append(event)
             triggers.note(event, header(message, TRIGGERED_AT_HEADER))
-        # Written to DynamoDB now; the loop produces these and flushes before storing offsets.
+        # Written to DynamoDB now; the driver produces these and flushes before the batch's
+        # offsets count as processed.
         outputs = sink.write(events)
         triggers.observe_freshness(outputs)
         return dead + to_records(outputs, changes_topic, state_topic)
 
-    loop = AtLeastOnceLoop(
+    return write_messages
+
+
+def build(settings: Settings) -> AtLeastOnceLoop:
+    """Build the sink loop (tables created if missing)."""
+    writer = make_writer(settings)
+    group = settings.sink.group_id
+    consumer = kafka.make_consumer(
+        settings.kafka,
+        group,
+        stats_cb=lag_stats_callback(group),
+        stats_interval_ms=settings.metrics.stats_interval_ms,
+    )
+    producer = Producer(
+        kafka.producer_config(settings.kafka) | {"on_delivery": _raise_on_failed_delivery}
+    )
+    return AtLeastOnceLoop(
         consumer,
         producer,
         group=group,
         topics=[settings.kafka.topic("resources")],
         dlq_topic=settings.kafka.topic("dlq"),
         batch_size=settings.sink.batch_size,
-        writer=write_messages,
+        writer=writer,
     )
-    return loop
 
 
 def run(settings: Settings) -> None:

@@ -71,3 +71,16 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_member_role_arn() -> None:
     settings = load_settings(None, env={"FLEETSTREAM_AWS__MEMBER_ROLE_NAME": "Reader"})
     assert settings.aws.member_role_arn("222222222222") == "arn:aws:iam::222222222222:role/Reader"
+
+
+def test_the_config_file_content_in_an_environment_variable(tmp_path: Path) -> None:
+    text = "kafka:\n  partitions: 24\nsink:\n  table: inv\n"
+    env = {"FLEETSTREAM_CONFIG_YAML": text, "FLEETSTREAM_SINK__TABLE": "override"}
+    settings = load_settings(None, env=env)
+    assert settings.kafka.partitions == 24
+    assert settings.sink.table == "override"
+    # A named file wins over the variable.
+    named = write(tmp_path, "kafka:\n  partitions: 3\n")
+    assert load_settings(named, env=env).kafka.partitions == 3
+    with pytest.raises(ConfigError, match=r"FLEETSTREAM_CONFIG_YAML: unknown key 'kafka\.nope'"):
+        load_settings(None, env={"FLEETSTREAM_CONFIG_YAML": "kafka:\n  nope: 1\n"})

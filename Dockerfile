@@ -1,0 +1,33 @@
+# One image for every fleetstream command (ENTRYPOINT fleetstream: describer, sink, plan,
+# lag-exporter, topics ensure, restore-from-state, ...) and for Lambda mode (the functions
+# override the entry point with the runtime interface client; deploy/aws/lambda.yaml).
+# Not built in CI: the development machines have no Docker engine. Nothing depends on it:
+# `pip install .` runs every command the same way.
+#
+#   docker build -t fleetstream .
+#   docker run --rm fleetstream --help
+
+FROM python:3.11-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /app/venv
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY fleetstream fleetstream
+COPY producers producers
+COPY consumers consumers
+RUN /app/venv/bin/pip install ".[lambda]"
+
+FROM python:3.11-slim-bookworm
+COPY --from=build /app/venv /app/venv
+COPY schemas /app/schemas
+# The Avro schemas are data files beside the code, not part of the wheel.
+ENV FLEETSTREAM_SCHEMAS_DIR=/app/schemas \
+    FLEETSTREAM_LOG_FORMAT=json \
+    PATH=/app/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin fleetstream
+USER 10001
+WORKDIR /app
+ENTRYPOINT ["/app/venv/bin/fleetstream"]
+CMD ["--help"]

@@ -1,0 +1,73 @@
+"""The Lambda functions' entry points (the image's or package's handler setting):
+
+    fleetstream.lambda_mode.handlers.describer   behind an ESM on the work and work-retry topics
+    fleetstream.lambda_mode.handlers.sink        behind an ESM on the resources topic
+
+Configuration is the same as for the long-running processes: FLEETSTREAM_* environment
+variables, or a file named by FLEETSTREAM_CONFIG. Clients are built on the first invocation
+and reused by the warm container.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from confluent_kafka import Producer
+
+from fleetstream import kafka
+from fleetstream.config import Settings, load_settings
+from fleetstream.lambda_mode.driver import DescriberBatch, SinkBatch
+from fleetstream.logs import configure
+
+
+class LambdaContext(Protocol):
+    """The part of Lambda's context object the handlers use."""
+
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+@cache
+def _settings() -> Settings:
+    configure(os.environ.get("FLEETSTREAM_LOG_LEVEL", "INFO"))
+    config = os.environ.get("FLEETSTREAM_CONFIG")
+    return load_settings(Path(config) if config else None)
+
+
+def _producer(settings: Settings) -> Producer:
+    # Idempotent (acks=all, enable.idempotence): a retried send never duplicates a record.
+    return kafka.make_producer(settings.kafka)
+
+
+@cache
+def _describer_batch() -> DescriberBatch:
+    from consumers.describer.main import make_handler  # noqa: PLC0415  (only the describer needs it)
+
+    settings = _settings()
+    return DescriberBatch(
+        make_handler(settings),
+        _producer(settings),
+        group=settings.describer.group_id,
+        dlq_topic=settings.kafka.topic("dlq"),
+        concurrency=settings.describer.concurrency,
+    )
+
+
+@cache
+def _sink_batch() -> SinkBatch:
+    from consumers.sink.main import make_writer  # noqa: PLC0415  (only the sink needs it)
+
+    settings = _settings()
+    return SinkBatch(make_writer(settings), _producer(settings))
+
+
+def describer(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Describe the pages of an MSK event; partial batch response for the ESM."""
+    return _describer_batch()(event, context.get_remaining_time_in_millis)
+
+
+def sink(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Write an MSK event's resource events to DynamoDB; partial batch response for the ESM."""
+    return _sink_batch()(event, context.get_remaining_time_in_millis)
