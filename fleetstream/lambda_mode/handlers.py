@@ -2,6 +2,7 @@
 
     fleetstream.lambda_mode.handlers.describer   behind an ESM on the work and work-retry topics
     fleetstream.lambda_mode.handlers.sink        behind an ESM on the resources topic
+    fleetstream.lambda_mode.handlers.forward_event  target of the hub event bus's rule
 
 Configuration is the same as for the long-running processes: FLEETSTREAM_* environment
 variables, or a file named by FLEETSTREAM_CONFIG. Clients are built on the first invocation
@@ -20,6 +21,7 @@ from confluent_kafka import Producer
 from fleetstream import kafka
 from fleetstream.config import Settings, load_settings
 from fleetstream.lambda_mode.driver import DescriberBatch, SinkBatch
+from fleetstream.lambda_mode.forward import forward
 from fleetstream.logs import configure
 
 
@@ -71,3 +73,14 @@ def describer(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 def sink(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Write an MSK event's resource events to DynamoDB; partial batch response for the ESM."""
     return _sink_batch()(event, context.get_remaining_time_in_millis)
+
+
+@cache
+def _events_producer() -> Producer:
+    return _producer(_settings())
+
+
+def forward_event(event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    """Put one EventBridge event on the events topic (raises, so EventBridge retries)."""
+    key = forward(_settings(), _events_producer(), event)
+    return {"forwarded": key}

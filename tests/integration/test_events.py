@@ -20,6 +20,7 @@ from fleetstream import kafka
 from fleetstream.config import Settings
 from fleetstream.devstack import StackEndpoints
 from fleetstream.devstack.seed import SEED_AMI, EstateSpec, seed_estate
+from fleetstream.lambda_mode.forward import forward
 from fleetstream.oneshot import run_sweep
 from fleetstream.wire import ChangeEvent, ChangeType, decode_change_event, decode_work_item
 from fleetstream.workers import WorkerPool
@@ -155,15 +156,13 @@ def test_events_become_change_events_within_seconds(  # noqa: PLR0915 (one scena
     ec2 = member_client(local_stack.aws_endpoint, account, "ec2", REGION)
     events_topic = settings.kafka.topic("events")
     watcher = ChangeWatcher(settings)
+    producer = kafka.make_producer(settings.kafka)
     latencies: list[float] = []
 
     def emit(name: str, detail: dict[str, Any]) -> float:
         at = datetime.now(UTC)
-        produce_raw(
-            settings,
-            events_topic,
-            [(f"{account}/{REGION}".encode(), cloudtrail_event(account, name, detail, at))],
-        )
+        # Through the hub bus's forwarder function, as EventBridge would invoke it.
+        forward(settings, producer, json.loads(cloudtrail_event(account, name, detail, at)))
         return at.timestamp()
 
     def expect(
@@ -227,7 +226,8 @@ def test_events_become_change_events_within_seconds(  # noqa: PLR0915 (one scena
             {"requestParameters": {"resourcesSet": items(target, key="resourceId")}},
             at,
         )
-        produce_raw(settings, events_topic, [(f"{account}/{REGION}".encode(), burst)] * 100)
+        for _ in range(100):
+            forward(settings, producer, json.loads(burst))
         expect(
             ChangeType.MODIFIED,
             target,
