@@ -89,6 +89,16 @@ def sink(obj: _Context) -> None:
 @main.command()
 @click.pass_obj
 @_one_line_errors
+def notifier(obj: _Context) -> None:
+    """Post a digest of the changes topic to a Slack-compatible webhook until SIGTERM."""
+    from consumers.notifier.main import run
+
+    run(obj.settings)
+
+
+@main.command()
+@click.pass_obj
+@_one_line_errors
 def plan(obj: _Context) -> None:
     """Issue one sweep (every shard's first page) and print its id."""
     from fleetstream import kafka

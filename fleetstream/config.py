@@ -136,6 +136,32 @@ class SinkSettings(_Section):
     batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
 
 
+class NotifierSettings(_Section):
+    """The sample subscriber: a digest of the changes topic posted to an incoming webhook."""
+
+    group_id: str = "fleetstream-notifier"
+    # A Slack-compatible incoming webhook; its URL is a credential (never logged). Give it as
+    # FLEETSTREAM_NOTIFIER__WEBHOOK_URL rather than in a file.
+    webhook_url: SecretStr | None = None
+    window_s: Annotated[float, Field(gt=0, le=86_400)] = 60.0  # a digest at most this late
+    max_changes: Annotated[int, Field(ge=1, le=100_000)] = 1_000  # or as soon as this many
+    first_n: Annotated[int, Field(ge=0, le=40)] = 20  # changes listed one by one
+    # Slack accepts about one message per second per webhook.
+    max_posts_per_minute: Annotated[float, Field(gt=0, le=600)] = 60.0
+    retry_base_s: Annotated[float, Field(gt=0, le=600)] = 1.0
+    retry_max_backoff_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    retry_after_max_s: Annotated[float, Field(gt=0, le=86_400)] = 900.0
+    request_timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
+    batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")  # the value itself is never echoed
+        return value
+
+
 class MetricsSettings(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 0  # 0: any free port, logged at start
@@ -155,6 +181,7 @@ class Settings(_Section):
     resource_types: tuple[str, ...] = ("ec2.instance",)
     describer: DescriberSettings = DescriberSettings()
     sink: SinkSettings = SinkSettings()
+    notifier: NotifierSettings = NotifierSettings()
     metrics: MetricsSettings = MetricsSettings()
 
 
