@@ -47,6 +47,15 @@ class _Context:
             self._settings = load_settings(self.config)
         return self._settings
 
+    @property
+    def pipeline(self) -> Settings:
+        """The settings of a command that reads or writes topic values: framing set up."""
+        from fleetstream.schema_registry import configure as configure_serde
+
+        settings = self.settings
+        configure_serde(settings.serde, settings.kafka)
+        return settings
+
 
 @click.group()
 @click.option(
@@ -73,7 +82,7 @@ def describer(obj: _Context) -> None:
     """Run a describer (consumer group of the work topic) until SIGTERM."""
     from consumers.describer.main import run
 
-    run(obj.settings)
+    run(obj.pipeline)
 
 
 @main.command()
@@ -83,7 +92,7 @@ def sink(obj: _Context) -> None:
     """Run a sink (consumer group of the resources topic) until SIGTERM."""
     from consumers.sink.main import run
 
-    run(obj.settings)
+    run(obj.pipeline)
 
 
 @main.command()
@@ -93,7 +102,7 @@ def notifier(obj: _Context) -> None:
     """Post a digest of the changes topic to a Slack-compatible webhook until SIGTERM."""
     from consumers.notifier.main import run
 
-    run(obj.settings)
+    run(obj.pipeline)
 
 
 @main.command()
@@ -105,9 +114,10 @@ def plan(obj: _Context) -> None:
     from fleetstream.preflight import check_all
     from producers.main import plan_sweep
 
-    check_all(obj.settings)
-    kafka.ensure_topics(obj.settings.kafka)
-    planned = plan_sweep(obj.settings)
+    settings = obj.pipeline
+    check_all(settings)
+    kafka.ensure_topics(settings.kafka)
+    planned = plan_sweep(settings)
     click.echo(planned.sweep_id)
 
 
@@ -133,7 +143,7 @@ def sweep(obj: _Context, describers: int, sinks: int, timeout_s: float, log_dir:
     from fleetstream.report import sweep_summary
 
     result = run_sweep(
-        obj.settings,
+        obj.pipeline,
         obj.config,
         describers=describers,
         sinks=sinks,
@@ -182,6 +192,29 @@ def dlq_replay(obj: _Context, only_topic: str | None, limit: int | None, dry_run
     for topic, count in sorted(report.replayed.items()):
         click.echo(f"{verb} {count} to {topic}")
     click.echo(f"{verb} {sum(report.replayed.values())} in total, skipped {report.skipped}")
+
+
+@main.group()
+def schemas() -> None:
+    """The value schemas (schemas/) in a Confluent-compatible schema registry."""
+
+
+@schemas.command("register")
+@click.pass_obj
+@_one_line_errors
+def schemas_register(obj: _Context) -> None:
+    """Register every schema version under "<topic>-value", compatibility BACKWARD_TRANSITIVE.
+
+    For deployments whose processes may only read the registry (serde.auto_register false).
+    """
+    from fleetstream.errors import ConfigError
+    from fleetstream.schema_registry import client, register_schemas
+
+    settings = obj.settings
+    if settings.serde.schema_registry_url is None:
+        raise ConfigError("serde.schema_registry_url is not set (FLEETSTREAM_SCHEMA_REGISTRY_URL)")
+    for subject, schema_id in register_schemas(client(settings.serde), settings.kafka).items():
+        click.echo(f"{subject}: schema id {schema_id}")
 
 
 main.add_command(iam_policy_command)

@@ -1,8 +1,8 @@
 """One frozen settings object per process: a YAML file, then environment overrides.
 
 Environment overrides use FLEETSTREAM_<SECTION>__<KEY> (e.g. FLEETSTREAM_DESCRIBER__PAGE_SIZE=50),
-plus the conventional KAFKA_BOOTSTRAP_SERVERS, AWS_ENDPOINT_URL and FLEETSTREAM_DYNAMODB_ENDPOINT
-so that a bring-your-own stack needs no file at all.
+plus the conventional KAFKA_BOOTSTRAP_SERVERS, AWS_ENDPOINT_URL, FLEETSTREAM_DYNAMODB_ENDPOINT and
+FLEETSTREAM_SCHEMA_REGISTRY_URL so that a bring-your-own stack needs no file at all.
 """
 
 from __future__ import annotations
@@ -136,6 +136,24 @@ class SinkSettings(_Section):
     batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
 
 
+class SerdeSettings(_Section):
+    """How topic values are framed (fleetstream/serde.py, fleetstream/schema_registry.py)."""
+
+    # A Confluent Schema Registry (or a compatible API such as Apicurio's /apis/ccompat/v7):
+    # when set, values are written in the Confluent wire format; both framings are always read.
+    schema_registry_url: str | None = None
+    schema_registry_user_info: SecretStr | None = None  # "key:secret" for basic auth
+    # Register schemas/ (and set BACKWARD_TRANSITIVE) at start; off: only look them up.
+    auto_register: bool = True
+
+    @field_validator("schema_registry_url")
+    @classmethod
+    def _registry_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+
 class NotifierSettings(_Section):
     """The sample subscriber: a digest of the changes topic posted to an incoming webhook."""
 
@@ -182,6 +200,7 @@ class Settings(_Section):
     describer: DescriberSettings = DescriberSettings()
     sink: SinkSettings = SinkSettings()
     notifier: NotifierSettings = NotifierSettings()
+    serde: SerdeSettings = SerdeSettings()
     metrics: MetricsSettings = MetricsSettings()
 
 
@@ -201,6 +220,7 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
         "KAFKA_BOOTSTRAP_SERVERS": ["kafka", "bootstrap_servers"],
         "AWS_ENDPOINT_URL": ["aws", "endpoint_url"],
         "FLEETSTREAM_DYNAMODB_ENDPOINT": ["sink", "dynamodb_endpoint"],
+        "FLEETSTREAM_SCHEMA_REGISTRY_URL": ["serde", "schema_registry_url"],
     }
     for name, path in conventional.items():
         if env.get(name):
