@@ -75,6 +75,7 @@ class NotifierLoop(ConsumerLoop):
 
     def finish(self) -> None:
         """On a stop, post what is pending if that needs no waiting (else it is re-read)."""
+        self.stopping.set()  # whatever ended the loop, a post now gets one attempt, no retries
         if self.pending and not self.rejected:
             self.flush(len(self.pending))
 

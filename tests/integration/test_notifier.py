@@ -3,17 +3,21 @@ HTTP server that answers 500, 429 and 404 on demand."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
+from pydantic import SecretStr
 
+from consumers.notifier.webhook import PostAbandonedError, RetryPolicy, Webhook
 from fleetstream.config import Settings
 from fleetstream.kafka import ensure_topics
 from fleetstream.wire import ChangeEvent, ChangeType, encode_change_event
@@ -149,3 +153,22 @@ def test_digests_are_retried_paced_committed_after_posting_and_never_lost(
             notifier.terminate()
             notifier.wait(30)
     assert SECRET_TOKEN not in log.read_text()
+
+
+def test_posts_keep_the_configured_pace_and_a_stop_abandons_a_waiting_post(
+    webhook: RecordingWebhook,
+) -> None:
+    hook = Webhook(SecretStr(webhook.url), RetryPolicy(min_interval_s=0.5))
+
+    def sleep(seconds: float) -> bool:
+        time.sleep(seconds)
+        return True
+
+    for n in range(3):
+        assert hook.post({"text": f"digest {n}"}, sleep) == 1
+    gaps = [b.at - a.at for a, b in itertools.pairwise(webhook.requests)]
+    assert all(gap >= 0.45 for gap in gaps), gaps  # 2 posts per second at most
+    # A post that must wait (pace or backoff) while the process stops is abandoned, not sent.
+    with pytest.raises(PostAbandonedError):
+        hook.post({"text": "late"}, lambda _seconds: False)
+    assert len(webhook.requests) == 3
