@@ -1,23 +1,22 @@
 """The Confluent wire format against a real schema registry (Apicurio Registry's
-Confluent-compatible API) and a real Kafka: fleetstream writes, confluent_kafka reads."""
+Confluent-compatible API) and a real Kafka: a `fleetstream sink` process reads both framings
+and writes the Confluent one; confluent_kafka's deserializer and fleetstream's reader agree."""
 
 from __future__ import annotations
 
-import gc
 import json
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient, SchemaRegistryError
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from consumers.sink.main import build
 from fleetstream import serde
 from fleetstream.config import Settings, load_settings
 from fleetstream.errors import PoisonMessageError
@@ -40,27 +39,26 @@ def registry_settings(
     serde.install({})
 
 
-def run_sink_until(settings: Settings, changes: int) -> list[bytes]:
-    """Run a sink in this process until the changes topic holds `changes` records."""
-    sink = build(settings)
-    worker = threading.Thread(target=sink.run, daemon=True)
-    worker.start()
+def run_sink_until(settings: Settings, changes: int, log: Path) -> list[bytes]:
+    """Run `fleetstream sink` (configured by the environment alone, registry included) until
+    the changes topic holds `changes` records."""
+    with log.open("ab") as out:
+        sink = subprocess.Popen(
+            [sys.executable, "-m", "fleetstream", "sink"], stdout=out, stderr=subprocess.STDOUT
+        )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         values: list[bytes] = []
-        while len(values) < changes and time.monotonic() < deadline:
+        while len(values) < changes and time.monotonic() < deadline and sink.poll() is None:
             values = [m.value() for m in read_topic(settings, settings.kafka.topic("changes"))]
         return values
     finally:
-        sink.stop()
-        worker.join(30)
-        sink.producer.flush(10)
-        del sink
-        gc.collect()
+        sink.terminate()
+        sink.wait(30)
 
 
 def test_values_in_the_confluent_wire_format_registered_read_by_both_and_compatibility_enforced(
-    registry_settings: Settings, schema_registry: str
+    registry_settings: Settings, schema_registry: str, log_dir: Path
 ) -> None:
     settings = registry_settings
     ensure_topics(settings.kafka)
@@ -82,7 +80,7 @@ def test_values_in_the_confluent_wire_format_registered_read_by_both_and_compati
 
     topic = settings.kafka.topic("resources")
     produce_raw(settings, topic, [(b"k", before), (b"k", after)])
-    values = run_sink_until(settings, changes=2)
+    values = run_sink_until(settings, changes=2, log=log_dir / "sink.log")
     assert len(values) == 2
     # Every change record: magic 0 + the registered id of changes-value's newest schema.
     assert {(v[:1], int.from_bytes(v[1:5], "big")) for v in values} == {(b"\x00", changes_id)}
