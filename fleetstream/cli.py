@@ -53,9 +53,19 @@ class _Context:
         from fleetstream.preflight import check_all
         from producers.main import plan_sweep
 
-        check_all(self.settings)
-        kafka.ensure_topics(self.settings.kafka)
-        click.echo(plan_sweep(self.settings).sweep_id)
+        settings = self.pipeline
+        check_all(settings)
+        kafka.ensure_topics(settings.kafka)
+        click.echo(plan_sweep(settings).sweep_id)
+
+    @property
+    def pipeline(self) -> Settings:
+        """The settings of a command that reads or writes topic values: framing set up."""
+        from fleetstream.schema_registry import configure as configure_serde
+
+        settings = self.settings
+        configure_serde(settings.serde, settings.kafka)
+        return settings
 
 
 @click.group()
@@ -83,7 +93,7 @@ def describer(obj: _Context) -> None:
     """Run a describer (consumer group of the work topic) until SIGTERM."""
     from consumers.describer.main import run
 
-    run(obj.settings)
+    run(obj.pipeline)
 
 
 @main.command()
@@ -93,7 +103,17 @@ def sink(obj: _Context) -> None:
     """Run a sink (consumer group of the resources topic) until SIGTERM."""
     from consumers.sink.main import run
 
-    run(obj.settings)
+    run(obj.pipeline)
+
+
+@main.command()
+@click.pass_obj
+@_one_line_errors
+def notifier(obj: _Context) -> None:
+    """Post a digest of the changes topic to a Slack-compatible webhook until SIGTERM."""
+    from consumers.notifier.main import run
+
+    run(obj.pipeline)
 
 
 @main.command()
@@ -108,8 +128,9 @@ def planner(obj: _Context, once: bool) -> None:
     from fleetstream.preflight import check_all
     from producers.continuous import run
 
-    check_all(obj.settings)
-    run(obj.settings)
+    settings = obj.pipeline
+    check_all(settings)
+    run(settings)
 
 
 @main.command()
@@ -119,7 +140,7 @@ def router(obj: _Context) -> None:
     """Run the event router (AWS events -> targeted refreshes) until SIGTERM."""
     from producers.events.main import run
 
-    run(obj.settings)
+    run(obj.pipeline)
 
 
 @main.command()
@@ -152,7 +173,7 @@ def sweep(obj: _Context, describers: int, sinks: int, timeout_s: float, log_dir:
     from fleetstream.report import sweep_summary
 
     result = run_sweep(
-        obj.settings,
+        obj.pipeline,
         obj.config,
         describers=describers,
         sinks=sinks,
@@ -212,8 +233,9 @@ def restore_from_state(obj: _Context, table: str | None) -> None:
     from consumers.sink.restore import restore_from_state as restore
     from fleetstream import kafka
 
-    kafka.preflight(obj.settings.kafka)
-    report = restore(obj.settings, table)
+    settings = obj.pipeline  # state values may be in the registry's framing
+    kafka.preflight(settings.kafka)
+    report = restore(settings, table)
     click.echo(
         f"read {report.records} state records: wrote {report.written} items, "
         f"deleted {report.deleted}"
@@ -263,6 +285,29 @@ def topics_ensure(obj: _Context) -> None:
     kafka.preflight(obj.settings.kafka)
     kafka.ensure_topics(obj.settings.kafka)
     click.echo(", ".join(obj.settings.kafka.topic(name) for name in kafka.TOPICS))
+
+
+@main.group()
+def schemas() -> None:
+    """The value schemas (schemas/) in a Confluent-compatible schema registry."""
+
+
+@schemas.command("register")
+@click.pass_obj
+@_one_line_errors
+def schemas_register(obj: _Context) -> None:
+    """Register every schema version under "<topic>-value", compatibility BACKWARD_TRANSITIVE.
+
+    For deployments whose processes may only read the registry (serde.auto_register false).
+    """
+    from fleetstream.errors import ConfigError
+    from fleetstream.schema_registry import client, register_schemas
+
+    settings = obj.settings
+    if settings.serde.schema_registry_url is None:
+        raise ConfigError("serde.schema_registry_url is not set (FLEETSTREAM_SCHEMA_REGISTRY_URL)")
+    for subject, schema_id in register_schemas(client(settings.serde), settings.kafka).items():
+        click.echo(f"{subject}: schema id {schema_id}")
 
 
 main.add_command(iam_policy_command)

@@ -1,8 +1,8 @@
 """One frozen settings object per process: a YAML file, then environment overrides.
 
 Environment overrides use FLEETSTREAM_<SECTION>__<KEY> (e.g. FLEETSTREAM_DESCRIBER__PAGE_SIZE=50),
-plus the conventional KAFKA_BOOTSTRAP_SERVERS, AWS_ENDPOINT_URL and FLEETSTREAM_DYNAMODB_ENDPOINT
-so that a bring-your-own stack needs no file at all.
+plus the conventional KAFKA_BOOTSTRAP_SERVERS, AWS_ENDPOINT_URL, FLEETSTREAM_DYNAMODB_ENDPOINT and
+FLEETSTREAM_SCHEMA_REGISTRY_URL so that a bring-your-own stack needs no file at all.
 """
 
 from __future__ import annotations
@@ -297,6 +297,50 @@ class PlannerSettings(_Section):
         return 900.0
 
 
+class SerdeSettings(_Section):
+    """How topic values are framed (fleetstream/serde.py, fleetstream/schema_registry.py)."""
+
+    # A Confluent Schema Registry (or a compatible API such as Apicurio's /apis/ccompat/v7):
+    # when set, values are written in the Confluent wire format; both framings are always read.
+    schema_registry_url: str | None = None
+    schema_registry_user_info: SecretStr | None = None  # "key:secret" for basic auth
+    # Register schemas/ (and set BACKWARD_TRANSITIVE) at start; off: only look them up.
+    auto_register: bool = True
+
+    @field_validator("schema_registry_url")
+    @classmethod
+    def _registry_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+
+class NotifierSettings(_Section):
+    """The sample subscriber: a digest of the changes topic posted to an incoming webhook."""
+
+    group_id: str = "fleetstream-notifier"
+    # A Slack-compatible incoming webhook; its URL is a credential (never logged). Give it as
+    # FLEETSTREAM_NOTIFIER__WEBHOOK_URL rather than in a file.
+    webhook_url: SecretStr | None = None
+    window_s: Annotated[float, Field(gt=0, le=86_400)] = 60.0  # a digest at most this late
+    max_changes: Annotated[int, Field(ge=1, le=100_000)] = 1_000  # or as soon as this many
+    first_n: Annotated[int, Field(ge=0, le=40)] = 20  # changes listed one by one
+    # Slack accepts about one message per second per webhook.
+    max_posts_per_minute: Annotated[float, Field(gt=0, le=600)] = 60.0
+    retry_base_s: Annotated[float, Field(gt=0, le=600)] = 1.0
+    retry_max_backoff_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    retry_after_max_s: Annotated[float, Field(gt=0, le=86_400)] = 900.0
+    request_timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
+    batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")  # the value itself is never echoed
+        return value
+
+
 class MetricsSettings(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 0  # 0: any free port, logged at start
@@ -318,6 +362,8 @@ class Settings(_Section):
     sink: SinkSettings = SinkSettings()
     router: RouterSettings = RouterSettings()
     planner: PlannerSettings = PlannerSettings()
+    notifier: NotifierSettings = NotifierSettings()
+    serde: SerdeSettings = SerdeSettings()
     metrics: MetricsSettings = MetricsSettings()
 
 
@@ -337,6 +383,7 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
         "KAFKA_BOOTSTRAP_SERVERS": ["kafka", "bootstrap_servers"],
         "AWS_ENDPOINT_URL": ["aws", "endpoint_url"],
         "FLEETSTREAM_DYNAMODB_ENDPOINT": ["sink", "dynamodb_endpoint"],
+        "FLEETSTREAM_SCHEMA_REGISTRY_URL": ["serde", "schema_registry_url"],
     }
     for name, path in conventional.items():
         if env.get(name):

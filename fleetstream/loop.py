@@ -156,7 +156,7 @@ class ConsumerLoop:
                 if batch:
                     self.process_batch(batch)
                 elif not messages:
-                    self._commit_idle_positions()
+                    self.idle()
                 self.tick()
         finally:
             self.finish()
@@ -178,6 +178,10 @@ class ConsumerLoop:
     def process_batch(self, batch: list[Message]) -> None:
         raise NotImplementedError
 
+    def idle(self) -> None:
+        """Hook run when a poll returned nothing: commit positions past transaction markers."""
+        self._commit_idle_positions()
+
     def handle_safely(self, handler: Handler, message: Message) -> list[OutRecord]:
         """Run handler; any failure becomes a DLQ record so the partition keeps flowing."""
         return handle_or_park(handler, message, group=self.group, dlq_topic=self.dlq_topic)
@@ -193,6 +197,25 @@ class ConsumerLoop:
                 self.producer.poll(0.1)
             else:
                 return
+
+    def wait_paused(self, seconds: float, rewind: Sequence[TopicPartition] = ()) -> bool:
+        """Wait without reading and without leaving the group; False if stopping meanwhile.
+
+        Every partition is paused, not just some: a message consumed from another partition
+        while we wait would otherwise be skipped by the next stored offset.
+        """
+        self.consumer.pause(self.consumer.assignment())
+        for tp in rewind:
+            self.consumer.seek(tp)
+        deadline = time.monotonic() + seconds
+        # Keep polling while paused so the group does not evict us.
+        while time.monotonic() < deadline and not self.stopping.is_set():
+            wait = min(0.5, max(0.0, deadline - time.monotonic()))
+            for stray in self.consumer.consume(1, timeout=wait):
+                if self._usable(stray):
+                    self.consumer.seek(TopicPartition(*position(stray)))
+        self.consumer.resume(self.consumer.assignment())
+        return not self.stopping.is_set()
 
     def _hold_back_not_due(self, batch: list[Message]) -> list[Message]:
         """Leave records that are not due unread: pause their partition and rewind to them.
@@ -420,20 +443,7 @@ class AtLeastOnceLoop(ConsumerLoop):
             MESSAGES.labels(self.group, str(message.topic())).inc()
 
     def _rewind_and_wait(self, batch: list[Message], seconds: float) -> None:
-        # Pause everything, not just the batch's partitions: a message consumed from another
-        # partition while we wait would otherwise be skipped by the next stored offset.
-        assigned = self.consumer.assignment()
-        self.consumer.pause(assigned)
-        for tp in first_offsets(batch):
-            self.consumer.seek(tp)
-        deadline = time.monotonic() + seconds
-        # Keep polling while paused so the group does not evict us.
-        while time.monotonic() < deadline and not self.stopping.is_set():
-            wait = min(0.5, max(0.0, deadline - time.monotonic()))
-            for stray in self.consumer.consume(1, timeout=wait):
-                if self._usable(stray):
-                    self.consumer.seek(TopicPartition(*position(stray)))
-        self.consumer.resume(self.consumer.assignment())
+        self.wait_paused(seconds, rewind=first_offsets(batch))
 
 
 def run_group(name: str, settings: Settings, build: Callable[[Settings], ConsumerLoop]) -> None:

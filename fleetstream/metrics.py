@@ -48,6 +48,15 @@ SHARDS = Counter(
     "Shards finished, by status.",
     ["resource_type", "status"],
 )
+NOTIFIER_POSTS = Counter(
+    "fleetstream_notifier_posts_total",
+    "Webhook requests of the notifier by outcome (posted, retried, rate_limited, rejected).",
+    ["outcome"],
+)
+NOTIFIER_CHANGES = Counter(
+    "fleetstream_notifier_changes_posted_total",
+    "Distinct changes in the digests the notifier posted.",
+)
 SINK_WRITES = Counter(
     "fleetstream_sink_items_written_total",
     "Items written to DynamoDB by the sink.",

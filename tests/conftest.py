@@ -12,7 +12,11 @@ import pytest
 from fleetstream.config import Settings, load_settings
 from fleetstream.devstack import StackEndpoints
 
-pytest_plugins = ["tests.stack_fixtures", "tests.prometheus_fixtures"]
+pytest_plugins = [
+    "tests.stack_fixtures",
+    "tests.prometheus_fixtures",
+    "tests.webhook_server",
+]
 
 # moto accepts any credentials; never let a developer's real AWS profile leak into tests.
 os.environ.update(

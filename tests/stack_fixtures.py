@@ -74,3 +74,15 @@ def devstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 def local_stack(devstack: LocalStack) -> StackEndpoints:
     """Return the endpoints of the session's local stack."""
     return devstack.endpoints()
+
+
+@pytest.fixture(scope="session")
+def schema_registry(devstack: LocalStack) -> str:
+    """The Confluent-compatible URL of a real schema registry (Apicurio Registry, in memory),
+    started on first use only: most sessions never build or run it."""
+    try:
+        endpoints = devstack.start(["schema-registry"])
+    except StackError as error:
+        pytest.fail(f"schema registry did not start: {error}", pytrace=False)
+    assert endpoints.schema_registry_url
+    return endpoints.schema_registry_url

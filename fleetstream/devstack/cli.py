@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from fleetstream.devstack.errors import StackError
-from fleetstream.devstack.stack import ALL_COMPONENTS, LocalStack
+from fleetstream.devstack.stack import ALL_COMPONENTS, OPTIONAL_COMPONENTS, LocalStack
 from fleetstream.devstack.state import StackEndpoints
 
 home_option = click.option(
@@ -34,8 +34,8 @@ def cli() -> None:
     "--component",
     "components",
     multiple=True,
-    type=click.Choice(ALL_COMPONENTS),
-    help="Start only these components (repeatable); default all.",
+    type=click.Choice(ALL_COMPONENTS + OPTIONAL_COMPONENTS),
+    help="Start only these components (repeatable); default all but the schema registry.",
 )
 def up(home: Path, components: tuple[str, ...]) -> None:
     """Start the stack (idempotent) and print its endpoints."""

@@ -19,6 +19,7 @@ from fleetstream.devstack.errors import StackError
 from fleetstream.devstack.kafka_node import KafkaNode
 from fleetstream.devstack.moto_node import MotoNode
 from fleetstream.devstack.procs import pid_alive, spawn, terminate, wait_ready
+from fleetstream.devstack.schema_registry import SchemaRegistry
 from fleetstream.devstack.state import (
     BYO_ENV,
     ComponentState,
@@ -30,10 +31,13 @@ from fleetstream.devstack.state import (
 )
 
 ALL_COMPONENTS = ("kafka", "dynamodb", "aws")
+# Started only when asked for by name (the schema-registry tests, `stack up --component`).
+OPTIONAL_COMPONENTS = ("schema-registry",)
 COMPONENTS: dict[str, Component] = {
     "kafka": KafkaNode(),
     "dynamodb": DynamoDBLocal(),
     "aws": MotoNode(),
+    "schema-registry": SchemaRegistry(),
 }
 
 
@@ -78,7 +82,8 @@ class LocalStack:
         """Start every component not already running and healthy; return all endpoints."""
         unknown = set(components) - set(self.components)
         if unknown:
-            raise StackError(f"unknown components {sorted(unknown)}; known: {ALL_COMPONENTS}")
+            known = ALL_COMPONENTS + OPTIONAL_COMPONENTS
+            raise StackError(f"unknown components {sorted(unknown)}; known: {known}")
         with self._locked():
             states = load_states(self.state_file)
             todo = [name for name in components if not self._reusable(name, states.get(name))]

@@ -12,6 +12,7 @@ BYO_ENV = {
     "kafka": "KAFKA_BOOTSTRAP_SERVERS",
     "dynamodb": "FLEETSTREAM_DYNAMODB_ENDPOINT",
     "aws": "AWS_ENDPOINT_URL",
+    "schema-registry": "FLEETSTREAM_SCHEMA_REGISTRY_URL",
 }
 
 
@@ -46,6 +47,7 @@ class StackEndpoints:
     kafka_bootstrap: str | None = None
     dynamodb_endpoint: str | None = None
     aws_endpoint: str | None = None
+    schema_registry_url: str | None = None
 
     def as_env(self) -> dict[str, str]:
         """Return the endpoints as the environment variables fleetstream reads."""
@@ -53,6 +55,7 @@ class StackEndpoints:
             "kafka": self.kafka_bootstrap,
             "dynamodb": self.dynamodb_endpoint,
             "aws": self.aws_endpoint,
+            "schema-registry": self.schema_registry_url,
         }
         return {BYO_ENV[name]: value for name, value in values.items() if value}
 
@@ -63,7 +66,7 @@ def endpoints_of(states: dict[str, ComponentState]) -> StackEndpoints:
     def get(name: str) -> str | None:
         return states[name].endpoint if name in states else None
 
-    return StackEndpoints(get("kafka"), get("dynamodb"), get("aws"))
+    return StackEndpoints(get("kafka"), get("dynamodb"), get("aws"), get("schema-registry"))
 
 
 def load_states(path: Path) -> dict[str, ComponentState]:

@@ -23,6 +23,7 @@ from fleetstream.config import Settings, load_settings
 from fleetstream.lambda_mode.driver import DescriberBatch, SinkBatch
 from fleetstream.lambda_mode.forward import forward
 from fleetstream.logs import configure
+from fleetstream.schema_registry import configure as configure_serde
 
 
 class LambdaContext(Protocol):
@@ -35,7 +36,10 @@ class LambdaContext(Protocol):
 def _settings() -> Settings:
     configure(os.environ.get("FLEETSTREAM_LOG_LEVEL", "INFO"))
     config = os.environ.get("FLEETSTREAM_CONFIG")
-    return load_settings(Path(config) if config else None)
+    settings = load_settings(Path(config) if config else None)
+    # The registry's framing, when one is configured (as every long-running command does).
+    configure_serde(settings.serde, settings.kafka)
+    return settings
 
 
 def _producer(settings: Settings) -> Producer:

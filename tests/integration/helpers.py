@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,11 @@ from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings, load_settings
 from fleetstream.devstack.seed import Estate
 from fleetstream.inventory_read import scan_items
+from fleetstream.models import Observation
 from fleetstream.oneshot import SweepResult, run_sweep
 
 Fact = tuple[str, str, str, frozenset[tuple[str, str]]]
+ACCOUNT = "111111111111"
 
 
 def settings_for(monkeypatch: pytest.MonkeyPatch, estate: Estate, **env: str) -> Settings:
@@ -124,3 +127,18 @@ def sweep(settings: Settings, log_dir: Path, *, ok: bool = False) -> SweepResult
     if ok:
         assert result.ok, result.progress
     return result
+
+
+def ec2_observation(resource_id: str, at: datetime, size: str = "small") -> Observation:
+    """An EC2 instance observation of ACCOUNT in us-east-1 (sink and change-stream tests)."""
+    return Observation(
+        arn=f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/{resource_id}",
+        account_id=ACCOUNT,
+        region="us-east-1",
+        resource_type="ec2.instance",
+        resource_id=resource_id,
+        attributes_json=f'{{"InstanceId":"{resource_id}","InstanceType":"{size}"}}',
+        observed_at=at,
+        sweep_id=f"sweep-{at:%H%M}",
+        tags={"Team": "a"},
+    )

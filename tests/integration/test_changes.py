@@ -23,7 +23,7 @@ from fleetstream.devstack.seed import SEED_AMI, EstateSpec, seed_estate
 from fleetstream.dynamodb import Tables
 from fleetstream.inventory_read import scan_items
 from fleetstream.kafka import ensure_topics
-from fleetstream.models import Observation, ShardOutcome, ShardStatus
+from fleetstream.models import ShardOutcome, ShardStatus
 from fleetstream.wire import (
     ChangeEvent,
     ChangeType,
@@ -31,7 +31,15 @@ from fleetstream.wire import (
     decode_resource_state,
     encode_resource_event,
 )
-from tests.integration.helpers import member_client, produce_raw, read_topic, settings_for, sweep
+from tests.integration.helpers import (
+    ACCOUNT,
+    member_client,
+    produce_raw,
+    read_topic,
+    settings_for,
+    sweep,
+)
+from tests.integration.helpers import ec2_observation as observation
 
 pytestmark = pytest.mark.integration
 REGIONS = ("us-east-1", "eu-west-1")
@@ -146,21 +154,6 @@ def test_exactly_the_changes_of_the_estate_are_emitted_and_state_rebuilds_it(
 
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-ACCOUNT = "111111111111"
-
-
-def observation(resource_id: str, at: datetime, size: str) -> Observation:
-    return Observation(
-        arn=f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/{resource_id}",
-        account_id=ACCOUNT,
-        region="us-east-1",
-        resource_type="ec2.instance",
-        resource_id=resource_id,
-        attributes_json=f'{{"InstanceId":"{resource_id}","InstanceType":"{size}"}}',
-        observed_at=at,
-        sweep_id=f"sweep-{at:%H%M}",
-        tags={"Team": "a"},
-    )
 
 
 def kinds(outputs: list[SinkOutput]) -> list[tuple[str, str | None, bool]]:

@@ -116,3 +116,9 @@ def test_old_schema_versions_stay_readable(tmp_path: Path) -> None:
     record = AvroCodec("work_item", tmp_path).decode(old)
     assert record["priority"] == 0
     assert record["sweep_id"] == "s"
+
+
+def test_a_confluent_framed_value_without_a_registry_is_poison_with_the_reason() -> None:
+    data = b"\x00" + (42).to_bytes(4, "big") + b"\x02"
+    with pytest.raises(PoisonMessageError, match=r"schema id 42.*no schema registry"):
+        decode_work_item(data)
