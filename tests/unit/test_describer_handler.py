@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from consumers.describer.handler import Describer
+from consumers.describer.handler import Describer, DescribeResult
 from fleetstream.catalog import CATALOG
 from fleetstream.errors import PoisonMessageError
 from fleetstream.models import ShardStatus, WorkItem
@@ -154,3 +155,48 @@ def test_a_shard_past_its_deadline_fails() -> None:
 def test_an_unknown_resource_type_is_poison() -> None:
     with pytest.raises(PoisonMessageError):
         describer(OneClient()).handle(work(resource_type="nope.thing"))
+
+
+def _ec2() -> Any:
+    return boto3.Session(aws_access_key_id="x", aws_secret_access_key="x").client(
+        "ec2", region_name="eu-west-1"
+    )
+
+
+def test_a_refresh_describes_only_its_ids_and_never_completes_the_shard() -> None:
+    client = _ec2()
+    refresh = work(resource_ids=("i-1", "i-2"), triggered_at=NOW, sweep_id="refresh-1")
+    with Stubber(client) as stub:
+        # Ids, no state filter (a terminated instance shows as such), no MaxResults (EC2
+        # refuses it next to InstanceIds).
+        stub.add_response(
+            "describe_instances",
+            {
+                "Reservations": [
+                    {"Instances": [{"InstanceId": "i-1", "State": {"Name": "terminated"}}]}
+                ]
+            },
+            {"InstanceIds": ["i-1", "i-2"]},
+        )
+        result = describer(OneClient(client)).handle(refresh)
+    assert [o.resource_id for o in result.observations] == ["i-1"]
+    assert result.outcome is None and result.next_item is None and result.retry is None
+
+
+def test_a_refresh_racing_eventual_consistency_is_retried_then_dropped() -> None:
+    not_found = ClientError(
+        {"Error": {"Code": "InvalidInstanceID.NotFound", "Message": "no"}}, "DescribeInstances"
+    )
+    refresh = work(resource_ids=("i-new",), triggered_at=NOW, sweep_id="refresh-1")
+    first = describer(OneClient(error=not_found)).handle(refresh)
+    assert first.retry is not None and first.retry.resource_ids == ("i-new",)
+    exhausted = describer(OneClient(error=not_found)).handle(replace(refresh, attempt=3))
+    # A refresh that cannot be done is left to the next sweep: no FAILED shard.
+    assert exhausted == DescribeResult()
+
+
+def test_a_refresh_of_a_type_without_refresh_rules_is_poison() -> None:
+    with pytest.raises(PoisonMessageError, match="no refresh"):
+        describer(OneClient()).handle(
+            work(resource_type="ec2.key_pair", resource_ids=("k",), triggered_at=NOW)
+        )
