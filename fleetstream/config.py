@@ -136,6 +136,28 @@ class SinkSettings(_Section):
     batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
 
 
+class ActionSettings(_Section):
+    planner_group_id: str = "fleetstream-action-planner"
+    group_id: str = "fleetstream-actor"
+    instance_id: str | None = None  # a stable id per replica, as for the describer
+    audit_table: str = "fleetstream-actions"
+    audit_ttl_days: Annotated[int, Field(ge=1, le=3650)] = 400
+    # The default guard of `fleetstream act` (--max-targets overrides it per request).
+    max_targets: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
+    batch_size: Annotated[int, Field(ge=1, le=1000)] = 16  # steps per transaction
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 8
+    commit_watchdog_s: Annotated[float, Field(ge=5, le=3600)] = 120.0
+    # A workflow's "wait until available" re-checks: first after wait_first_s, then every
+    # wait_every_s, giving up after wait_max_checks.
+    wait_first_s: Annotated[float, Field(ge=0, le=3600)] = 30.0
+    wait_every_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    wait_max_checks: Annotated[int, Field(ge=1, le=10_000)] = 240
+    # A throttled or transiently failing step is retried this often, with backoff.
+    retry_max_attempts: Annotated[int, Field(ge=1, le=1000)] = 12
+    retry_base_s: Annotated[float, Field(gt=0, le=600)] = 1.0
+    retry_max_backoff_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+
+
 class MetricsSettings(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 0  # 0: any free port, logged at start
@@ -155,6 +177,7 @@ class Settings(_Section):
     resource_types: tuple[str, ...] = ("ec2.instance",)
     describer: DescriberSettings = DescriberSettings()
     sink: SinkSettings = SinkSettings()
+    actions: ActionSettings = ActionSettings()
     metrics: MetricsSettings = MetricsSettings()
 
 

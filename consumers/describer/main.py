@@ -6,15 +6,15 @@ import logging
 
 from confluent_kafka import Message
 
-from consumers.describer.handler import Describer, DescribeResult, RetryPolicy
-from fleetstream import kafka
+from consumers.describer.handler import Describer, DescribeResult
 from fleetstream.aws import AwsClients
 from fleetstream.catalog import entries_for
 from fleetstream.config import Settings
-from fleetstream.loop import NOT_BEFORE_HEADER, TransactionalLoop, run_group
-from fleetstream.metrics import PAGES, RESOURCES, lag_stats_callback
+from fleetstream.loop import NOT_BEFORE_HEADER, TransactionalLoop, run_group, transactional_group
+from fleetstream.metrics import PAGES, RESOURCES
 from fleetstream.models import WorkItem
 from fleetstream.records import OutRecord
+from fleetstream.retry import RetryPolicy
 from fleetstream.wire import (
     MAX_RECORD_BYTES,
     decode_work_item,
@@ -67,24 +67,13 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         log.info("described %s page %d: %s", item.shard, item.page_number, _summary(result))
         return records
 
-    group = settings.describer.group_id
-    consumer = kafka.make_consumer(
-        settings.kafka,
-        group,
-        stats_cb=lag_stats_callback(group),
-        stats_interval_ms=settings.metrics.stats_interval_ms,
-    )
-    producer = kafka.make_producer(
-        settings.kafka, kafka.transactional_id(group, settings.describer.instance_id)
-    )
-    return TransactionalLoop(
-        consumer,
-        producer,
-        group=group,
+    return transactional_group(
+        settings,
+        group=settings.describer.group_id,
+        instance_id=settings.describer.instance_id,
         topics=[work_topic, retry_topic],
-        dlq_topic=settings.kafka.topic("dlq"),
-        batch_size=settings.describer.batch_size,
         handler=handle,
+        batch_size=settings.describer.batch_size,
         concurrency=settings.describer.concurrency,
         commit_watchdog_s=settings.describer.commit_watchdog_s,
     )
