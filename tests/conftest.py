@@ -39,6 +39,9 @@ def pipeline_env(endpoints: StackEndpoints, tag: str, **extra: str) -> dict[str,
         "FLEETSTREAM_SINK__SWEEPS_TABLE": f"sweeps-{tag}",
         "FLEETSTREAM_DESCRIBER__GROUP_ID": f"describer-{tag}",
         "FLEETSTREAM_SINK__GROUP_ID": f"sink-{tag}",
+        "FLEETSTREAM_ACTIONS__GROUP_ID": f"actor-{tag}",
+        "FLEETSTREAM_ACTIONS__PLANNER_GROUP_ID": f"action-planner-{tag}",
+        "FLEETSTREAM_ACTIONS__AUDIT_TABLE": f"actions-{tag}",
         "FLEETSTREAM_METRICS__STATS_INTERVAL_MS": "500",
     }
     env.update(extra)
