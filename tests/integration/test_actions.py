@@ -232,7 +232,7 @@ def seed_clusters(endpoint: str, account: str, region: str) -> tuple[Any, str, l
 
 def assert_copied_and_shared(rds: Any, key_arn: str, target: str) -> None:
     """Each cluster has one snapshot and one copy, encrypted with the key, shared."""
-    snapshots = rds.describe_db_cluster_snapshots()["DBClusterSnapshots"]
+    snapshots = rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
     copies = [s for s in snapshots if s["DBClusterSnapshotIdentifier"].endswith("-copy")]
     assert len(snapshots) == 8 and len(copies) == 4
     assert sorted(s["DBClusterIdentifier"] for s in copies) == [f"orders-{n}" for n in range(4)]
