@@ -62,6 +62,21 @@ class ActionPlanner:
             spec.validate(request.selector.resource_type, request.params)
         except ActionError as exc:
             return self._refused(request, str(exc))
+        stored = None if request.dry_run else self._audit.request(request.request_id)
+        # The same submission again means this planner died before its transaction committed:
+        # it is planned again, with the same step ids, which the actor dedupes.
+        if (
+            stored is not None
+            and stored.status == "PLANNED"
+            and request.submission_id not in stored.submissions
+        ):
+            # A re-submission: the first plan stands and nothing is acted on again.
+            self._audit.add_submission(request.request_id, request.submission_id)
+            note = (
+                f"already planned for {stored.requested_by} at {stored.requested_at} "
+                f"({stored.summary}); not acting again"
+            )
+            return Planned(self._result(request, "PLANNED", note, duplicate=True), [])
         accounts = () if request.selector.accounts or request.selector.arns else self._accounts()
         plan = self._query.plan(request.selector, accounts)
         reason = refusal(request, plan)
@@ -71,8 +86,9 @@ class ActionPlanner:
             return Planned(self._result(request, "DRY_RUN", _summary(plan, 0)), [])
         steps = list(self._steps(request, spec, plan))
         counts = {f"{a}/{r}": len(t) for (a, r), t in plan.targets.items()}
-        self._audit.record_request(request, "PLANNED", counts, len(steps))
-        return Planned(self._result(request, "PLANNED", _summary(plan, len(steps))), steps)
+        summary = _summary(plan, len(steps))
+        self._audit.record_request(request, "PLANNED", counts, len(steps), summary)
+        return Planned(self._result(request, "PLANNED", summary), steps)
 
     def _steps(self, request: ActionRequest, spec: ActionSpec, plan: Plan) -> list[ActionStep]:
         now = self._clock()
@@ -102,10 +118,12 @@ class ActionPlanner:
         return steps
 
     def _refused(self, request: ActionRequest, reason: str) -> Planned:
-        self._audit.record_request(request, "REFUSED", {}, 0)
+        self._audit.record_request(request, "REFUSED", {}, 0, reason)
         return Planned(self._result(request, "REFUSED", reason), [])
 
-    def _result(self, request: ActionRequest, status: str, reason: str) -> ActionResult:
+    def _result(
+        self, request: ActionRequest, status: str, reason: str, duplicate: bool = False
+    ) -> ActionResult:
         return ActionResult(
             request_id=request.request_id,
             submission_id=request.submission_id,
@@ -114,6 +132,7 @@ class ActionPlanner:
             status=status,
             finished_at=self._clock(),
             reason=reason,
+            duplicate=duplicate,
         )
 
 

@@ -68,6 +68,29 @@ class StepRecord:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """A planned (or refused) request, as stored."""
+
+    status: str  # PLANNED or REFUSED
+    steps: int
+    submissions: frozenset[str]
+    summary: str
+    requested_by: str
+    requested_at: str
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> RequestRecord:
+        return cls(
+            status=item["status"]["S"],
+            steps=int(item["steps"]["N"]),
+            submissions=frozenset(item.get("submissions", {}).get("SS", [])),
+            summary=item.get("summary", {}).get("S", ""),
+            requested_by=item["requested_by"]["S"],
+            requested_at=item["requested_at"]["S"],
+        )
+
+
 class AuditLog:
     """Reads and writes the audit table (created on demand)."""
 
@@ -87,8 +110,20 @@ class AuditLog:
             attributes={"request_id": "S", "record": "S"},
         )
 
+    def request(self, request_id: str) -> RequestRecord | None:
+        """The request's record, or None when it was never planned."""
+        response = call_dynamodb(
+            self._client,
+            "get_item",
+            TableName=self.table,
+            Key=_key(request_id, "request"),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return None if item is None else RequestRecord.from_item(item)
+
     def record_request(
-        self, request: ActionRequest, status: str, plan: Mapping[str, int], steps: int
+        self, request: ActionRequest, status: str, plan: Mapping[str, int], steps: int, summary: str
     ) -> None:
         """Who asked for what, the plan, and every submission of the same request."""
         call_dynamodb(
@@ -97,15 +132,9 @@ class AuditLog:
             TableName=self.table,
             Key=_key(request.request_id, "request"),
             UpdateExpression=(
-                "SET #action = if_not_exists(#action, :action), "
-                "params = if_not_exists(params, :params), "
-                "selector = if_not_exists(selector, :selector), "
-                "requested_by = if_not_exists(requested_by, :by), "
-                "requested_at = if_not_exists(requested_at, :at), "
-                "#status = if_not_exists(#status, :status), "
-                "#plan = if_not_exists(#plan, :plan), "
-                "steps = if_not_exists(steps, :steps), "
-                "expires_at = :ttl "
+                "SET #action = :action, params = :params, selector = :selector, "
+                "requested_by = :by, requested_at = :at, #status = :status, #plan = :plan, "
+                "steps = :steps, summary = :summary, expires_at = :ttl "
                 "ADD submissions :submission"
             ),
             ExpressionAttributeNames={"#action": "action", "#status": "status", "#plan": "plan"},
@@ -118,9 +147,21 @@ class AuditLog:
                 ":status": {"S": status},
                 ":plan": {"S": json.dumps(dict(plan), sort_keys=True)},
                 ":steps": {"N": str(steps)},
+                ":summary": {"S": summary},
                 ":ttl": {"N": str(self._expires())},
                 ":submission": {"SS": [request.submission_id]},
             },
+        )
+
+    def add_submission(self, request_id: str, submission_id: str) -> None:
+        """A re-submission of a planned request: remembered, nothing else changes."""
+        call_dynamodb(
+            self._client,
+            "update_item",
+            TableName=self.table,
+            Key=_key(request_id, "request"),
+            UpdateExpression="ADD submissions :submission",
+            ExpressionAttributeValues={":submission": {"SS": [submission_id]}},
         )
 
     def step(self, request_id: str, record: str) -> StepRecord | None:

@@ -61,7 +61,6 @@ def act_command(
     from fleetstream.actions.status import request_status  # noqa: PLC0415
     from fleetstream.actions.submit import (  # noqa: PLC0415
         plan_text,
-        previous_submission,
         propose,
         submit,
     )
@@ -88,7 +87,8 @@ def act_command(
             )
             return
         audit = audit_log(settings)
-        if previous_submission(audit, request.request_id) is not None:
+        previous = audit.request(request.request_id)
+        if previous is not None and previous.status == "PLANNED":
             click.echo(
                 f"request {request.request_id} was submitted before: it will not act again; "
                 "its first results are returned (use --idempotency-key to run it anew)"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 
-from fleetstream.actions.audit import AuditLog, StepRecord
+from fleetstream.actions.audit import AuditLog, RequestRecord, StepRecord
 from fleetstream.actions.models import Outcome
 
 
@@ -42,9 +41,8 @@ def request_status(audit: AuditLog, request_id: str) -> RequestStatus:
     for item in audit.records(request_id):
         record = item["record"]["S"]
         if record == "request":
-            status = item["status"]["S"]
-            steps = int(item["steps"]["N"])
-            submissions = len(item.get("submissions", {}).get("SS", []))
+            stored = RequestRecord.from_item(item)
+            status, steps, submissions = stored.status, stored.steps, len(stored.submissions)
         elif record.startswith("done#"):
             done += 1
         elif record.startswith("step#") and item["final"]["BOOL"]:
@@ -54,8 +52,3 @@ def request_status(audit: AuditLog, request_id: str) -> RequestStatus:
                 if outcome.status.value != "OK":
                     problems.append(outcome)
     return RequestStatus(request_id, status, steps, done, submissions, outcomes, tuple(problems))
-
-
-def plan_counts(item_plan: str) -> dict[str, int]:
-    """The stored plan: account/region -> targets."""
-    return dict(json.loads(item_plan))

@@ -8,12 +8,10 @@ import socket
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from confluent_kafka import KafkaError, Message
 
 from fleetstream import kafka
-from fleetstream.actions.audit import AuditLog
 from fleetstream.actions.models import ActionRequest, Selector, idempotency_key
 from fleetstream.actions.registry import ActionError, action_spec
 from fleetstream.actions.selector import InventoryQuery, Plan
@@ -94,11 +92,3 @@ def submit(settings: Settings, request: ActionRequest) -> None:
     )
     if producer.flush(30) or failures:
         raise FleetstreamError(f"the request was not delivered to Kafka: {failures or 'timeout'}")
-
-
-def previous_submission(audit: AuditLog, request_id: str) -> dict[str, Any] | None:
-    """The request record when the same request was planned before."""
-    for item in audit.records(request_id):
-        if item["record"]["S"] == "request":
-            return item
-    return None

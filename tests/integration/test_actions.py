@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from fleetstream import kafka
 from fleetstream.actions.audit import audit_log
 from fleetstream.actions.cli import act_command
+from fleetstream.actions.models import ActionResult, ResultKind
 from fleetstream.actions.status import RequestStatus, request_status
 from fleetstream.actions.wire import decode_result
 from fleetstream.config import Settings, load_settings
@@ -131,7 +132,7 @@ def test_fleet_tagging_job(
         code, out = act("tag", "--where", where, "--set", "Production=Yes", "--execute")
         assert code == 0 and "was submitted before" in out, out
         assert request_id_of(out) == request_id
-        wait_for_results(settings, request_id, duplicates=48)
+        results = results_after_resubmission(settings, request_id)
         second_calls = calls_since(endpoint, again)
         naive_s, naive_calls = naive_loop(endpoint, estate.instances)
     finally:
@@ -142,6 +143,7 @@ def test_fleet_tagging_job(
     assert status.outcomes == Counter({"OK": 96}), status.summary()
     assert first_calls["CreateTags"] == 48, first_calls  # one call per account-region
     assert second_calls["CreateTags"] == 0, second_calls
+    assert_resubmission_returned_the_first(results, 48)
     assert request_status(audit_log(settings), request_id).submissions == 2
     for instance in estate.instances:
         ec2 = member_client(endpoint, instance.account_id, "ec2", instance.region)
@@ -183,21 +185,26 @@ def refusals_and_dry_run_produce_nothing(settings: Settings, endpoint: str, wher
     assert calls_since(endpoint, started)["CreateTags"] == 0
 
 
-def wait_for_results(
-    settings: Settings, request_id: str, duplicates: int, outcomes: int = 2
-) -> None:
-    """Until the action-results topic holds the re-submission's returned first results."""
+def results_after_resubmission(settings: Settings, request_id: str) -> list[ActionResult]:
+    """The request's results, once the re-submission's duplicate plan result is among them."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        results = [
-            decode_result(m.value())
-            for m in read_topic(settings, settings.kafka.topic("action-results"), idle_s=0.5)
-        ]
-        returned = [r for r in results if r.request_id == request_id and r.duplicate]
-        if len(returned) >= duplicates:
-            assert all(len(r.outcomes) == outcomes for r in returned)
-            return
-    raise AssertionError("the re-submission's results did not arrive")
+        messages = read_topic(settings, settings.kafka.topic("action-results"), idle_s=0.5)
+        results = [r for r in map(decode_result, (m.value() for m in messages))]
+        mine = [r for r in results if r.request_id == request_id]
+        if any(r.kind is ResultKind.PLAN and r.duplicate for r in mine):
+            return mine
+    raise AssertionError("the re-submission's result did not arrive")
+
+
+def assert_resubmission_returned_the_first(results: list[ActionResult], steps: int) -> None:
+    """One plan per submission, the second a duplicate; step results only from the first."""
+    plans = [r for r in results if r.kind is ResultKind.PLAN]
+    assert [(p.status, p.duplicate) for p in plans] == [("PLANNED", False), ("PLANNED", True)]
+    assert plans[1].reason is not None and "not acting again" in plans[1].reason
+    finals = [r for r in results if r.kind is ResultKind.STEP and r.final]
+    assert len(finals) == steps
+    assert {r.submission_id for r in finals} == {plans[0].submission_id}
 
 
 def naive_loop(endpoint: str, instances: Any) -> tuple[float, int]:
@@ -242,6 +249,20 @@ def assert_copied_and_shared(rds: Any, key_arn: str, target: str) -> None:
             DBClusterSnapshotIdentifier=copy["DBClusterSnapshotIdentifier"]
         )["DBClusterSnapshotAttributesResult"]["DBClusterSnapshotAttributes"]
         assert {"AttributeName": "restore", "AttributeValues": [target]} in attributes
+
+
+def kill_actor_once_all_wait(
+    pool: WorkerPool, settings: Settings, request_id: str, endpoint: str, since: float
+) -> Counter[str]:
+    """SIGKILL the actor once all five executions made their first step; the AWS calls."""
+    deadline = time.monotonic() + 60
+    while create_step_records(settings, request_id) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    actor = next(w for w in pool.workers if w.role == "actor")
+    actor.process.send_signal(signal.SIGKILL)
+    actor.process.wait(timeout=30)
+    pool.workers.remove(actor)
+    return calls_since(endpoint, since)
 
 
 def create_step_records(settings: Settings, request_id: str) -> int:
@@ -289,14 +310,7 @@ def test_rds_snapshot_workflow_survives_a_killed_actor(
         code, out = act(*args)
         assert code == 0, out
         request_id = request_id_of(out)
-        deadline = time.monotonic() + 60
-        while create_step_records(settings, request_id) < 5 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        actor = next(w for w in pool.workers if w.role == "actor")
-        actor.process.send_signal(signal.SIGKILL)
-        actor.process.wait(timeout=30)
-        pool.workers.remove(actor)
-        at_kill = calls_since(endpoint, started)
+        at_kill = kill_actor_once_all_wait(pool, settings, request_id, endpoint, started)
         pool.start("actor", 1)  # the replacement, same replica id
         status = wait_finished(pool, settings, request_id)
         done_calls = calls_since(endpoint, started)
@@ -304,7 +318,7 @@ def test_rds_snapshot_workflow_survives_a_killed_actor(
         resubmitted = time.time()
         code, out = act(*args)
         assert code == 0 and "was submitted before" in out, out
-        wait_for_results(settings, request_id, duplicates=5, outcomes=1)
+        results = results_after_resubmission(settings, request_id)
         again_calls = calls_since(endpoint, resubmitted)
     finally:
         pool.stop()
@@ -326,5 +340,6 @@ def test_rds_snapshot_workflow_survives_a_killed_actor(
         "ModifyDBClusterSnapshotAttribute",
     )
     assert not any(again_calls[w] for w in writes), again_calls
+    assert_resubmission_returned_the_first(results, 5)
 
     assert_copied_and_shared(rds, key_arn, target)
