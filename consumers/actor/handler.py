@@ -18,7 +18,7 @@ from consumers.actor.steps import Execution, Implementation, NextStep, StepRetry
 from fleetstream.actions.audit import AuditLog, StepRecord
 from fleetstream.actions.models import ActionResult, ActionStep, Outcome, OutcomeStatus, ResultKind
 from fleetstream.aws import AwsClients
-from fleetstream.errors import PoisonMessageError
+from fleetstream.errors import PoisonMessageError, RetryBatchError
 from fleetstream.models import utc_now
 from fleetstream.retry import RetryPolicy
 
@@ -58,6 +58,14 @@ class Actor:
         implementation = self._implementations.get(step.action)
         if implementation is None:
             raise PoisonMessageError(f"unknown action {step.action!r}")
+        try:
+            return self._handle(step, implementation)
+        except RetryBatchError as exc:
+            # The audit table is throttled or unavailable: the step waits on action-delay
+            # like a throttled AWS call (a step acted on but not recorded is repeatable).
+            return self._retry_later(step, f"audit table: {exc}")
+
+    def _handle(self, step: ActionStep, implementation: Implementation) -> StepOutput:
         stored = self._audit.step(step.request_id, step.record_key)
         if stored is not None:
             return self._again(step, stored)

@@ -16,6 +16,7 @@ from fleetstream.actions.wire import decode_step, encode_result, encode_step
 from fleetstream.aws import AwsClients
 from fleetstream.config import Settings
 from fleetstream.loop import NOT_BEFORE_HEADER, TransactionalLoop, run_group, transactional_group
+from fleetstream.metrics import ACTION_OUTCOMES, ACTION_RETRIES, ACTION_STEPS
 from fleetstream.records import OutRecord
 from fleetstream.retry import RetryPolicy
 
@@ -53,6 +54,7 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         step = decode_step(message.value())
         output = actor.handle(step)
         log.info("%s %s %s: %s", step.action, step.step_id, step.step, _summary(output))
+        count(step, output)
         records = []
         if output.result is not None:
             records.append(
@@ -72,6 +74,19 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         concurrency=config.concurrency,
         commit_watchdog_s=config.commit_watchdog_s,
     )
+
+
+def count(step: ActionStep, output: StepOutput) -> None:
+    """The actor's metrics of one step."""
+    result = output.result
+    if result is None:
+        ACTION_RETRIES.labels(step.action).inc()
+        return
+    status = "DUPLICATE" if result.duplicate else result.status
+    ACTION_STEPS.labels(step.action, step.step, status).inc()
+    if not result.duplicate and result.final:
+        for outcome in result.outcomes:
+            ACTION_OUTCOMES.labels(step.action, outcome.status.value).inc()
 
 
 def _summary(output: StepOutput) -> str:
