@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import click
+from botocore.exceptions import BotoCoreError, ClientError
 
 from fleetstream.errors import FleetstreamError
 
@@ -56,6 +57,7 @@ def act_command(
     nothing is produced.
     """
     from consumers.action_planner.main import estate_accounts  # noqa: PLC0415
+    from fleetstream import kafka  # noqa: PLC0415
     from fleetstream.actions.audit import audit_log  # noqa: PLC0415
     from fleetstream.actions.selector import InventoryQuery, parse_set, parse_where  # noqa: PLC0415
     from fleetstream.actions.status import request_status  # noqa: PLC0415
@@ -86,6 +88,7 @@ def act_command(
                 "add --execute to act"
             )
             return
+        kafka.preflight(settings.kafka)
         audit = audit_log(settings)
         previous = audit.request(request.request_id)
         if previous is not None and previous.status == "PLANNED":
@@ -104,6 +107,8 @@ def act_command(
             time.sleep(1.0)
     except FleetstreamError as exc:
         _fail(str(exc))
+    except (BotoCoreError, ClientError) as exc:
+        _fail(f"cannot plan the request: {exc}")
 
 
 @click.command("action-status")

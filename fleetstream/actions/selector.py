@@ -10,8 +10,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from fleetstream.actions.models import Selector, Target
 from fleetstream.actions.registry import ActionError
+from fleetstream.aws_errors import error_code
 from fleetstream.catalog import CATALOG
 from fleetstream.dynamodb import ACCOUNT_INDEX, SHARD_INDEX, chunks
 
@@ -131,6 +134,17 @@ class InventoryQuery:
 
     def plan(self, selector: Selector, accounts: Sequence[str]) -> Plan:
         """Every live target of the selector; accounts is the estate when it names none."""
+        try:
+            return self._plan(selector, accounts)
+        except ClientError as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+            raise ActionError(
+                f"the inventory table {self._table} does not exist: run a sweep first "
+                "(or set sink.table)"
+            ) from None
+
+    def _plan(self, selector: Selector, accounts: Sequence[str]) -> Plan:
         grouped: dict[tuple[str, str], list[Target]] = defaultdict(list)
         if selector.arns:
             for arn in selector.arns:

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from fleetstream import kafka
 from fleetstream.actions.audit import audit_log
-from fleetstream.actions.cli import act_command
+from fleetstream.actions.cli import act_command, action_status_command
 from fleetstream.actions.models import ActionResult, ResultKind
 from fleetstream.actions.status import RequestStatus, request_status
 from fleetstream.actions.wire import decode_result
@@ -145,6 +145,11 @@ def test_fleet_tagging_job(
     assert second_calls["CreateTags"] == 0, second_calls
     assert_resubmission_returned_the_first(results, 48)
     assert request_status(audit_log(settings), request_id).submissions == 2
+    shown = CliRunner().invoke(
+        action_status_command, [request_id], obj=SimpleNamespace(settings=settings)
+    )
+    assert f"{request_id}: PLANNED, 48/48 steps finished, 2 submission(s)" in shown.output
+    assert "outcomes: 96 OK" in shown.output
     for instance in estate.instances:
         ec2 = member_client(endpoint, instance.account_id, "ec2", instance.region)
         tags = ec2.describe_tags(
