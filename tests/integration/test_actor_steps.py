@@ -15,7 +15,7 @@ from consumers.actor.rds_workflow import WORKFLOWS
 from consumers.actor.steps import WaitPolicy
 from fleetstream.actions.audit import AuditLog, audit_log
 from fleetstream.actions.models import ActionStep, OutcomeStatus, Target
-from fleetstream.aws import AwsClients
+from fleetstream.aws import AwsClients, dynamodb_client
 from fleetstream.config import Settings
 from fleetstream.devstack import StackEndpoints
 from fleetstream.devstack.seed import Estate, EstateSpec, seed_estate
@@ -38,7 +38,13 @@ def make_actor(settings: Settings, audit: AuditLog, max_attempts: int = 3) -> Ac
     )
 
 
-def step_of(action: str, account: str, targets: list[Target], **params: str) -> ActionStep:
+def step_of(
+    action: str,
+    account: str,
+    targets: list[Target],
+    resource_type: str = "ec2.instance",
+    **params: str,
+) -> ActionStep:
     return ActionStep(
         request_id=f"req-{uuid.uuid4().hex[:8]}",
         submission_id="first",
@@ -46,7 +52,7 @@ def step_of(action: str, account: str, targets: list[Target], **params: str) -> 
         params=params,
         account_id=account,
         region=REGION,
-        resource_type="ec2.instance",
+        resource_type=resource_type,
         step_id=f"{account}/{REGION}/0",
         step="batch",
         targets=tuple(targets),
@@ -151,3 +157,63 @@ def test_throttling_slows_a_step_and_fails_it_only_after_its_attempts(
     assert given_up.result is not None and given_up.result.final
     assert given_up.result.status == "FAILED"
     assert "gave up after 2 attempts" in str(given_up.result.reason)
+
+
+def test_other_services_are_tagged_through_the_tagging_api(
+    local_stack: StackEndpoints, pipeline: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    endpoint, estate, settings = one_account(local_stack, monkeypatch, instances=0)
+    account = estate.accounts[0].account_id
+    rds = member_client(endpoint, account, "rds", REGION)
+    targets = [
+        Target(
+            rds.create_db_cluster(
+                DBClusterIdentifier=f"ledger-{n}",
+                Engine="aurora-postgresql",
+                MasterUsername="fleetadmin",
+                MasterUserPassword="not-a-secret-1",
+            )["DBCluster"]["DBClusterArn"],
+            f"ledger-{n}",
+        )
+        for n in range(3)
+    ]
+    started = utc_now().timestamp()
+    step = step_of("tag", account, targets, "rds.db_cluster", Production="Yes")
+    output = make_actor(settings, audit_log(settings)).handle(step)
+    assert output.result is not None and output.result.status == "OK"
+    assert calls(endpoint, started)["TagResources"] == 1  # 3 ARNs, one call
+    for target in targets:
+        tags = rds.list_tags_for_resource(ResourceName=target.arn)["TagList"]
+        assert {"Key": "Production", "Value": "Yes"} in tags
+
+
+def test_a_snapshot_step_repeated_after_a_crash_makes_no_second_snapshot(
+    local_stack: StackEndpoints, pipeline: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window between the AWS calls and the audit record: the step runs again and finds
+    the snapshots its first run made (CreateSnapshot has no idempotency token)."""
+    endpoint, estate, settings = one_account(local_stack, monkeypatch, instances=0)
+    account = estate.accounts[0].account_id
+    ec2 = member_client(endpoint, account, "ec2", REGION)
+    volumes = [
+        ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=1)["VolumeId"] for _ in range(2)
+    ]
+    targets = [Target(f"arn:aws:ec2:{REGION}:{account}:volume/{v}", v) for v in volumes]
+    audit = audit_log(settings)
+    actor = make_actor(settings, audit)
+    step = step_of("snapshot", account, targets, "ec2.volume")
+    started = utc_now().timestamp()
+    first = actor.handle(step)
+    # As if the process died before the audit record was written.
+    dynamodb_client(settings).delete_item(
+        TableName=audit.table,
+        Key={"request_id": {"S": step.request_id}, "record": {"S": step.record_key}},
+    )
+    again = actor.handle(step)
+    assert first.result is not None and again.result is not None
+    assert not again.result.duplicate
+    assert again.result.outcomes == first.result.outcomes
+    assert {o.status for o in first.result.outcomes} == {OutcomeStatus.OK}
+    assert calls(endpoint, started)["CreateSnapshot"] == 2  # one per volume, not four
+    snapshots = ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]
+    assert sorted(s["VolumeId"] for s in snapshots if s["VolumeId"] in volumes) == sorted(volumes)
