@@ -17,6 +17,7 @@ from fleetstream.actions.registry import ActionError
 from fleetstream.aws_errors import error_code
 from fleetstream.catalog import CATALOG
 from fleetstream.dynamodb import ACCOUNT_INDEX, SHARD_INDEX, chunks
+from fleetstream.models import ShardKey
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -153,39 +154,43 @@ class InventoryQuery:
         else:
             for item in self._items(selector, selector.accounts or tuple(accounts)):
                 target = Target(item["arn"]["S"], item["resource_id"]["S"])
-                grouped[(item["account_id"]["S"], item["region"]["S"])].append(target)
+                grouped[_account_region(item)].append(target)
         return Plan({k: tuple(sorted(v, key=lambda t: t.arn)) for k, v in grouped.items()})
 
     def _items(self, selector: Selector, accounts: Sequence[str]) -> Iterator[dict[str, Any]]:
+        # by_shard projects arn and resource_id: with regions and no tag or attribute filter,
+        # the index answers alone; otherwise the items are read for their region and tags.
+        read_items = bool(selector.tags or selector.attributes) or not selector.regions
         for account in accounts:
             if selector.regions:
-                arns = [
-                    arn
+                found = [
+                    item
                     for region in selector.regions
-                    for arn in self._query(
-                        SHARD_INDEX, "shard", f"{account}/{region}/{selector.resource_type}"
-                    )
+                    for item in self._by_shard(f"{account}/{region}/{selector.resource_type}")
                 ]
             else:
-                arns = list(self._by_account(account, selector.resource_type))
-            for item in self._get(arns):
+                found = list(self._by_account(account, selector.resource_type))
+            if not read_items:
+                yield from found
+                continue
+            for item in self._get([i["arn"]["S"] for i in found]):
                 if _matches(item, selector):
                     yield item
 
-    def _query(self, index: str, key: str, value: str) -> Iterator[str]:
+    def _by_shard(self, shard: str) -> Iterator[dict[str, Any]]:
         pages = self._client.get_paginator("query").paginate(
             TableName=self._table,
-            IndexName=index,
-            KeyConditionExpression="#k = :v",
-            ExpressionAttributeNames={"#k": key},
-            ExpressionAttributeValues={":v": {"S": value}},
+            IndexName=SHARD_INDEX,
+            KeyConditionExpression="#shard = :s",
+            ExpressionAttributeNames={"#shard": "shard"},
+            ExpressionAttributeValues={":s": {"S": shard}},
         )
         for page in pages:
             for item in page["Items"]:
                 if "deleted_at_ms" not in item:
-                    yield item["arn"]["S"]
+                    yield item
 
-    def _by_account(self, account: str, resource_type: str) -> Iterator[str]:
+    def _by_account(self, account: str, resource_type: str) -> Iterator[dict[str, Any]]:
         pages = self._client.get_paginator("query").paginate(
             TableName=self._table,
             IndexName=ACCOUNT_INDEX,
@@ -193,8 +198,7 @@ class InventoryQuery:
             ExpressionAttributeValues={":a": {"S": account}, ":t": {"S": resource_type}},
         )
         for page in pages:
-            for item in page["Items"]:
-                yield item["arn"]["S"]
+            yield from page["Items"]
 
     def _get(self, arns: list[str]) -> Iterator[dict[str, Any]]:
         """The items themselves (tags and attributes are not in the indexes), 100 per call."""
@@ -210,6 +214,14 @@ class InventoryQuery:
                 response = self._client.batch_get_item(RequestItems=request)
                 yield from response["Responses"].get(self._table, [])
                 request = response.get("UnprocessedKeys") or {}
+
+
+def _account_region(item: dict[str, Any]) -> tuple[str, str]:
+    """Where an item lives: from the item itself, or from its by_shard key."""
+    if "account_id" in item and "region" in item:
+        return item["account_id"]["S"], item["region"]["S"]
+    shard = ShardKey.parse(item["shard"]["S"])
+    return shard.account_id, shard.region
 
 
 def _matches(item: dict[str, Any], selector: Selector) -> bool:

@@ -185,9 +185,25 @@ def refusals_and_dry_run_produce_nothing(settings: Settings, endpoint: str, wher
     assert "dry run: nothing was submitted" in out
     assert re.search(r"^total\s+96$", out, re.MULTILINE), out
     assert len(re.findall(r"^\d{12}\s+\S+\s+2$", out, re.MULTILINE)) == 48, out
+    account = settings.accounts.include[0]
+    # Each index path of the selector: by_shard alone, by_shard + items, by_account + items.
+    assert planned_total(f"{where},region=eu-west-1,region=sa-east-1") == 12
+    assert planned_total(f"{where},tag:Environment=dev") == 48  # the first of 2 per region
+    assert planned_total(f"{where},account={account},region=eu-west-1,tag:Team=search") == 1
+    assert planned_total(f"{where},attr:InstanceType=t3.micro,account={account}") == 32
+    assert planned_total(f"{where},attr:InstanceType=m5.large") == 0
     kafka.ensure_topics(settings.kafka)
     assert read_topic(settings, settings.kafka.topic("actions"), idle_s=1.0) == []
     assert calls_since(endpoint, started)["CreateTags"] == 0
+
+
+def planned_total(where: str) -> int:
+    """The total of a dry run's plan."""
+    code, out = act("tag", "--where", where, "--set", "Production=Yes")
+    assert code == 0, out
+    match = re.search(r"^total\s+(\d+)$", out, re.MULTILINE)
+    assert match, out
+    return int(match.group(1))
 
 
 def results_after_resubmission(settings: Settings, request_id: str) -> list[ActionResult]:
