@@ -15,14 +15,9 @@ from fleetstream.aws import AwsClients, dynamodb_client
 from fleetstream.config import Settings
 from fleetstream.loop import TransactionalLoop, run_group, transactional_group
 from fleetstream.records import OutRecord
-from producers.accounts import list_accounts
+from producers.accounts import active_account_ids
 
 log = logging.getLogger(__name__)
-
-
-def estate_accounts(settings: Settings, clients: AwsClients) -> list[str]:
-    """The active accounts of the estate (for selectors that name none)."""
-    return [a.id for a in list_accounts(settings.accounts, clients) if a.active]
 
 
 def build(settings: Settings) -> TransactionalLoop:
@@ -31,7 +26,7 @@ def build(settings: Settings) -> TransactionalLoop:
     planner = ActionPlanner(
         InventoryQuery(dynamodb_client(settings), settings.sink.table),
         audit_log(settings),
-        lambda: estate_accounts(settings, clients),
+        lambda: active_account_ids(settings.accounts, clients),
     )
     results_topic = settings.kafka.topic("action-results")
 

@@ -56,7 +56,6 @@ def act_command(
     Dry-run is the default: the plan (targets per account and region) is printed and
     nothing is produced.
     """
-    from consumers.action_planner.main import estate_accounts  # noqa: PLC0415
     from fleetstream import kafka  # noqa: PLC0415
     from fleetstream.actions.audit import audit_log  # noqa: PLC0415
     from fleetstream.actions.selector import InventoryQuery, parse_set, parse_where  # noqa: PLC0415
@@ -67,6 +66,7 @@ def act_command(
         submit,
     )
     from fleetstream.aws import AwsClients, dynamodb_client  # noqa: PLC0415
+    from producers.accounts import active_account_ids  # noqa: PLC0415
 
     obj: Any = ctx.obj
     try:
@@ -78,7 +78,7 @@ def act_command(
             max_targets=max_targets or settings.actions.max_targets,
             key=key,
             query=InventoryQuery(dynamodb_client(settings), settings.sink.table),
-            accounts=lambda: estate_accounts(settings, AwsClients(settings.aws)),
+            accounts=lambda: active_account_ids(settings.accounts, AwsClients(settings.aws)),
         )
         click.echo(plan_text(proposal))
         request = proposal.request
