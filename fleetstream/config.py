@@ -237,6 +237,21 @@ def _one_line(error: ValidationError, source: str) -> str:
 _TOP_LEVEL_KEYS = frozenset({"resource_types"})
 
 
+def isolated_env(tag: str, topic_prefix: str) -> dict[str, str]:
+    """Environment overrides giving one run its own topics, tables and consumer groups, so
+    several runs (tests, benchmarks) share one Kafka and one DynamoDB without meeting."""
+    return {
+        "FLEETSTREAM_KAFKA__TOPIC_PREFIX": topic_prefix,
+        "FLEETSTREAM_SINK__TABLE": f"inventory-{tag}",
+        "FLEETSTREAM_SINK__SWEEPS_TABLE": f"sweeps-{tag}",
+        "FLEETSTREAM_DESCRIBER__GROUP_ID": f"describer-{tag}",
+        "FLEETSTREAM_SINK__GROUP_ID": f"sink-{tag}",
+        "FLEETSTREAM_ACTIONS__GROUP_ID": f"actor-{tag}",
+        "FLEETSTREAM_ACTIONS__PLANNER_GROUP_ID": f"action-planner-{tag}",
+        "FLEETSTREAM_ACTIONS__AUDIT_TABLE": f"actions-{tag}",
+    }
+
+
 def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Settings:
     """Read, merge and validate; every problem is a ConfigError with one actionable line."""
     env = os.environ if env is None else env
