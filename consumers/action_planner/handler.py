@@ -13,9 +13,6 @@ from fleetstream.actions.registry import ActionError, ActionSpec, action_spec
 from fleetstream.actions.selector import InventoryQuery, Plan
 from fleetstream.models import utc_now
 
-# The first step of each workflow (consumers/actor/rds_workflow.py continues from there).
-WORKFLOW_FIRST_STEP = {"rds-snapshot-share": "create"}
-
 
 @dataclass(frozen=True, slots=True)
 class Planned:
@@ -94,7 +91,6 @@ class ActionPlanner:
         now = self._clock()
         steps = []
         for account, region, n, targets in plan.batches(spec.max_batch):
-            workflow = WORKFLOW_FIRST_STEP.get(spec.name)
             steps.append(
                 ActionStep(
                     request_id=request.request_id,
@@ -106,10 +102,10 @@ class ActionPlanner:
                     resource_type=request.selector.resource_type,
                     step_id=(
                         execution_id(request.request_id, targets[0].arn)
-                        if workflow
+                        if spec.first_step
                         else f"{account}/{region}/{n}"
                     ),
-                    step=workflow or "batch",
+                    step=spec.first_step or "batch",
                     targets=targets,
                     requested_by=request.requested_by,
                     issued_at=now,

@@ -24,7 +24,6 @@ from fleetstream.actions.models import ActionStep, Outcome, OutcomeStatus
 from fleetstream.aws import AwsClients
 from fleetstream.aws_errors import error_code
 
-FIRST_STEP = "create"
 _ALREADY_EXISTS = "DBClusterSnapshotAlreadyExistsFault"
 _FAILED_STATES = {"failed", "deleted", "incompatible-restore"}
 

@@ -32,8 +32,14 @@ class ActionSpec:
     optional_params: tuple[str, ...] = ()
     # Tag actions take any Key=Value pairs as their parameters.
     free_params: bool = False
-    workflow: bool = False
+    # A workflow's first step (None: a batch action, whose one step is "batch"); the actor's
+    # implementation continues from there (consumers/actor/rds_workflow.py).
+    first_step: str | None = None
     batching: str = ""
+
+    @property
+    def workflow(self) -> bool:
+        return self.first_step is not None
 
     def validate(self, resource_type: str, params: Mapping[str, str]) -> None:
         """Raise ActionError with one actionable line when the request does not fit."""
@@ -129,7 +135,7 @@ ACTIONS: dict[str, ActionSpec] = {
             ),
             max_batch=1,
             required_params=("kms_key_id", "target_account"),
-            workflow=True,
+            first_step="create",
             batching="one execution per cluster, one message per step; waits are delayed "
             "re-checks on the action-delay topic",
         ),

@@ -11,6 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
+from consumers.actor.ec2 import BATCH_ACTIONS
+from consumers.actor.rds_workflow import WORKFLOWS
 from consumers.actor.steps import call_live
 from fleetstream.actions.models import (
     ActionStep,
@@ -214,3 +216,11 @@ def test_a_step_round_trips_and_keys_its_audit_record() -> None:
     assert decode_step(encode_step(step)) == step
     assert step.record_key == "step#x1#wait_snapshot#0003"
     assert step.budget_key == f"{ACCOUNT}/eu-west-1"
+
+
+def test_every_declared_action_has_an_implementation() -> None:
+    """The registry and the actor agree: batch actions and workflows, no more, no fewer."""
+    workflows = {name for name, spec in ACTIONS.items() if spec.workflow}
+    assert set(WORKFLOWS) == workflows == {"rds-snapshot-share"}
+    assert set(BATCH_ACTIONS) == set(ACTIONS) - workflows
+    assert all(spec.max_batch == 1 for name, spec in ACTIONS.items() if name in workflows)
