@@ -108,7 +108,7 @@ def act_command(
     except FleetstreamError as exc:
         _fail(str(exc))
     except (BotoCoreError, ClientError) as exc:
-        _fail(f"cannot plan the request: {exc}")
+        _fail(f"AWS call failed: {exc}")
 
 
 @click.command("action-status")
