@@ -22,6 +22,7 @@ from bench.report import ShapeResult, chart, markdown
 from bench.scenarios import SCENARIOS, Scenario, critical_path, sim_config
 from bench.simulator.process import SimulatorProcess
 from bench.systems.common import SystemParams
+from fleetstream.config import isolated_env
 from fleetstream.devstack import LocalStack, StackEndpoints
 
 ALL_SYSTEMS = ("serial", "director", "c7n-org", "fleetstream")
@@ -94,15 +95,11 @@ def _env(system: str, url: str, params: SystemParams, args: argparse.Namespace) 
         env |= {
             "KAFKA_BOOTSTRAP_SERVERS": args.kafka_bootstrap,
             "FLEETSTREAM_DYNAMODB_ENDPOINT": args.dynamodb_endpoint,
-            "FLEETSTREAM_KAFKA__TOPIC_PREFIX": f"bench{tag}.",
             "FLEETSTREAM_KAFKA__PARTITIONS": str(args.partitions),
-            "FLEETSTREAM_SINK__TABLE": f"inventory-{tag}",
-            "FLEETSTREAM_SINK__SWEEPS_TABLE": f"sweeps-{tag}",
-            "FLEETSTREAM_DESCRIBER__GROUP_ID": f"describer-{tag}",
-            "FLEETSTREAM_SINK__GROUP_ID": f"sink-{tag}",
             "FLEETSTREAM_METRICS__STATS_INTERVAL_MS": "500",
             "FLEETSTREAM_DESCRIBER__PAGE_SIZE": str(args.page_size),
             "FLEETSTREAM_ACCOUNTS__SOURCE": "organizations",
+            **isolated_env(tag, f"bench{tag}."),
         }
     return env
 

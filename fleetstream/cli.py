@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from consumers.lag.cli import lag_exporter_command
+from fleetstream.actions.cli import act_command, action_status_command
 from fleetstream.catalog.cli import iam_policy_command
 from fleetstream.config import Settings, load_settings
 from fleetstream.devstack.cli import cli as devstack_cli
@@ -310,6 +311,28 @@ def schemas_register(obj: _Context) -> None:
         click.echo(f"{subject}: schema id {schema_id}")
 
 
+@main.command()
+@click.pass_obj
+@_one_line_errors
+def actor(obj: _Context) -> None:
+    """Run an actor (consumer group of the action-work topics) until SIGTERM."""
+    from consumers.actor.main import run
+
+    run(obj.pipeline)
+
+
+@main.command("action-planner")
+@click.pass_obj
+@_one_line_errors
+def action_planner(obj: _Context) -> None:
+    """Run an action planner (consumer group of the actions topic) until SIGTERM."""
+    from consumers.action_planner.main import run
+
+    run(obj.pipeline)
+
+
+main.add_command(act_command)
+main.add_command(action_status_command)
 main.add_command(iam_policy_command)
 main.add_command(lag_exporter_command)
 

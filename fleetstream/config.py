@@ -341,6 +341,28 @@ class NotifierSettings(_Section):
         return value
 
 
+class ActionSettings(_Section):
+    planner_group_id: str = "fleetstream-action-planner"
+    group_id: str = "fleetstream-actor"
+    instance_id: str | None = None  # a stable id per replica, as for the describer
+    audit_table: str = "fleetstream-actions"
+    audit_ttl_days: Annotated[int, Field(ge=1, le=3650)] = 400
+    # The default guard of `fleetstream act` (--max-targets overrides it per request).
+    max_targets: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
+    batch_size: Annotated[int, Field(ge=1, le=1000)] = 16  # steps per transaction
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 8
+    commit_watchdog_s: Annotated[float, Field(ge=5, le=3600)] = 120.0
+    # A workflow's "wait until available" re-checks: first after wait_first_s, then every
+    # wait_every_s, giving up after wait_max_checks.
+    wait_first_s: Annotated[float, Field(ge=0, le=3600)] = 30.0
+    wait_every_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    wait_max_checks: Annotated[int, Field(ge=1, le=10_000)] = 240
+    # A throttled or transiently failing step is retried this often, with backoff.
+    retry_max_attempts: Annotated[int, Field(ge=1, le=1000)] = 12
+    retry_base_s: Annotated[float, Field(gt=0, le=600)] = 1.0
+    retry_max_backoff_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+
+
 class MetricsSettings(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 0  # 0: any free port, logged at start
@@ -364,6 +386,7 @@ class Settings(_Section):
     planner: PlannerSettings = PlannerSettings()
     notifier: NotifierSettings = NotifierSettings()
     serde: SerdeSettings = SerdeSettings()
+    actions: ActionSettings = ActionSettings()
     metrics: MetricsSettings = MetricsSettings()
 
 
@@ -422,6 +445,23 @@ def _one_line(error: ValidationError, source: str) -> str:
 
 
 _TOP_LEVEL_KEYS = frozenset({"resource_types"})
+
+
+def isolated_env(tag: str, topic_prefix: str) -> dict[str, str]:
+    """Environment overrides giving one run its own topics, tables and consumer groups, so
+    several runs (tests, benchmarks) share one Kafka and one DynamoDB without meeting."""
+    return {
+        "FLEETSTREAM_KAFKA__TOPIC_PREFIX": topic_prefix,
+        "FLEETSTREAM_SINK__TABLE": f"inventory-{tag}",
+        "FLEETSTREAM_SINK__SWEEPS_TABLE": f"sweeps-{tag}",
+        "FLEETSTREAM_DESCRIBER__GROUP_ID": f"describer-{tag}",
+        "FLEETSTREAM_SINK__GROUP_ID": f"sink-{tag}",
+        "FLEETSTREAM_ROUTER__GROUP_ID": f"router-{tag}",
+        "FLEETSTREAM_NOTIFIER__GROUP_ID": f"notifier-{tag}",
+        "FLEETSTREAM_ACTIONS__GROUP_ID": f"actor-{tag}",
+        "FLEETSTREAM_ACTIONS__PLANNER_GROUP_ID": f"action-planner-{tag}",
+        "FLEETSTREAM_ACTIONS__AUDIT_TABLE": f"actions-{tag}",
+    }
 
 
 def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Settings:

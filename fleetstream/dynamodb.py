@@ -57,7 +57,8 @@ class Tables:
         """Create both tables (on-demand, TTL on expires_at) if they do not exist."""
         existing = set(self.client.list_tables()["TableNames"])
         if self.inventory not in existing:
-            self._create(
+            create_table(
+                self.client,
                 self.inventory,
                 keys=[("arn", "HASH")],
                 attributes={"arn": "S", "shard": "S", "account_id": "S", "resource_type": "S"},
@@ -83,47 +84,50 @@ class Tables:
                 ],
             )
         if self.sweeps not in existing:
-            self._create(
+            create_table(
+                self.client,
                 self.sweeps,
                 keys=[("sweep_id", "HASH"), ("shard", "RANGE")],
                 attributes={"sweep_id": "S", "shard": "S"},
             )
 
-    def _create(
-        self,
-        name: str,
-        keys: list[tuple[str, str]],
-        attributes: dict[str, str],
-        indexes: list[dict[str, Any]] | None = None,
-    ) -> None:
-        request: dict[str, Any] = {
-            "TableName": name,
-            "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": _keys(keys),
-            "AttributeDefinitions": [
-                {"AttributeName": a, "AttributeType": t} for a, t in attributes.items()
-            ],
-        }
-        if indexes:
-            request["GlobalSecondaryIndexes"] = indexes
-        try:
-            self.client.create_table(**request)
-        except ClientError as exc:
-            if error_code(exc) != "ResourceInUseException":  # created concurrently
-                raise
-        self.client.get_waiter("table_exists").wait(
-            TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+
+def create_table(
+    client: Any,
+    name: str,
+    keys: list[tuple[str, str]],
+    attributes: dict[str, str],
+    indexes: list[dict[str, Any]] | None = None,
+) -> None:
+    """Create an on-demand table with TTL on expires_at; wait until it exists (idempotent)."""
+    request: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": _keys(keys),
+        "AttributeDefinitions": [
+            {"AttributeName": a, "AttributeType": t} for a, t in attributes.items()
+        ],
+    }
+    if indexes:
+        request["GlobalSecondaryIndexes"] = indexes
+    try:
+        client.create_table(**request)
+    except ClientError as exc:
+        if error_code(exc) != "ResourceInUseException":  # created concurrently
+            raise
+    client.get_waiter("table_exists").wait(
+        TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    try:
+        client.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
         )
-        try:
-            self.client.update_time_to_live(
-                TableName=name,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
-            )
-        except ClientError as exc:
-            # Another process creating the same table at the same moment enabled it first.
-            if "already enabled" not in str(exc):
-                raise
-        log.info("created table %s", name)
+    except ClientError as exc:
+        # Another process creating the same table at the same moment enabled it first.
+        if "already enabled" not in str(exc):
+            raise
+    log.info("created table %s", name)
 
 
 def _keys(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:

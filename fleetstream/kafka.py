@@ -40,6 +40,12 @@ TOPICS: dict[str, dict[str, str]] = {
         "compression.type": "zstd",
         "delete.retention.ms": str(7 * 24 * 3600 * 1000),
     },
+    # Action plane (README, Actions): requests, per-account-region steps, delayed steps
+    # (workflow waits, throttled retries; held unread until due), and results.
+    "actions": {"retention.ms": str(30 * 24 * 3600 * 1000)},
+    "action-work": {"retention.ms": str(7 * 24 * 3600 * 1000)},
+    "action-delay": {"retention.ms": str(7 * 24 * 3600 * 1000)},
+    "action-results": {"retention.ms": str(30 * 24 * 3600 * 1000)},
 }
 
 _quiet = logging.getLogger("fleetstream.librdkafka")

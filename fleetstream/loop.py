@@ -23,7 +23,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from fleetstream import kafka
 from fleetstream.config import Settings
 from fleetstream.errors import PoisonMessageError, RetryBatchError
-from fleetstream.metrics import DLQ, ERRORS, MESSAGES, REBALANCES, serve
+from fleetstream.metrics import DLQ, ERRORS, MESSAGES, REBALANCES, lag_stats_callback, serve
 from fleetstream.records import OutRecord, dead_letter, header_pairs
 
 log = logging.getLogger(__name__)
@@ -444,6 +444,38 @@ class AtLeastOnceLoop(ConsumerLoop):
 
     def _rewind_and_wait(self, batch: list[Message], seconds: float) -> None:
         self.wait_paused(seconds, rewind=first_offsets(batch))
+
+
+def transactional_group(
+    settings: Settings,
+    *,
+    group: str,
+    instance_id: str | None,
+    topics: Sequence[str],
+    handler: Handler,
+    batch_size: int,
+    concurrency: int,
+    commit_watchdog_s: float,
+) -> TransactionalLoop:
+    """A Kafka -> Kafka group: lag-reporting consumer, transactional producer, the loop."""
+    consumer = kafka.make_consumer(
+        settings.kafka,
+        group,
+        stats_cb=lag_stats_callback(group),
+        stats_interval_ms=settings.metrics.stats_interval_ms,
+    )
+    producer = kafka.make_producer(settings.kafka, kafka.transactional_id(group, instance_id))
+    return TransactionalLoop(
+        consumer,
+        producer,
+        group=group,
+        topics=topics,
+        dlq_topic=settings.kafka.topic("dlq"),
+        batch_size=batch_size,
+        handler=handler,
+        concurrency=concurrency,
+        commit_watchdog_s=commit_watchdog_s,
+    )
 
 
 def run_group(name: str, settings: Settings, build: Callable[[Settings], ConsumerLoop]) -> None:

@@ -2,7 +2,7 @@
 
 `fleetstream deploy render-member-role --out deploy/aws/member-role.yaml` writes it; a unit test
 fails when the committed file differs from what this module renders, so a new catalog type (or,
-later, the action plane's permissions) reaches the organization by regenerating one file.
+an action's permissions) reaches the organization by regenerating one file.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from fleetstream.actions.registry import action_permissions
 from fleetstream.catalog.policy import iam_policy
 
 TEMPLATE_PATH = "deploy/aws/member-role.yaml"
@@ -26,8 +27,10 @@ _HEADER = f"""\
 
 
 def member_role_template(type_names: Iterable[str]) -> dict[str, Any]:
-    """The CloudFormation template (as data) of the role the hub assumes in a member account."""
+    """The CloudFormation template (as data) of the role the hub assumes in a member account:
+    read-only for the types, plus the action plane's permissions when AllowActions is true."""
     policy = iam_policy(type_names)
+    writes = iam_policy([], action_permissions())["Statement"][1]
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": (
@@ -60,7 +63,17 @@ def member_role_template(type_names: Iterable[str]) -> dict[str, Any]:
                 "AllowedPattern": r"^/([\w+=,.@-]+/)*$",
                 "Description": "Must equal the hub's aws.member_role_path.",
             },
+            "AllowActions": {
+                "Type": "String",
+                "Default": "false",
+                "AllowedValues": ["true", "false"],
+                "Description": (
+                    "true: also the action plane's write permissions (fleetstream act: tag, "
+                    "stop/start, snapshots, the RDS snapshot workflow)."
+                ),
+            },
         },
+        "Conditions": {"WithActions": {"Fn::Equals": [{"Ref": "AllowActions"}, "true"]}},
         "Resources": {
             "MemberRole": {
                 "Type": "AWS::IAM::Role",
@@ -82,7 +95,22 @@ def member_role_template(type_names: Iterable[str]) -> dict[str, Any]:
                             }
                         ],
                     },
-                    "Policies": [{"PolicyName": "fleetstream-read-only", "PolicyDocument": policy}],
+                    "Policies": [
+                        {"PolicyName": "fleetstream-read-only", "PolicyDocument": policy},
+                        {
+                            "Fn::If": [
+                                "WithActions",
+                                {
+                                    "PolicyName": "fleetstream-actions",
+                                    "PolicyDocument": {
+                                        "Version": "2012-10-17",
+                                        "Statement": [writes],
+                                    },
+                                },
+                                {"Ref": "AWS::NoValue"},
+                            ]
+                        },
+                    ],
                 },
             }
         },

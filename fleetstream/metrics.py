@@ -72,6 +72,21 @@ SINK_BATCH_SECONDS = Histogram(
     "Time to write one batch to DynamoDB.",
     ["table"],
 )
+ACTION_STEPS = Counter(
+    "fleetstream_action_steps_total",
+    "Action steps finished by the actor, by action, step and status (duplicates included).",
+    ["action", "step", "status"],
+)
+ACTION_OUTCOMES = Counter(
+    "fleetstream_action_outcomes_total",
+    "Per-resource outcomes of actions acted on (OK, SKIPPED, FAILED); not duplicates.",
+    ["action", "status"],
+)
+ACTION_RETRIES = Counter(
+    "fleetstream_action_retries_total",
+    "Action steps sent to action-delay because they were throttled or failed transiently.",
+    ["action"],
+)
 TOMBSTONES = Counter(
     "fleetstream_tombstones_total",
     "Resources marked deleted after their shard completed without seeing them.",

@@ -58,7 +58,7 @@ class Worker:
 
 
 class WorkerPool:
-    """Starts `fleetstream describer|sink` child processes and stops them cleanly."""
+    """Starts `fleetstream <consumer group>` child processes and stops them cleanly."""
 
     def __init__(self, config: Path | None, log_dir: Path, max_restarts: int = 5) -> None:
         self._config = config
@@ -95,6 +95,7 @@ class WorkerPool:
             "FLEETSTREAM_METRICS__PORT": str(port),
             # The same index after a restart: the new describer fences the old transaction.
             "FLEETSTREAM_DESCRIBER__INSTANCE_ID": f"{role}-{index}",
+            "FLEETSTREAM_ACTIONS__INSTANCE_ID": f"{role}-{index}",
         }
         with log_path.open("ab") as out:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)

@@ -38,6 +38,12 @@ def list_accounts(settings: AccountSettings, clients: AwsClients) -> list[Accoun
     )
 
 
+def active_account_ids(settings: AccountSettings, clients: AwsClients) -> list[str]:
+    """The ids of the estate's active accounts (what an action selector without accounts
+    targets)."""
+    return [a.id for a in list_accounts(settings, clients) if a.active]
+
+
 def _status(account: dict[str, str]) -> str:
     # Organizations reports the newer State (ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED)
     # beside the older Status; the account is gone if either says so.

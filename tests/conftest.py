@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fleetstream.config import Settings, load_settings
+from fleetstream.config import Settings, isolated_env, load_settings
 from fleetstream.devstack import StackEndpoints
 
 pytest_plugins = [
@@ -37,14 +37,9 @@ def pipeline_env(endpoints: StackEndpoints, tag: str, **extra: str) -> dict[str,
         "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
         "FLEETSTREAM_DYNAMODB_ENDPOINT": endpoints.dynamodb_endpoint,
         "AWS_ENDPOINT_URL": endpoints.aws_endpoint,
-        "FLEETSTREAM_KAFKA__TOPIC_PREFIX": f"t{tag}.",
         "FLEETSTREAM_KAFKA__PARTITIONS": "4",
-        "FLEETSTREAM_SINK__TABLE": f"inventory-{tag}",
-        "FLEETSTREAM_SINK__SWEEPS_TABLE": f"sweeps-{tag}",
-        "FLEETSTREAM_DESCRIBER__GROUP_ID": f"describer-{tag}",
-        "FLEETSTREAM_SINK__GROUP_ID": f"sink-{tag}",
-        "FLEETSTREAM_ROUTER__GROUP_ID": f"router-{tag}",
         "FLEETSTREAM_METRICS__STATS_INTERVAL_MS": "500",
+        **isolated_env(tag, f"t{tag}."),
     }
     env.update(extra)
     return env

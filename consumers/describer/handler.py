@@ -24,6 +24,7 @@ from fleetstream.models import (
     WorkItem,
     utc_now,
 )
+from fleetstream.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +38,6 @@ class DescribeResult:
     next_item: WorkItem | None = None
     outcome: ShardOutcome | None = None
     retry: WorkItem | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How long a throttled or transiently failing page keeps being retried."""
-
-    max_attempts: int = 12
-    base_s: float = 1.0
-    max_backoff_s: float = 60.0
-    shard_deadline_s: float = 3600.0
-
-    def backoff_s(self, attempt: int, jitter: float) -> float:
-        """Exponential backoff with jitter (jitter in [0, 1])."""
-        ceiling = min(self.max_backoff_s, self.base_s * 2.0 ** min(attempt, 30))
-        return ceiling * (0.5 + 0.5 * jitter)
 
 
 # A refresh right after a create event can race EC2's eventual consistency

@@ -7,8 +7,7 @@ from datetime import datetime
 
 from confluent_kafka import Message
 
-from consumers.describer.handler import Describer, DescribeResult, RetryPolicy
-from fleetstream import kafka
+from consumers.describer.handler import Describer, DescribeResult
 from fleetstream.aws import AwsClients
 from fleetstream.catalog import entries_for
 from fleetstream.config import Settings
@@ -18,10 +17,12 @@ from fleetstream.loop import (
     Handler,
     TransactionalLoop,
     run_group,
+    transactional_group,
 )
-from fleetstream.metrics import PAGES, RESOURCES, lag_stats_callback
+from fleetstream.metrics import PAGES, RESOURCES
 from fleetstream.models import WorkItem
 from fleetstream.records import OutRecord
+from fleetstream.retry import RetryPolicy
 from fleetstream.wire import (
     MAX_RECORD_BYTES,
     decode_work_item,
@@ -91,25 +92,13 @@ def make_handler(settings: Settings, clients: AwsClients | None = None) -> Handl
 
 def build(settings: Settings, clients: AwsClients | None = None) -> TransactionalLoop:
     """Build the describer loop for the configured catalog types."""
-    handle = make_handler(settings, clients)
-    group = settings.describer.group_id
-    consumer = kafka.make_consumer(
-        settings.kafka,
-        group,
-        stats_cb=lag_stats_callback(group),
-        stats_interval_ms=settings.metrics.stats_interval_ms,
-    )
-    producer = kafka.make_producer(
-        settings.kafka, kafka.transactional_id(group, settings.describer.instance_id)
-    )
-    return TransactionalLoop(
-        consumer,
-        producer,
-        group=group,
+    return transactional_group(
+        settings,
+        group=settings.describer.group_id,
+        instance_id=settings.describer.instance_id,
         topics=input_topics(settings),
-        dlq_topic=settings.kafka.topic("dlq"),
+        handler=make_handler(settings, clients),
         batch_size=settings.describer.batch_size,
-        handler=handle,
         concurrency=settings.describer.concurrency,
         commit_watchdog_s=settings.describer.commit_watchdog_s,
     )

@@ -34,21 +34,25 @@ def required_actions(entry: CatalogEntry) -> frozenset[str]:
     return frozenset(iam_action(entry.service, operation) for operation in entry.operations())
 
 
-def iam_policy(type_names: Iterable[str]) -> dict[str, Any]:
-    """The member role's read-only policy for these resource types.
+def iam_policy(type_names: Iterable[str], action_permissions: Iterable[str] = ()) -> dict[str, Any]:
+    """The member role's policy: read-only for these resource types, plus the permissions of
+    the action plane's actions when given (a second statement, so it reads apart).
 
     Resource is "*": list and describe actions do not support resource-level permissions.
     """
     entries = entries_for(type_names)
     actions = sorted({a for entry in entries for a in entry.permissions} | {REGION_DISCOVERY})
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "FleetstreamReadOnly",
-                "Effect": "Allow",
-                "Action": actions,
-                "Resource": "*",
-            }
-        ],
-    }
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "FleetstreamReadOnly",
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": "*",
+        }
+    ]
+    writes = sorted(set(action_permissions))
+    if writes:
+        statements.append(
+            {"Sid": "FleetstreamActions", "Effect": "Allow", "Action": writes, "Resource": "*"}
+        )
+    return {"Version": "2012-10-17", "Statement": statements}

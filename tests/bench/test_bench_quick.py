@@ -7,20 +7,12 @@ from pathlib import Path
 import pytest
 
 from bench import run
-from fleetstream.devstack import StackEndpoints
 
 pytestmark = pytest.mark.bench
 
 
-def test_quick_s1_serial_and_fleetstream_find_every_instance(
-    local_stack: StackEndpoints, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The harness brings up Kafka and DynamoDB Local itself; pointed at the session's stack it
-    # only health-checks them. The simulator, not moto, is the AWS endpoint of every system.
-    assert local_stack.kafka_bootstrap and local_stack.dynamodb_endpoint
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", local_stack.kafka_bootstrap)
-    monkeypatch.setenv("FLEETSTREAM_DYNAMODB_ENDPOINT", local_stack.dynamodb_endpoint)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+@pytest.mark.usefixtures("harness_env")
+def test_quick_s1_serial_and_fleetstream_find_every_instance(tmp_path: Path) -> None:
     lines: list[str] = []
     results = run.main(
         [

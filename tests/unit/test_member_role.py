@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from fleetstream.actions.registry import action_permissions
 from fleetstream.catalog import CATALOG
 from fleetstream.catalog.policy import iam_policy
 from fleetstream.member_role import REGENERATE, TEMPLATE_PATH, render_member_role
@@ -29,10 +30,17 @@ def test_the_role_trusts_only_the_hub_role_with_the_external_id_and_reads_only()
     assert trust["Principal"] == {"AWS": {"Ref": "HubRoleArn"}}
     assert trust["Action"] == "sts:AssumeRole"
     assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}
-    [policy] = role["Policies"]
+    policy, optional = role["Policies"]
     assert policy["PolicyDocument"] == iam_policy(sorted(CATALOG))
     actions = policy["PolicyDocument"]["Statement"][0]["Action"]
     # Read-only: every action lists, describes or gets; none has a wildcard.
     verbs = ("List", "Describe", "Get")
     assert all(a.split(":")[1].startswith(verbs) for a in actions), actions
     assert not [a for a in actions if "*" in a]
+    # The action plane's writes only with AllowActions=true (default false).
+    condition, writes, absent = optional["Fn::If"]
+    assert condition == "WithActions" and absent == {"Ref": "AWS::NoValue"}
+    assert template["Parameters"]["AllowActions"]["Default"] == "false"
+    [statement] = writes["PolicyDocument"]["Statement"]
+    assert statement["Action"] == action_permissions()
+    assert not [a for a in statement["Action"] if "*" in a]

@@ -1,0 +1,106 @@
+"""Wires the actor consumer group: action-work + action-delay -> AWS -> results + next steps."""
+
+from __future__ import annotations
+
+import logging
+
+from confluent_kafka import Message
+
+from consumers.actor.ec2 import BATCH_ACTIONS
+from consumers.actor.handler import Actor, StepOutput
+from consumers.actor.rds_workflow import WORKFLOWS
+from consumers.actor.steps import WaitPolicy
+from fleetstream.actions.audit import audit_log
+from fleetstream.actions.models import ActionStep
+from fleetstream.actions.wire import decode_step, encode_result, encode_step
+from fleetstream.aws import AwsClients
+from fleetstream.config import Settings
+from fleetstream.loop import NOT_BEFORE_HEADER, TransactionalLoop, run_group, transactional_group
+from fleetstream.metrics import ACTION_OUTCOMES, ACTION_RETRIES, ACTION_STEPS
+from fleetstream.records import OutRecord
+from fleetstream.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+
+def step_record(settings: Settings, step: ActionStep) -> OutRecord:
+    """A step on action-work, or on action-delay with its due time when it must wait."""
+    key = step.budget_key.encode()
+    if step.not_before is None:
+        return OutRecord(settings.kafka.topic("action-work"), key, encode_step(step))
+    due_ms = str(int(step.not_before.timestamp() * 1000)).encode()
+    return OutRecord(
+        settings.kafka.topic("action-delay"), key, encode_step(step), [(NOT_BEFORE_HEADER, due_ms)]
+    )
+
+
+def build(settings: Settings, clients: AwsClients | None = None) -> TransactionalLoop:
+    """Build the actor loop."""
+    config = settings.actions
+    actor = Actor(
+        # The same client factory as the describers: the same token buckets per
+        # (account, region, service) and adaptive retries.
+        clients or AwsClients(settings.aws),
+        audit_log(settings),
+        BATCH_ACTIONS | WORKFLOWS,
+        wait=WaitPolicy(config.wait_first_s, config.wait_every_s, config.wait_max_checks),
+        retry=RetryPolicy(
+            config.retry_max_attempts, config.retry_base_s, config.retry_max_backoff_s
+        ),
+    )
+    results_topic = settings.kafka.topic("action-results")
+
+    def handle(message: Message) -> list[OutRecord]:
+        step = decode_step(message.value())
+        output = actor.handle(step)
+        log.info("%s %s %s: %s", step.action, step.step_id, step.step, _summary(output))
+        count(step, output)
+        records = []
+        if output.result is not None:
+            records.append(
+                OutRecord(results_topic, step.request_id.encode(), encode_result(output.result))
+            )
+        if output.next_step is not None:
+            records.append(step_record(settings, output.next_step))
+        return records
+
+    return transactional_group(
+        settings,
+        group=config.group_id,
+        instance_id=config.instance_id,
+        topics=[settings.kafka.topic("action-work"), settings.kafka.topic("action-delay")],
+        handler=handle,
+        batch_size=config.batch_size,
+        concurrency=config.concurrency,
+        commit_watchdog_s=config.commit_watchdog_s,
+    )
+
+
+def count(step: ActionStep, output: StepOutput) -> None:
+    """The actor's metrics of one step."""
+    result = output.result
+    if result is None:
+        ACTION_RETRIES.labels(step.action).inc()
+        return
+    status = "DUPLICATE" if result.duplicate else result.status
+    ACTION_STEPS.labels(step.action, step.step, status).inc()
+    if not result.duplicate and result.final:
+        for outcome in result.outcomes:
+            ACTION_OUTCOMES.labels(step.action, outcome.status.value).inc()
+
+
+def _summary(output: StepOutput) -> str:
+    parts = []
+    if output.result is not None:
+        dup = " (already done: first result returned)" if output.result.duplicate else ""
+        parts.append(f"{output.result.status}{dup}")
+    if output.next_step is not None:
+        step = output.next_step
+        when = f" at {step.not_before:%H:%M:%S}" if step.not_before else ""
+        parts.append(f"next {step.step}{when}")
+    return ", ".join(parts) or "nothing"
+
+
+def run(settings: Settings) -> None:
+    """Run the actor until SIGTERM."""
+    run_group("actor", settings, build)

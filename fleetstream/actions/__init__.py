@@ -1,0 +1,1 @@
+"""The action plane: requests, selection, the action registry and the audit trail."""

@@ -1,0 +1,94 @@
+"""`fleetstream act`: plan a request against the inventory, print it, submit it on request."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaError, Message
+
+from fleetstream import kafka
+from fleetstream.actions.models import ActionRequest, Selector, idempotency_key
+from fleetstream.actions.registry import ActionError, action_spec
+from fleetstream.actions.selector import InventoryQuery, Plan
+from fleetstream.actions.wire import encode_request
+from fleetstream.config import Settings
+from fleetstream.errors import FleetstreamError
+from fleetstream.models import utc_now
+from fleetstream.report import table
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A validated request and its plan, before anything is produced."""
+
+    request: ActionRequest
+    plan: Plan
+
+
+def propose(
+    action: str,
+    selector: Selector,
+    params: Mapping[str, str],
+    *,
+    max_targets: int,
+    key: str | None,
+    query: InventoryQuery,
+    accounts: Callable[[], list[str]],
+) -> Proposal:
+    """Validate the request and plan it; ActionError (one line) when it cannot run."""
+    spec = action_spec(action)
+    spec.validate(selector.resource_type, params)
+    request = ActionRequest(
+        request_id=key or idempotency_key(action, params, selector),
+        submission_id=uuid.uuid4().hex,
+        action=action,
+        params=dict(params),
+        selector=selector,
+        max_targets=max_targets,
+        requested_by=f"{getpass.getuser()}@{socket.gethostname()}",
+        requested_at=utc_now(),
+    )
+    needs_accounts = not (selector.accounts or selector.arns)
+    plan = query.plan(selector, accounts() if needs_accounts else ())
+    if plan.total > max_targets:
+        raise ActionError(
+            f"refused: {plan.total} targets exceed --max-targets {max_targets}; "
+            "narrow the selector or raise --max-targets"
+        )
+    return Proposal(request, plan)
+
+
+def plan_text(proposal: Proposal) -> str:
+    """The plan as a table: targets per account and region, and the total."""
+    rows = [(a, r, len(t)) for (a, r), t in sorted(proposal.plan.targets.items())]
+    rows.append(("total", "", proposal.plan.total))
+    request = proposal.request
+    head = (
+        f"{request.action} {json.dumps(dict(request.params))} on {request.selector.resource_type}"
+    )
+    return f"{head}\n{table(('account', 'region', 'targets'), rows)}"
+
+
+def submit(settings: Settings, request: ActionRequest) -> None:
+    """Produce the request to the actions topic and wait for its delivery report."""
+    kafka.ensure_topics(settings.kafka)
+    producer = kafka.make_producer(settings.kafka)
+    failures: list[KafkaError] = []
+
+    def delivered(error: KafkaError | None, _message: Message) -> None:
+        if error is not None:
+            failures.append(error)
+
+    producer.produce(
+        settings.kafka.topic("actions"),
+        key=request.request_id.encode(),
+        value=encode_request(request),
+        on_delivery=delivered,
+    )
+    if producer.flush(30) or failures:
+        raise FleetstreamError(f"the request was not delivered to Kafka: {failures or 'timeout'}")
