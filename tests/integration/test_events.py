@@ -24,7 +24,9 @@ from fleetstream.lambda_mode.forward import forward
 from fleetstream.oneshot import run_sweep
 from fleetstream.wire import ChangeEvent, ChangeType, decode_change_event, decode_work_item
 from fleetstream.workers import WorkerPool
+from tests.dashboards import load, queries_without_data, row_panels
 from tests.integration.helpers import member_client, produce_raw, read_topic, settings_for
+from tests.prometheus_fixtures import PrometheusFactory
 
 pytestmark = pytest.mark.integration
 REGION = "us-east-1"
@@ -150,6 +152,7 @@ def test_events_become_change_events_within_seconds(  # noqa: PLR0915 (one scena
     local_stack: StackEndpoints,
     log_dir: Path,
     measurements: list[str],
+    prometheus_factory: PrometheusFactory,
 ) -> None:
     settings, account, pool = live_pipeline
     assert local_stack.aws_endpoint
@@ -157,6 +160,9 @@ def test_events_become_change_events_within_seconds(  # noqa: PLR0915 (one scena
     events_topic = settings.kafka.topic("events")
     watcher = ChangeWatcher(settings)
     producer = kafka.make_producer(settings.kafka)
+    prom = prometheus_factory(
+        {w.role: [w.metrics_url.split("/")[2]] for w in pool.workers}  # host:port
+    )
     latencies: list[float] = []
 
     def emit(name: str, detail: dict[str, Any]) -> float:
@@ -262,6 +268,17 @@ def test_events_become_change_events_within_seconds(  # noqa: PLR0915 (one scena
         assert outcomes.get("coalesced", 0) + outcomes.get("duplicate", 0) == 99
         freshness = samples(sink.metrics_url, "fleetstream_event_to_change_seconds_count")
         assert sum(value for _labels, value in freshness) == 10
+
+        # Every query of the dashboard's event-driven row has data to show.
+        dashboard = load("fleetstream-continuous.json")
+        prom.wait_until(
+            "the event-driven panels to have data",
+            lambda: (
+                not queries_without_data(
+                    prom, dashboard, row_panels(dashboard, "Event-driven refresh")
+                )
+            ),
+        )
 
         # The safety net: the next sweep no longer sees the terminated instance and deletes it.
         result = run_sweep(

@@ -5,11 +5,9 @@ and the lag exporter's lag, status and alert through a stopped and restarted sin
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +28,7 @@ from fleetstream.metrics import export_sweep_progress
 from fleetstream.sweeps import SweepProgress, SweepStore
 from fleetstream.workers import Worker, WorkerPool, free_port
 from producers.main import plan_sweep
+from tests.dashboards import assert_importable, queries_without_data
 from tests.integration.helpers import produce_raw, settings_for
 from tests.prometheus_fixtures import PROMTOOL, Prometheus, PrometheusFactory, binary
 
@@ -44,7 +43,6 @@ EXPORTER_JOB = "fleetstream-lag-exporter"
 # Exporter timing for the test: poll every second, STALL/STOP after 5 s without progress.
 INTERVAL_S, WINDOW_S, STOP_AFTER_S = 1, 5, 15
 # Grafana's built-in variables, as Grafana would fill them for a 1 s scrape interval.
-BUILTINS = {"__rate_interval": "10s", "__interval": "2s", "__range": "1h"}
 STALLED = "FleetstreamConsumerStalled"
 
 
@@ -84,73 +82,15 @@ def test_promtool_checks_the_rules_and_runs_their_unit_tests() -> None:
     assert _alert_names() <= quiet, _alert_names() - quiet
 
 
-def _panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for panel in dashboard["panels"]:
-        yield panel
-        yield from panel.get("panels", [])
-
-
 def test_dashboard_is_importable_as_is() -> None:
-    dashboard = json.loads(DASHBOARD.read_text())
-    assert dashboard["uid"]
-    assert dashboard["title"]
-    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
-    assert {"datasource", "group", "topic", "account", "region"} <= set(variables)
-    assert variables["datasource"]["type"] == "datasource"
-    panels = list(_panels(dashboard))
-    ids = [p["id"] for p in panels]
-    assert len(ids) == len(set(ids)), "panel ids must be unique"
-    for panel in panels:
-        assert {"h", "w", "x", "y"} <= set(panel["gridPos"]), panel["title"]
-        if panel["type"] == "row":
-            continue
-        assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
-        assert panel["targets"], panel["title"]
-        assert all(t["expr"].strip() for t in panel["targets"]), panel["title"]
-
-
-# --- the dashboard's queries against a real Prometheus -----------------------------------------
-
-
-def _regex_escape(value: str) -> str:
-    # As Grafana formats a multi-value variable for a Prometheus regex matcher.
-    return re.sub(r"([\\^$.|?*+()\[\]{}])", r"\\\\\1", value)
-
-
-def _substitute(expr: str, values: dict[str, str]) -> str:
-    for name in sorted(values, key=len, reverse=True):
-        expr = expr.replace(f"${{{name}}}", values[name]).replace(f"${name}", values[name])
-    return expr
-
-
-def variable_values(prom: Prometheus, dashboard: dict[str, Any]) -> dict[str, str]:
-    """Each query variable resolved as Grafana would: label_values() over Prometheus' series."""
-    values = dict(BUILTINS)
-    for variable in dashboard["templating"]["list"]:
-        if variable["type"] != "query":
-            continue
-        match = re.fullmatch(r"label_values\((.*),\s*(\w+)\)", variable["definition"])
-        assert match, variable["definition"]
-        selector, label = _substitute(match.group(1), values), match.group(2)
-        series = prom.api("series", **{"match[]": selector, "start": str(time.time() - 300)})
-        found = sorted({s[label] for s in series if label in s})
-        assert found, f"variable {variable['name']}: {selector} has no {label} values"
-        values[variable["name"]] = "|".join(_regex_escape(v) for v in found)
-    return values
+    assert_importable(
+        json.loads(DASHBOARD.read_text()), {"datasource", "group", "topic", "account", "region"}
+    )
 
 
 def panels_without_data(prom: Prometheus) -> list[str]:
     """Every expression of the dashboard, variables filled in; those that return nothing."""
-    dashboard = json.loads(DASHBOARD.read_text())
-    values = variable_values(prom, dashboard)
-    empty: list[str] = []
-    for panel in _panels(dashboard):
-        for target in panel.get("targets", []):
-            expr = _substitute(target["expr"], values)
-            assert "$" not in expr, f"unsubstituted variable in {panel['title']}: {expr}"
-            if not prom.query(expr):
-                empty.append(f"{panel['title']}: {expr}")
-    return empty
+    return queries_without_data(prom, json.loads(DASHBOARD.read_text()))
 
 
 # --- the end-to-end test ------------------------------------------------------------------------

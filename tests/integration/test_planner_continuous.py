@@ -12,17 +12,19 @@ import time
 from pathlib import Path
 
 import pytest
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, start_http_server
 
 from fleetstream import kafka
 from fleetstream.config import Settings
 from fleetstream.devstack import StackEndpoints
 from fleetstream.devstack.seed import EstateSpec, seed_estate
 from fleetstream.sweeps import SweepProgress
-from fleetstream.workers import WorkerPool
+from fleetstream.workers import WorkerPool, free_port
 from producers.backlog import DescriberBacklog
 from producers.continuous import build
+from tests.dashboards import load, queries_without_data, row_panels
 from tests.integration.helpers import produce_raw, read_topic, settings_for
+from tests.prometheus_fixtures import PrometheusFactory
 
 pytestmark = pytest.mark.integration
 REGIONS = ("us-east-1", "eu-west-1")
@@ -57,6 +59,7 @@ def test_cadence_in_flight_skips_and_backpressure(  # noqa: PLR0915 (one scenari
     pipeline: Settings,
     monkeypatch: pytest.MonkeyPatch,
     log_dir: Path,
+    prometheus_factory: PrometheusFactory,
 ) -> None:
     assert local_stack.aws_endpoint
     estate = seed_estate(
@@ -138,3 +141,18 @@ def test_cadence_in_flight_skips_and_backpressure(  # noqa: PLR0915 (one scenari
     planner._hold_back = lambda: True  # type: ignore[method-assign]  # no new sweep now
     planner.tick()
     assert gauge("fleetstream_inventory_stale_shards", {"resource_type": "ec2.instance"}) == shards
+
+    # The planner's metrics (this process) behind a real Prometheus: every query of the
+    # dashboard's planner row has data.
+    port = free_port()
+    server, _thread = start_http_server(port, addr="127.0.0.1")
+    try:
+        prom = prometheus_factory({"planner": [f"127.0.0.1:{port}"]})
+        dashboard = load("fleetstream-continuous.json")
+        chosen = row_panels(dashboard, "Scheduled sweeps (fleetstream planner)")
+        prom.wait_until(
+            "the planner panels to have data",
+            lambda: not queries_without_data(prom, dashboard, chosen),
+        )
+    finally:
+        server.shutdown()
