@@ -31,9 +31,9 @@ class DescriberBacklog:
         self._admin = admin or kafka_admin.admin_client(settings.kafka)
         self._topics = [settings.kafka.topic(name) for name in SWEEP_TOPICS]
         # Committed offsets are read with a consumer of the describers' group that never
-        # subscribes (so never joins nor commits): librdkafka 2.16's admin
-        # ListConsumerGroupOffsets crashed the process (SIGSEGV in rd_kafka_cgrp_op) for a
-        # group that had not committed yet.
+        # subscribes (so never joins nor commits): the admin ListConsumerGroupOffsets of
+        # librdkafka 2.16 crashes the process (SIGSEGV, rkcg NULL in rd_kafka_cgrp_op) when the
+        # answer is NOT_COORDINATOR, e.g. for a group not used yet (librdkafka issue 5040).
         self._offsets_reader = Consumer(
             client_config(settings.kafka)
             | {"group.id": settings.describer.group_id, "enable.auto.commit": False}
