@@ -15,3 +15,4 @@ def test_continuous_dashboard_is_importable_and_every_row_has_panels() -> None:
     assert_importable(dashboard, {"datasource"})
     assert row_panels(dashboard, "Event-driven refresh")
     assert row_panels(dashboard, "Scheduled sweeps (fleetstream planner)")
+    assert row_panels(dashboard, "Action plane")
