@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 LIVE_STATES = ["pending", "running", "shutting-down", "stopping", "stopped"]
 ROLE_NAME = "FleetstreamReadOnly"
@@ -144,9 +144,13 @@ def stored_count(ddb: Any, table: str) -> tuple[int, str]:
     try:
         pages = ddb.get_paginator("scan").paginate(TableName=table, Select="COUNT")
         return sum(int(page["Count"]) for page in pages), "COUNT scan"
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
         count = int(ddb.describe_table(TableName=table)["Table"]["ItemCount"])
-        code = exc.response.get("Error", {}).get("Code", "error")
+        code = (
+            exc.response.get("Error", {}).get("Code", "error")
+            if isinstance(exc, ClientError)
+            else type(exc).__name__
+        )
         return count, f"ItemCount (the COUNT scan failed: {code})"
 
 
