@@ -253,6 +253,7 @@ def markdown(result: TaggingResult, quick: bool) -> str:
             f"{r.load[0]:.2f} / {r.load[1]:.2f} | {r.note} |"
             for r in result.runs
         ),
+        "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
         f"{platform.python_version()}; load = the 1-minute load average when the run started "
         "and ended (other work on the machine shares its CPUs).",
