@@ -22,6 +22,25 @@ from pathlib import Path
 import psutil
 
 TOP = 15
+TRUNK = 0.95  # inclusive table: leave out the frames nearly every sample passes through
+# Pipeline stages: a sample counts for a stage if any frame of its stack matches (inclusive,
+# so stages nest: response parsing is inside the AWS call, client creation inside the refresh).
+STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("AWS calls, all of it (BaseClient._make_api_call)", ("BaseClient._make_api_call (",)),
+    ("boto3 client creation (ClientCreator.create_client)", ("ClientCreator.create_client (",)),
+    ("AssumeRole credential refresh", ("AssumeRoleCredentialFetcher._get_credentials (",)),
+    ("response parsing (botocore parsers)", ("ResponseParser.parse (",)),
+    ("timestamp parsing (dateutil)", ("(dateutil/",)),
+    ("Avro encode / decode (fleetstream/serde.py)", ("(fleetstream/serde.py)",)),
+    (
+        "Kafka client (confluent_kafka, fleetstream/kafka.py)",
+        ("(confluent_kafka/", "(fleetstream/kafka.py)"),
+    ),
+    ("DynamoDB inventory writes (consumers/sink/store.py)", ("(consumers/sink/store.py)",)),
+    ("change detection (consumers/sink/changes.py)", ("(consumers/sink/changes.py)",)),
+    ("deletion sweep (consumers/sink/deletions.py)", ("(consumers/sink/deletions.py)",)),
+    ("sweep outcomes (fleetstream/sweeps.py)", ("(fleetstream/sweeps.py)",)),
+)
 
 
 @dataclass(slots=True)
@@ -33,6 +52,7 @@ class Profile:
     inclusive: Counter[str] = field(default_factory=Counter)
     leaf: Counter[str] = field(default_factory=Counter)
     packages: Counter[str] = field(default_factory=Counter)
+    stages: Counter[str] = field(default_factory=Counter)
 
 
 def _function(frame: str) -> tuple[str, str]:
@@ -63,6 +83,9 @@ def parse_collapsed(name: str, lines: Iterable[str]) -> Profile:
             profile.inclusive[function] += count
         profile.leaf[frames[-1][0]] += count
         profile.packages[frames[-1][1]] += count
+        for stage, patterns in STAGES:
+            if any(p in function for p in patterns for function, _ in frames):
+                profile.stages[stage] += count
     return profile
 
 
@@ -80,9 +103,12 @@ def markdown(profiles: Sequence[Profile], header: str) -> str:
         if not p.samples:
             lines += ["(no samples)", ""]
             continue
+        stages = Counter({k: v for k, v in p.stages.items() if v})
+        branches = Counter({k: v for k, v in p.inclusive.items() if v < TRUNK * p.samples})
+        lines += [*_table("pipeline stage (inclusive; stages nest)", stages, p.samples), ""]
         lines += [*_table("self, by package", p.packages, p.samples), ""]
         lines += [*_table("self (top of stack)", p.leaf, p.samples), ""]
-        lines += [*_table("inclusive (anywhere on the stack)", p.inclusive, p.samples), ""]
+        lines += [*_table(f"inclusive, below {TRUNK:.0%} of samples", branches, p.samples), ""]
     return "\n".join(lines)
 
 
@@ -110,7 +136,8 @@ def record(pid: int, seconds: float, rate: int, out: Path) -> subprocess.Popen[b
 def main(argv: Sequence[str] | None = None) -> None:
     """Wait for the workers to appear, profile them all at once, write the summary."""
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("--under", type=int, required=True, help="pid of the benchmark run")
+    parser.add_argument("--under", type=int, help="pid of the benchmark run")
+    parser.add_argument("--raw", type=Path, nargs="+", help="summarize these raw files instead")
     parser.add_argument("--role", action="append", default=[], help="describer, sink, ...")
     parser.add_argument("--delay", type=float, default=0.0, help="s after they appear")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of sampling")
@@ -119,6 +146,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True, help="the markdown summary")
     parser.add_argument("--header", default="# Profile")
     args = parser.parse_args(argv)
+    if args.raw:
+        found = [parse_collapsed(f.stem, f.read_text().splitlines()) for f in args.raw]
+        args.out.write_text(markdown(found, args.header))
+        return
+    if args.under is None:
+        parser.error("--under PID or --raw FILE ... is required")
     deadline = time.monotonic() + args.wait
     workers: list[tuple[str, psutil.Process]] = []
     while time.monotonic() < deadline:
