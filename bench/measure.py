@@ -44,6 +44,7 @@ class SystemRun:
     pages: int = 0
     failed_shards: int = 0
     exit_code: int = 0
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at start and end
 
     @property
     def ok(self) -> bool:
@@ -52,6 +53,16 @@ class SystemRun:
     @property
     def resources_per_s(self) -> float:
         return self.found / self.wall_s if self.wall_s > 0 and self.found > 0 else 0.0
+
+    @property
+    def cpu_us_per_resource(self) -> float:
+        """The system's own CPU (children included) per resource found, in microseconds."""
+        return self.cpu_s / self.found * 1e6 if self.found > 0 else 0.0
+
+    @property
+    def all_cpu_us_per_resource(self) -> float:
+        """The same with Kafka's and DynamoDB Local's CPU of the run added."""
+        return (self.cpu_s + self.infra_cpu_s) / self.found * 1e6 if self.found > 0 else 0.0
 
     @property
     def peak_rss_mb(self) -> float:
@@ -96,6 +107,7 @@ def run_system(
     before: dict[str, Any] = simulator.stats()
     infra_before = tree_cpu_s(infra_pids)
     cpu_before = _children_cpu_s()
+    load_before = os.getloadavg()[0]
     started = time.monotonic()
     with log_path.open("w") as log:
         done = subprocess.run(
@@ -130,4 +142,5 @@ def run_system(
         pages=output.pages,
         failed_shards=output.failed_shards,
         exit_code=done.returncode,
+        load=(load_before, os.getloadavg()[0]),
     )

@@ -28,8 +28,10 @@ class ShapeResult:
 
 COLUMNS = (
     "| system | found / expected | wall s | resources/s | x critical path | CPU s | "
-    "infra CPU s | sim CPU s | peak RSS MB (max / sum, processes) | API calls | throttles |"
+    "infra CPU s | sim CPU s | CPU µs / resource (own / + infra) | "
+    "peak RSS MB (max / sum, processes) | API calls | throttles | load before / after |"
 )
+RSS_DETAIL_MAX = 12  # list every process' peak RSS in the notes up to this many processes
 
 
 def _row(run: SystemRun, critical: CriticalPath) -> str:
@@ -38,9 +40,16 @@ def _row(run: SystemRun, critical: CriticalPath) -> str:
         f"| {run.system} | {run.found} / {run.expected}{status} | {run.wall_s:.1f} | "
         f"{run.resources_per_s:,.0f} | {run.wall_s / critical.seconds:.1f} | {run.cpu_s:.1f} | "
         f"{run.infra_cpu_s:.1f} | {run.sim_cpu_s:.2f} | "
+        f"{run.cpu_us_per_resource:,.0f} / {run.all_cpu_us_per_resource:,.0f} | "
         f"{run.peak_rss_mb:.0f} / {run.total_rss_mb:.0f} ({len(run.rss_mb)}) | "
-        f"{run.calls:,} | {run.throttles:,} |"
+        f"{run.calls:,} | {run.throttles:,} | {run.load[0]:.2f} / {run.load[1]:.2f} |"
     )
+
+
+def _rss_detail(run: SystemRun) -> str:
+    if not run.rss_mb or len(run.rss_mb) > RSS_DETAIL_MAX:
+        return ""
+    return "; peak RSS MB per process: " + ", ".join(f"{n} {mb:.0f}" for n, mb in run.rss_mb)
 
 
 def _ratios(runs: Sequence[SystemRun]) -> list[str]:
@@ -69,7 +78,8 @@ def markdown(scenario: Scenario, quick: bool, results: Sequence[ShapeResult]) ->
         f"{lat.other_median_ms:g} ms per other call (sigma {lat.sigma:g}), plus "
         f"{lat.per_item_ms:g} ms per returned item. Token buckets per (account, region, class): "
         f"describe {thr.describe.burst:g} burst / {thr.describe.rate_per_s:g} per s, "
-        f"mutate {thr.mutate.burst:g} / {thr.mutate.rate_per_s:g} per s.",
+        f"mutate {thr.mutate.burst:g} / {thr.mutate.rate_per_s:g} per s. Load = the 1-minute "
+        "load average when the system started and ended (other work shares the CPUs).",
         "",
     ]
     for result in results:
@@ -80,14 +90,17 @@ def markdown(scenario: Scenario, quick: bool, results: Sequence[ShapeResult]) ->
             f"Critical path: {result.critical.explain()}.",
             "",
             COLUMNS,
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "|---" * COLUMNS.count(" | ") + "|---|",
             *(_row(run, result.critical) for run in result.runs),
             "",
         ]
         if len(result.runs) > 1:
             lines += [*_ratios(result.runs), ""]
         lines.append("Notes:")
-        lines += [f"- {run.system}: {'; '.join(run.notes) or '-'}" for run in result.runs]
+        lines += [
+            f"- {run.system}: {'; '.join(run.notes) or '-'}{_rss_detail(run)}"
+            for run in result.runs
+        ]
         lines += [f"- not run: {reason}" for reason in result.skipped]
         lines.append("")
     return "\n".join(lines)

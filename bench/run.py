@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.measure import SystemRun, run_system
 from bench.report import ShapeResult, chart, markdown
-from bench.scenarios import SCENARIOS, Scenario, critical_path, sim_config
+from bench.scenarios import SCENARIOS, Scenario, Shape, critical_path, sim_config
 from bench.simulator.process import SimulatorProcess
 from bench.systems.common import SystemParams
 from fleetstream.config import isolated_env
@@ -116,7 +116,8 @@ def run_scenario(
 ) -> list[ShapeResult]:
     """Every shape of the scenario, every requested system on the same simulator."""
     results: list[ShapeResult] = []
-    for shape in scenario.shapes_for(quick):
+    for listed in scenario.shapes_for(quick):
+        shape = Shape(listed.accounts, args.regions, listed.instances) if args.regions else listed
         config = sim_config(shape, seed=args.seed)
         critical = critical_path(config)
         echo(f"{scenario.name} {shape.label()}: critical path {critical.explain()}")
@@ -168,6 +169,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--page-size", type=int, default=1000, help="fleetstream MaxResults")
     parser.add_argument("--director-processes", type=int, default=16)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--regions",
+        type=int,
+        help="regions per account for every shape (a smaller S4 keeps 25 instances per shard)",
+    )
     parser.add_argument("--timeout", type=float, default=1800.0, help="per system run, s")
     parser.add_argument("--work", type=Path, help="logs and stack (default: a temp dir)")
     parser.add_argument("--no-stack", action="store_true", help="no Kafka/DynamoDB Local")

@@ -129,3 +129,51 @@ def critical_path(config: SimConfig, page_size: int = BEST_PAGE) -> CriticalPath
         shard_pages=pages,
         shard_bound="latency" if latency_s >= rate_s else "rate limit",
     )
+
+
+TAG_BATCH = 1000  # ids per CreateTags call (EC2 accepts up to 1000 resources per call)
+
+
+@dataclass(frozen=True, slots=True)
+class TaggingFloor:
+    """The fastest any client could tag every instance it already knows (S2's rate-limit floor).
+
+    With unlimited concurrency: one AssumeRole per account, then in every account-region its
+    CreateTags calls of up to TAG_BATCH ids, serial within the account-region only if the
+    mutate bucket forces it (burst, then the refill rate).
+    """
+
+    seconds: float
+    assume_role_s: float
+    shard_s: float
+    calls_per_shard: int
+    min_create_tags: int
+    shard_bound: str  # "latency" or "rate limit"
+
+    def explain(self) -> str:
+        return (
+            f"{self.seconds:.2f} s = AssumeRole {self.assume_role_s:.2f} s + the slowest "
+            f"account-region's {self.calls_per_shard} CreateTags of up to {TAG_BATCH} ids "
+            f"{self.shard_s:.2f} s ({self.shard_bound}-bound); at least "
+            f"{self.min_create_tags:,} CreateTags calls in all"
+        )
+
+
+def tagging_floor(config: SimConfig) -> TaggingFloor:
+    """S2's floor: the ids are known (the inventory); only AssumeRole and CreateTags remain."""
+    latency, spec = config.latency, config.estate
+    per_shard = math.ceil(spec.live_instances / max(1, spec.accounts * spec.region_count))
+    calls = max(1, math.ceil(per_shard / TAG_BATCH))
+    latency_s = calls * latency.other_median_ms / 1000
+    bucket = config.throttle.mutate
+    rate_s = max(0.0, (calls - bucket.burst) / bucket.rate_per_s)
+    shard_s = max(latency_s, rate_s)
+    assume_s = latency.other_median_ms / 1000
+    return TaggingFloor(
+        seconds=assume_s + shard_s,
+        assume_role_s=assume_s,
+        shard_s=shard_s,
+        calls_per_shard=calls,
+        min_create_tags=calls * spec.accounts * spec.region_count,
+        shard_bound="latency" if latency_s >= rate_s else "rate limit",
+    )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import platform
 import tempfile
 import time
 import uuid
@@ -28,7 +29,7 @@ from typing import Any
 import boto3
 
 from bench.run import HUB_ENV, stack_for
-from bench.scenarios import Shape, sim_config
+from bench.scenarios import Shape, sim_config, tagging_floor
 from bench.simulator.process import SimulatorProcess
 from bench.systems.common import (
     describe_pages,
@@ -65,6 +66,7 @@ class TaggingRun:
     create_tags: int
     throttles: int
     note: str
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +131,10 @@ def fleetstream_job(settings: Settings, log_dir: Path, timeout_s: float) -> Requ
 def measured(sim: SimulatorProcess) -> Iterator[dict[str, float]]:
     """Wall seconds and simulator counters of the block (filled in when it ends)."""
     before, started = sim.stats(), time.monotonic()
-    numbers: dict[str, float] = {}
+    numbers: dict[str, float] = {"load_before": os.getloadavg()[0]}
     yield numbers
     after = sim.stats()
+    numbers["load_after"] = os.getloadavg()[0]
     numbers["wall_s"] = time.monotonic() - started
     numbers["calls"] = after["calls"] - before["calls"]
     numbers["throttles"] = after["throttles"] - before["throttles"]
@@ -221,6 +224,7 @@ def _run(system: str, tagged: int, numbers: dict[str, float], note: str) -> Tagg
         int(numbers["create_tags"]),
         int(numbers["throttles"]),
         note,
+        (numbers["load_before"], numbers["load_after"]),
     )
 
 
@@ -229,6 +233,7 @@ def markdown(result: TaggingResult, quick: bool) -> str:
     shape = result.shape
     config = sim_config(shape)
     lat, mutate = config.latency, config.throttle.mutate
+    floor = tagging_floor(config)
     lines = [
         f"# S2{' (quick)' if quick else ''}: the fleet tagging job",
         "",
@@ -237,13 +242,21 @@ def markdown(result: TaggingResult, quick: bool) -> str:
         f"CreateTags, mutate bucket {mutate.burst:g} burst / {mutate.rate_per_s:g} per s per "
         f"account-region. The inventory was swept first ({result.swept:,} resources).",
         "",
-        "| system | tagged | wall s | AWS calls | CreateTags calls | throttles | notes |",
-        "|---|---|---|---|---|---|---|",
+        f"Rate-limit floor: {floor.explain()}.",
+        "",
+        "| system | tagged | wall s | x floor | AWS calls | CreateTags calls | throttles "
+        "| load before / after | notes |",
+        "|---|---|---|---|---|---|---|---|---|",
         *(
-            f"| {r.system} | {r.tagged:,} | {r.wall_s:.1f} | {r.calls:,} | {r.create_tags:,} | "
-            f"{r.throttles:,} | {r.note} |"
+            f"| {r.system} | {r.tagged:,} | {r.wall_s:.1f} | {r.wall_s / floor.seconds:,.0f} | "
+            f"{r.calls:,} | {r.create_tags:,} | {r.throttles:,} | "
+            f"{r.load[0]:.2f} / {r.load[1]:.2f} | {r.note} |"
             for r in result.runs
         ),
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}; load = the 1-minute load average when the run started "
+        "and ended (other work on the machine shares its CPUs).",
         "",
     ]
     return "\n".join(lines)

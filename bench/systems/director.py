@@ -93,7 +93,7 @@ def _create_table(params: SystemParams) -> None:
 
 def _stored(params: SystemParams) -> tuple[int, str]:
     ddb = boto3.Session(region_name="us-east-1").client(
-        "dynamodb", endpoint_url=params.dynamodb_endpoint
+        "dynamodb", endpoint_url=params.dynamodb_endpoint, config=retry_config()
     )
     try:
         return stored_count(ddb, _table(params))
