@@ -62,7 +62,12 @@ def up(home: Path, components: tuple[str, ...]) -> None:
 @home_option
 def down(home: Path) -> None:
     """Stop every component and forget the stack."""
-    LocalStack(home).stop()
+    stack = LocalStack(home)
+    if not stack.status():
+        # Say so: a wrong --home would otherwise look like a stack that was stopped.
+        click.echo(f"no stack recorded in {stack.state_file}; nothing to stop", err=True)
+        return
+    stack.stop()
     click.echo("stopped", err=True)
 
 
