@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from types import FrameType
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
@@ -34,6 +35,11 @@ Handler = Callable[[Message], list[OutRecord]]
 NOT_BEFORE_HEADER = "fs.not-before"
 # Header of an observation made by a targeted refresh: the AWS event's time (epoch ms).
 TRIGGERED_AT_HEADER = "fs.triggered-at"
+
+
+def epoch_ms_header(moment: datetime) -> bytes:
+    """A time as the value of NOT_BEFORE_HEADER or TRIGGERED_AT_HEADER."""
+    return str(int(moment.timestamp() * 1000)).encode()
 
 
 def header(message: Message, name: str) -> bytes | None:

@@ -15,7 +15,13 @@ from fleetstream.actions.models import ActionStep
 from fleetstream.actions.wire import decode_step, encode_result, encode_step
 from fleetstream.aws import AwsClients
 from fleetstream.config import Settings
-from fleetstream.loop import NOT_BEFORE_HEADER, TransactionalLoop, run_group, transactional_group
+from fleetstream.loop import (
+    NOT_BEFORE_HEADER,
+    TransactionalLoop,
+    epoch_ms_header,
+    run_group,
+    transactional_group,
+)
 from fleetstream.metrics import ACTION_OUTCOMES, ACTION_RETRIES, ACTION_STEPS
 from fleetstream.records import OutRecord
 from fleetstream.retry import RetryPolicy
@@ -28,9 +34,11 @@ def step_record(settings: Settings, step: ActionStep) -> OutRecord:
     key = step.budget_key.encode()
     if step.not_before is None:
         return OutRecord(settings.kafka.topic("action-work"), key, encode_step(step))
-    due_ms = str(int(step.not_before.timestamp() * 1000)).encode()
     return OutRecord(
-        settings.kafka.topic("action-delay"), key, encode_step(step), [(NOT_BEFORE_HEADER, due_ms)]
+        settings.kafka.topic("action-delay"),
+        key,
+        encode_step(step),
+        [(NOT_BEFORE_HEADER, epoch_ms_header(step.not_before))],
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from confluent_kafka import Message
 
@@ -16,6 +15,7 @@ from fleetstream.loop import (
     TRIGGERED_AT_HEADER,
     Handler,
     TransactionalLoop,
+    epoch_ms_header,
     run_group,
     transactional_group,
 )
@@ -62,7 +62,9 @@ def make_handler(settings: Settings, clients: AwsClients | None = None) -> Handl
         work_key = item.budget_key.encode()
         # An observation a refresh made carries the event time, for the freshness histogram.
         trigger = (
-            [] if item.triggered_at is None else [(TRIGGERED_AT_HEADER, _ms(item.triggered_at))]
+            []
+            if item.triggered_at is None
+            else [(TRIGGERED_AT_HEADER, epoch_ms_header(item.triggered_at))]
         )
         records = [
             OutRecord(
@@ -104,10 +106,6 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
     )
 
 
-def _ms(moment: datetime) -> bytes:
-    return str(int(moment.timestamp() * 1000)).encode()
-
-
 def input_topics(settings: Settings) -> list[str]:
     """The topics the describer group reads: sweep pages, retried pages, targeted refreshes."""
     return [settings.kafka.topic(name) for name in ("work", "work-retry", "refresh")]
@@ -120,7 +118,7 @@ def retry_record(topic: str, item: WorkItem) -> OutRecord:
         topic,
         item.budget_key.encode(),
         encode_work_item(item),
-        [(NOT_BEFORE_HEADER, _ms(item.not_before))],
+        [(NOT_BEFORE_HEADER, epoch_ms_header(item.not_before))],
     )
 
 
