@@ -175,6 +175,10 @@ class AccountSettings(_Section):
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
 
+    def selects(self, account_id: str) -> bool:
+        """The account passes include/exclude (an empty include takes every account)."""
+        return (not self.include or account_id in self.include) and account_id not in self.exclude
+
 
 class RegionSettings(_Section):
     include: tuple[str, ...] = ()

@@ -30,10 +30,8 @@ def list_accounts(settings: AccountSettings, clients: AwsClients) -> list[Accoun
         found = [Account(a.id, a.name) for a in settings.static]
     else:
         found = _organization_accounts(clients)
-    include = set(settings.include)
-    exclude = set(settings.exclude)
     return sorted(
-        (a for a in found if (not include or a.id in include) and a.id not in exclude),
+        (a for a in found if settings.selects(a.id)),
         key=lambda a: a.id,
     )
 

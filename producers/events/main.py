@@ -22,9 +22,7 @@ def scope_of(settings: Settings) -> InScope:
     def in_scope(account_id: str, region: str) -> bool:
         if static is not None and account_id not in static:
             return False
-        if accounts.include and account_id not in accounts.include:
-            return False
-        if account_id in accounts.exclude:
+        if not accounts.selects(account_id):
             return False
         if region == GLOBAL_REGION:
             return True
