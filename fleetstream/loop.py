@@ -188,6 +188,11 @@ class ConsumerLoop:
         """Hook run when a poll returned nothing: commit positions past transaction markers."""
         self._commit_idle_positions()
 
+    def uncommitted(self) -> set[tuple[str, int]]:
+        """Partitions with records read but not processed to their commit yet (e.g. held in a
+        window): idle commits leave them alone, or a crash would lose those records."""
+        return set()
+
     def handle_safely(self, handler: Handler, message: Message) -> list[OutRecord]:
         """Run handler; any failure becomes a DLQ record so the partition keeps flowing."""
         return handle_or_park(handler, message, group=self.group, dlq_topic=self.dlq_topic)
@@ -259,16 +264,20 @@ class ConsumerLoop:
         A transactional producer leaves a commit marker after its records; committing
         last offset + 1 would leave a phantom lag of 1 on every partition. When nothing is
         in flight, everything before the consumer's position has been processed, so the
-        position itself is safe to commit.
+        position itself is safe to commit; partitions with records still held (uncommitted())
+        are not.
         """
         try:
             positions = self.consumer.position(self.consumer.assignment())
         except KafkaException:
             return
+        held = self.uncommitted()
         moved = [
             tp
             for tp in positions
-            if tp.offset >= 0 and self._idle_committed.get((tp.topic, tp.partition)) != tp.offset
+            if tp.offset >= 0
+            and (tp.topic, tp.partition) not in held
+            and self._idle_committed.get((tp.topic, tp.partition)) != tp.offset
         ]
         if not moved:
             return

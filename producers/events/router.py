@@ -14,7 +14,7 @@ from confluent_kafka import Consumer, Message, TopicPartition
 
 from fleetstream.continuous_metrics import EVENTS, REFRESH_WORK
 from fleetstream.errors import PoisonMessageError
-from fleetstream.loop import TransactionalLoop
+from fleetstream.loop import TransactionalLoop, position
 from fleetstream.models import utc_now
 from fleetstream.records import OutRecord
 from fleetstream.wire import encode_work_item
@@ -82,6 +82,11 @@ class EventRouter(TransactionalLoop):
                 REFRESH_WORK.labels(item.resource_type).inc()
             if items:
                 log.info("%d events -> %d refresh work items", len(window), len(items))
+
+    def uncommitted(self) -> set[tuple[str, int]]:
+        # The window's events are committed with its refreshes (flush), never before: an idle
+        # commit past them would lose their refreshes to a crash inside the window.
+        return {position(message)[:2] for message in self._window}
 
     def _route_safely(self, message: Message) -> list[OutRecord]:
         try:
