@@ -277,6 +277,9 @@ class PlannerSettings(_Section):
     tick_s: Annotated[float, Field(gt=0, le=600)] = 5.0
     # Accounts and regions are looked up again this often.
     estate_refresh_s: Annotated[float, Field(ge=1)] = 3600.0
+    # A throttled or unavailable account lookup is tried again after tick_s, doubling up to
+    # this; the last known estate is planned meanwhile.
+    estate_retry_max_s: Annotated[float, Field(gt=0, le=86_400)] = 300.0
     # Hold new sweeps back while the describers have more unread work than this.
     max_backlog: Annotated[int, Field(ge=0)] = 10_000
     # A shard issued this long ago without an outcome is presumed lost and issued again.

@@ -32,6 +32,13 @@ PLANNER_SHARDS = Counter(
     "(issued, skipped_in_flight, deferred_backlog, failed_at_plan, presumed_lost).",
     ["resource_type", "decision"],
 )
+PLANNER_ESTATE_ERRORS = Counter(
+    "fleetstream_planner_estate_errors_total",
+    "Failed account lookups (AWS Organizations) of the long-running planner, by kind: "
+    "throttled and transient ones are retried with backoff, permanent ones reported; the last "
+    "known estate is planned meanwhile.",
+    ["kind"],
+)
 PLANNER_BACKLOG = Gauge(
     "fleetstream_planner_backlog_messages",
     "Unread messages of the describer group on the work topics, as the planner last saw them.",

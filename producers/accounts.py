@@ -7,8 +7,21 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fleetstream.aws import AwsClients
+from fleetstream.aws_errors import ErrorKind, classify
 from fleetstream.config import AccountSettings
 from fleetstream.errors import ConfigError
+
+
+class AccountsUnavailableError(ConfigError):
+    """Organizations is throttling or failing transiently: the same call may work later.
+
+    A ConfigError still, so one-shot commands stop with the message; the long-running planner
+    retries it with backoff instead.
+    """
+
+    def __init__(self, message: str, kind: ErrorKind) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +73,12 @@ def _organization_accounts(clients: AwsClients) -> list[Account]:
             for account in page["Accounts"]:
                 accounts.append(Account(account["Id"], account.get("Name", ""), _status(account)))
     except (ClientError, BotoCoreError) as exc:
+        kind = classify(exc)
+        if kind in (ErrorKind.THROTTLED, ErrorKind.TRANSIENT):
+            raise AccountsUnavailableError(
+                f"cannot list the organization's accounts right now ({exc}); try again later",
+                kind,
+            ) from None
         raise ConfigError(
             f"cannot list the organization's accounts ({exc}); use accounts.source: static "
             "or run with management-account (or delegated administrator) credentials"

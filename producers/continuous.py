@@ -8,11 +8,17 @@ while the backlog is above planner.max_backlog, and (5) exports the inventory's 
 In-flight shards are known from this process's own issues; after a restart the planner does
 not know what its predecessor left in flight and may issue such a shard again. That is safe:
 deletion only ever removes what a *complete* shard did not see since that shard started.
+
+A throttled or unavailable AWS Organizations never stops the planner: the lookup is tried
+again with backoff (planner.estate_retry_max_s at most) while the last known estate keeps
+being planned. A permanent error (access denied) stops it at start, where a person must act;
+later it is reported and the last known estate is kept until the next lookup.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import signal
 import threading
 import time
@@ -30,6 +36,7 @@ from fleetstream.continuous_metrics import (
     INVENTORY_AGE,
     PLANNER_BACKLOG,
     PLANNER_CADENCE,
+    PLANNER_ESTATE_ERRORS,
     PLANNER_HOLDING,
     PLANNER_IN_FLIGHT,
     PLANNER_SHARDS,
@@ -37,10 +44,12 @@ from fleetstream.continuous_metrics import (
     STALE_SHARDS,
 )
 from fleetstream.dynamodb import Tables
+from fleetstream.errors import ConfigError
 from fleetstream.metrics import serve
 from fleetstream.models import ShardKey, utc_now
+from fleetstream.retry import RetryPolicy
 from fleetstream.sweeps import SweepStore
-from producers.accounts import Account, list_accounts
+from producers.accounts import Account, AccountsUnavailableError, list_accounts
 from producers.backlog import DescriberBacklog
 from producers.main import emit_units
 from producers.planner import AccountRegions, Planner, new_sweep_id
@@ -79,7 +88,12 @@ class ContinuousPlanner:
             self._config.cadence_of, self._config.jitter, self._config.in_flight_timeout_s, now
         )
         self._estate: list[AccountRegions] = []
-        self._estate_at: float | None = None
+        self._estate_known = False
+        self._estate_due = now
+        self._estate_failures = 0
+        self._estate_retry = RetryPolicy(
+            base_s=self._config.tick_s, max_backoff_s=self._config.estate_retry_max_s
+        )
         for entry in entries:
             PLANNER_CADENCE.labels(entry.type_name).set(self._config.cadence_of(entry.type_name))
 
@@ -92,7 +106,7 @@ class ContinuousPlanner:
     def tick(self) -> list[str]:
         """One round; returns the ids of the sweeps it issued (none or one)."""
         now = self._clock()
-        if self._estate_at is None or now - self._estate_at >= self._config.estate_refresh_s:
+        if now >= self._estate_due:
             self._refresh_estate(now)
         self._collect_outcomes()
         decisions = self.schedule.decide(now, self._hold_back())
@@ -104,9 +118,35 @@ class ContinuousPlanner:
         return issued
 
     def _refresh_estate(self, now: float) -> None:
-        accounts = self._list_accounts()
+        try:
+            accounts = self._list_accounts()
+        except AccountsUnavailableError as exc:
+            PLANNER_ESTATE_ERRORS.labels(exc.kind.value).inc()
+            delay = self._estate_retry.backoff_s(self._estate_failures, random.random())
+            self._estate_failures += 1
+            self._estate_due = now + delay
+            log.warning(
+                "%s; looking again in %.1f s, planning the last known estate (%d accounts)",
+                exc,
+                delay,
+                len(self._estate),
+            )
+            return
+        except ConfigError as exc:
+            if not self._estate_known:
+                raise  # nothing to plan with, and only a person can fix it: say so at start
+            PLANNER_ESTATE_ERRORS.labels("permanent").inc()
+            self._estate_due = now + self._config.estate_refresh_s
+            log.error(  # noqa: TRY400 (the message is the whole story; no traceback)
+                "%s; planning the last known estate (%d accounts) until the next lookup",
+                exc,
+                len(self._estate),
+            )
+            return
+        self._estate_failures = 0
         self._estate = self._planner.discover(accounts)
-        self._estate_at = now
+        self._estate_known = True
+        self._estate_due = now + self._config.estate_refresh_s
         shards = [unit.shard for unit in self._planner.plan("-", self._estate, utc_now())]
         self.schedule.sync(shards, now)
         log.info("estate: %d accounts, %d shards", len(accounts), len(shards))

@@ -4,7 +4,10 @@
                               "errors": [{"action": "DescribeInstances", "rate": 0.2,
                                           "code": "RequestLimitExceeded", "status": 503,
                                           "account": "111111111111", "region": "eu-west-1"}]}
-                             (account and region are optional filters of an error rule)
+                             (account and region are optional filters of an error rule;
+                             "action" is the Query-protocol Action or, for JSON-protocol
+                             services such as Organizations, the operation of X-Amz-Target,
+                             whose injected errors are then JSON)
   GET  /_fleetstream/calls   [{"service", "action", "account", "region", "token", "role_arn",
                                "at"}, ...]
   POST /_fleetstream/reset   clears faults and the call log
@@ -77,7 +80,8 @@ class FaultInjectionMiddleware:
         if error and random.random() < float(error.get("rate", 0)):
             code = str(error.get("code", "RequestLimitExceeded"))
             call["injected"] = code
-            return _error(code, int(error.get("status", 503)), start_response)
+            json_protocol = bool(environ.get("HTTP_X_AMZ_TARGET"))
+            return _error(code, int(error.get("status", 503)), start_response, json_protocol)
         return self.app(environ, start_response)
 
     def _control(self, verb: str, environ: Environ, start_response: StartResponse) -> list[bytes]:
@@ -131,13 +135,23 @@ def _action_of(environ: Environ) -> tuple[str, dict[str, str]]:
     return params.pop("Action", ""), params
 
 
-def _error(code: str, status: int, start_response: StartResponse) -> list[bytes]:
-    body = (
-        f"<Response><Errors><Error><Code>{escape(code)}</Code>"
-        f"<Message>injected by fleetstream's fault middleware</Message></Error></Errors>"
-        f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
-    ).encode()
+def _error(
+    code: str, status: int, start_response: StartResponse, json_protocol: bool = False
+) -> list[bytes]:
+    # JSON-protocol services (Organizations, DynamoDB, ...) name the operation in X-Amz-Target
+    # and answer errors as JSON; botocore reads no error code out of an XML body for them.
+    message = "injected by fleetstream's fault middleware"
+    if json_protocol:
+        body = json.dumps({"__type": code, "message": message}).encode()
+        content_type = "application/x-amz-json-1.1"
+    else:
+        body = (
+            f"<Response><Errors><Error><Code>{escape(code)}</Code>"
+            f"<Message>{message}</Message></Error></Errors>"
+            f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
+        ).encode()
+        content_type = "text/xml"
     start_response(
-        f"{status} Injected", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))]
+        f"{status} Injected", [("Content-Type", content_type), ("Content-Length", str(len(body)))]
     )
     return [body]
