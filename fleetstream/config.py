@@ -264,6 +264,15 @@ class RouterSettings(_Section):
     coalesce_window_s: Annotated[float, Field(ge=0, le=60)] = 1.0
     # Resources remembered for "this event is older than the refresh already issued".
     dedupe_entries: Annotated[int, Field(ge=0, le=10_000_000)] = 100_000
+    # Resource ids one account may add to a window; the rest are shed (the next sweep covers
+    # them), so one account's flood of events cannot crowd out the others' refreshes.
+    account_budget: Annotated[int, Field(ge=1, le=1_000_000)] = 500
+    # Events dated later than now + this are refused: a far-future time would make genuine
+    # events for the resource look like duplicates of a refresh already issued.
+    future_tolerance_s: Annotated[float, Field(ge=0, le=86_400)] = 300.0
+    # Events older than this are refused (the sweeps cover those changes). EventBridge retries
+    # a delivery for up to a day; the default leaves a day more for a stopped router.
+    max_event_age_s: Annotated[float, Field(ge=60)] = 172_800.0
 
 
 class PlannerSettings(_Section):

@@ -7,12 +7,19 @@ from prometheus_client import Counter, Gauge, Histogram
 EVENTS = Counter(
     "fleetstream_events_total",
     "AWS events read by the event router, by outcome "
-    "(routed, coalesced, duplicate, unknown, ignored, no_ids, not_configured, malformed).",
+    "(routed, coalesced, duplicate, over_budget, unknown, ignored, no_ids, not_configured, "
+    "foreign_account, future, too_old, malformed).",
     ["outcome"],
 )
 REFRESH_WORK = Counter(
     "fleetstream_refresh_work_items_total",
     "Targeted refresh work items the event router emitted (after coalescing).",
+    ["resource_type"],
+)
+REFRESH_IDS_SHED = Counter(
+    "fleetstream_refresh_ids_shed_total",
+    "Resource ids the event router did not refresh because their account had spent its "
+    "router.account_budget for the window (the next sweep covers them).",
     ["resource_type"],
 )
 REFRESHES_DROPPED = Counter(

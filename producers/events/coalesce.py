@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from fleetstream.catalog import CatalogEntry
 from fleetstream.models import WorkItem, utc_now
@@ -15,6 +16,13 @@ from producers.events.routes import Target
 ShardOf = tuple[str, str, str]  # account, region, resource type
 # (type, account, region, id) -> the newest event time a refresh covers.
 Covered = dict[tuple[str, str, str, str], datetime]
+
+
+class Added(NamedTuple):
+    """What one event's target added to the window."""
+
+    new: int  # ids neither pending nor covered: this window refreshes them
+    shed: int  # ids left out because the account spent its budget for the window
 
 
 @dataclass(slots=True)
@@ -29,6 +37,9 @@ class Coalescer:
     An event is a duplicate when an earlier refresh already covered a newer-or-equal event
     for the same resource: that refresh was issued after the newer event arrived, so what
     it describes includes this change too. Only AWS event times are compared (no clock skew).
+
+    Each account may add at most account_budget ids to a window; the rest are shed, so one
+    account's flood cannot crowd out the others (the next sweep covers what was shed).
     """
 
     def __init__(
@@ -37,10 +48,13 @@ class Coalescer:
         window_s: float,
         remembered: int,
         clock: Callable[[], float] = time.monotonic,
+        account_budget: int | None = None,
     ) -> None:
         self._catalog = catalog
         self._window_s = window_s
         self._remembered = remembered
+        self._account_budget = account_budget
+        self._per_account: Counter[str] = Counter()  # ids pending per account this window
         self._clock = clock
         self._pending: dict[ShardOf, _Pending] = {}
         self._opened_at: float | None = None
@@ -50,23 +64,33 @@ class Coalescer:
     def empty(self) -> bool:
         return not self._pending
 
-    def add(self, target: Target, event_time: datetime) -> int:
-        """Add an event's target; return how many of its ids were not pending or covered."""
+    def add(self, target: Target, event_time: datetime) -> Added:
+        """Add an event's target: how many of its ids are new to the window, how many shed."""
         shard = (target.account_id, target.region, target.resource_type)
-        added = 0
+        added = shed = 0
         for resource_id in target.ids:
             covered = self._covered.get((*_type_first(shard), resource_id))
             if covered is not None and event_time <= covered:
                 continue
+            pending = self._pending.get(shard)
+            newest = None if pending is None else pending.ids.get(resource_id)
+            if newest is None and self._spent(target.account_id):
+                shed += 1
+                continue
             pending = self._pending.setdefault(shard, _Pending())
-            newest = pending.ids.get(resource_id)
             pending.ids[resource_id] = event_time if newest is None else max(newest, event_time)
             if pending.oldest is None or event_time < pending.oldest:
                 pending.oldest = event_time
-            added += newest is None
+            if newest is None:
+                added += 1
+                self._per_account[target.account_id] += 1
         if added and self._opened_at is None:
             self._opened_at = self._clock()
-        return added
+        return Added(added, shed)
+
+    def _spent(self, account_id: str) -> bool:
+        budget = self._account_budget
+        return budget is not None and self._per_account[account_id] >= budget
 
     def due(self) -> bool:
         """The window that the first pending event opened has passed."""
@@ -107,6 +131,7 @@ class Coalescer:
     def clear(self) -> None:
         """Forget what is pending (its events will be read again)."""
         self._pending.clear()
+        self._per_account.clear()
         self._opened_at = None
 
     def confirm(self, covered: Covered) -> None:

@@ -19,17 +19,27 @@ class ApiCallEvent:
     """The parts of one CloudTrail API call event the router needs."""
 
     event_id: str
-    account_id: str
+    account_id: str  # where the resource lives: detail.recipientAccountId, else the envelope's
     region: str
     source: str  # detail.eventSource, e.g. ec2.amazonaws.com
     name: str  # detail.eventName, e.g. RunInstances
     time: datetime
     detail: Mapping[str, Any]
+    envelope_account: str  # the account whose bus the event came from ("account")
 
     @property
     def failed(self) -> bool:
         """The call was refused (detail.errorCode): it changed nothing."""
         return bool(self.detail.get("errorCode"))
+
+    @property
+    def foreign(self) -> bool:
+        """Another account's copy of the event: its envelope account is not the recipient.
+
+        For a cross-account call CloudTrail records the event in the caller's account too;
+        the resource owner's own copy (account == recipientAccountId) is the one to trust.
+        """
+        return self.envelope_account != self.account_id
 
 
 def _text(record: Mapping[str, Any], key: str, where: str) -> str:
@@ -67,12 +77,13 @@ def parse_event(value: bytes | None) -> ApiCallEvent | None:
     if kind != API_CALL:
         return None
     account = _text(envelope, "account", "")
-    # The account the call was made in; for calls from another account's principal CloudTrail
-    # sets recipientAccountId, which is where the resource lives.
+    # The account the call was made in; CloudTrail's recipientAccountId is where the resource
+    # lives. When they differ the event is foreign (see ApiCallEvent.foreign).
     recipient = detail.get("recipientAccountId")
     return ApiCallEvent(
         event_id=str(envelope.get("id") or detail.get("eventID") or ""),
         account_id=recipient if isinstance(recipient, str) and recipient else account,
+        envelope_account=account,
         region=_text(envelope, "region", ""),
         source=_text(detail, "eventSource", "detail."),
         name=_text(detail, "eventName", "detail."),

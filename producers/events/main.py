@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fleetstream import kafka
 from fleetstream.catalog import entries_for
 from fleetstream.config import Settings
 from fleetstream.loop import run_group
 from fleetstream.metrics import lag_stats_callback
 from fleetstream.models import GLOBAL_REGION
+from producers.events.admission import Admission
 from producers.events.coalesce import Coalescer
 from producers.events.router import EventRouter, InScope
 from producers.events.routes import Routes
@@ -55,10 +58,17 @@ def build(settings: Settings) -> EventRouter:
         batch_size=router.batch_size,
         routes=Routes(entries),
         coalescer=Coalescer(
-            {e.type_name: e for e in entries}, router.coalesce_window_s, router.dedupe_entries
+            {e.type_name: e for e in entries},
+            router.coalesce_window_s,
+            router.dedupe_entries,
+            account_budget=router.account_budget,
         ),
         refresh_topic=settings.kafka.topic("refresh"),
         in_scope=scope_of(settings),
+        admission=Admission(
+            future_tolerance=timedelta(seconds=router.future_tolerance_s),
+            max_age=timedelta(seconds=router.max_event_age_s),
+        ),
     )
 
 

@@ -12,12 +12,13 @@ from collections.abc import Callable
 
 from confluent_kafka import Consumer, Message, TopicPartition
 
-from fleetstream.continuous_metrics import EVENTS, REFRESH_WORK
+from fleetstream.continuous_metrics import EVENTS, REFRESH_IDS_SHED, REFRESH_WORK
 from fleetstream.errors import PoisonMessageError
 from fleetstream.loop import TransactionalLoop, position
 from fleetstream.models import utc_now
 from fleetstream.records import OutRecord
 from fleetstream.wire import encode_work_item
+from producers.events.admission import Admission
 from producers.events.coalesce import Coalescer
 from producers.events.envelope import ApiCallEvent, parse_event
 from producers.events.routes import Routes
@@ -46,6 +47,7 @@ class EventRouter(TransactionalLoop):
         coalescer: Coalescer,
         refresh_topic: str,
         in_scope: InScope,
+        admission: Admission,
         **kwargs: object,
     ) -> None:
         super().__init__(*args, handler=_no_handler, concurrency=1, **kwargs)  # type: ignore[arg-type]
@@ -53,6 +55,7 @@ class EventRouter(TransactionalLoop):
         self.coalescer = coalescer
         self.refresh_topic = refresh_topic
         self.in_scope = in_scope
+        self.admission = admission
         self._window: list[Message] = []  # read, not committed yet
         self._dead: list[OutRecord] = []
 
@@ -109,6 +112,19 @@ class EventRouter(TransactionalLoop):
         if not self.routes.known(event):
             EVENTS.labels("unknown").inc()
             return
+        refusal = self.admission.refusal(event, utc_now())
+        if refusal is not None:
+            # Debug: a flood of forged events must not flood the log; the metric counts them.
+            log.debug(
+                "event %s refused (%s): account %s, recipient %s, time %s",
+                event.event_id,
+                refusal,
+                event.envelope_account,
+                event.account_id,
+                event.time.isoformat(),
+            )
+            EVENTS.labels(refusal).inc()
+            return
         if not self.in_scope(event.account_id, event.region):
             EVENTS.labels("not_configured").inc()
             return
@@ -117,9 +133,17 @@ class EventRouter(TransactionalLoop):
             EVENTS.labels("no_ids").inc()
             return
         pending_before = not self.coalescer.empty
-        added = sum(self.coalescer.add(target, event.time) for target in targets)
+        added = shed = 0
+        for target in targets:
+            result = self.coalescer.add(target, event.time)
+            added += result.new
+            shed += result.shed
+            if result.shed:
+                REFRESH_IDS_SHED.labels(target.resource_type).inc(result.shed)
         if added:
             EVENTS.labels("routed").inc()
+        elif shed:
+            EVENTS.labels("over_budget").inc()  # its account spent the window's budget
         else:
             # Folded into a refresh of this window, or covered by one already issued.
             EVENTS.labels("coalesced" if pending_before else "duplicate").inc()

@@ -13,7 +13,8 @@ from fleetstream.catalog import CATALOG
 from fleetstream.catalog.engine import targeted_params
 from fleetstream.errors import PoisonMessageError
 from fleetstream.models import GLOBAL_REGION
-from producers.events.coalesce import Coalescer
+from producers.events.admission import Admission
+from producers.events.coalesce import Added, Coalescer
 from producers.events.envelope import ApiCallEvent, parse_event
 from producers.events.routes import Routes, Target, operation_name
 
@@ -110,17 +111,31 @@ def test_versioned_lambda_names_and_global_types() -> None:
     assert routes.targets(bucket) == [Target("111111111111", GLOBAL_REGION, "s3.bucket", ("logs",))]
 
 
-def test_cross_account_calls_refresh_the_recipient_account() -> None:
-    event = parse_event(
-        envelope(
-            "StopInstances",
-            {
-                "recipientAccountId": "222222222222",
-                "requestParameters": {"instancesSet": {"items": [{"instanceId": "i-9"}]}},
-            },
-        )
-    )
-    assert event is not None and event.account_id == "222222222222"
+def test_another_accounts_copy_of_an_event_is_foreign() -> None:
+    detail: dict[str, object] = {
+        "requestParameters": {"instancesSet": {"items": [{"instanceId": "i-9"}]}}
+    }
+    copy = parse_event(envelope("StopInstances", {"recipientAccountId": "222222222222", **detail}))
+    assert copy is not None and copy.account_id == "222222222222" and copy.foreign
+    own = parse_event(envelope("StopInstances", {"recipientAccountId": "111111111111", **detail}))
+    assert own is not None and own.account_id == "111111111111" and not own.foreign
+    # Without recipientAccountId the envelope's account is the resource's.
+    plain = parse_event(envelope("StopInstances", detail))
+    assert plain is not None and not plain.foreign
+
+
+def test_admission_refuses_foreign_future_and_old_events() -> None:
+    admission = Admission(future_tolerance=timedelta(minutes=5), max_age=timedelta(days=2))
+    detail: dict[str, object] = {"recipientAccountId": "222222222222"}
+    foreign = parse_event(envelope("StopInstances", detail))
+    assert foreign is not None and admission.refusal(foreign, T0) == "foreign_account"
+    event = parse_event(envelope("StopInstances", {}))
+    assert event is not None and admission.refusal(event, T0) is None
+    # The router's clock may run a little behind AWS's, never by years.
+    assert admission.refusal(event, T0 - timedelta(minutes=4)) is None
+    assert admission.refusal(event, T0 - timedelta(minutes=6)) == "future"
+    assert admission.refusal(event, T0 + timedelta(days=1)) is None
+    assert admission.refusal(event, T0 + timedelta(days=3)) == "too_old"
 
 
 def test_unknown_failed_and_other_events() -> None:
@@ -153,9 +168,14 @@ def test_malformed_events_are_poison(value: bytes | None, message: str) -> None:
         parse_event(value)
 
 
-def _coalescer(window_s: float = 1.0, remembered: int = 1000) -> tuple[Coalescer, list[float]]:
+def _coalescer(
+    window_s: float = 1.0, remembered: int = 1000, budget: int | None = None
+) -> tuple[Coalescer, list[float]]:
     now = [0.0]
-    return Coalescer(CATALOG, window_s, remembered, clock=lambda: now[0]), now
+    coalescer = Coalescer(
+        CATALOG, window_s, remembered, clock=lambda: now[0], account_budget=budget
+    )
+    return coalescer, now
 
 
 def test_a_burst_for_one_resource_becomes_one_refresh() -> None:
@@ -170,10 +190,10 @@ def test_a_burst_for_one_resource_becomes_one_refresh() -> None:
     assert [(i.resource_ids, i.triggered_at) for i in items] == [(("i-1",), T0)]
     coalescer.confirm(covered)
     # The burst's tail, read after the refresh was issued, is covered by it.
-    assert coalescer.add(target, T0 + timedelta(milliseconds=99)) == 0
+    assert coalescer.add(target, T0 + timedelta(milliseconds=99)) == Added(0, 0)
     assert coalescer.empty
     # A newer change is not.
-    assert coalescer.add(target, T0 + timedelta(seconds=5)) == 1
+    assert coalescer.add(target, T0 + timedelta(seconds=5)) == Added(1, 0)
 
 
 def test_an_unconfirmed_drain_covers_nothing() -> None:
@@ -181,7 +201,7 @@ def test_an_unconfirmed_drain_covers_nothing() -> None:
     target = Target("111111111111", "eu-west-1", "ec2.instance", ("i-1",))
     coalescer.add(target, T0)
     coalescer.drain("refresh-1")  # the transaction failed: not confirmed
-    assert coalescer.add(target, T0) == 1
+    assert coalescer.add(target, T0).new == 1
 
 
 def test_ids_are_chunked_per_type_and_memory_is_bounded() -> None:
@@ -192,7 +212,29 @@ def test_ids_are_chunked_per_type_and_memory_is_bounded() -> None:
     items, covered = coalescer.drain("refresh-1")
     assert sorted(len(i.resource_ids or ()) for i in items) == [1, 50, 100, 100]
     coalescer.confirm(covered)
-    assert coalescer.add(Target("111111111111", "eu-west-1", "ec2.instance", ("i-0",)), T0) == 1
+    assert coalescer.add(Target("111111111111", "eu-west-1", "ec2.instance", ("i-0",)), T0).new == 1
+
+
+def test_one_account_cannot_take_more_than_its_budget_of_a_window() -> None:
+    coalescer, _ = _coalescer(window_s=0, budget=150)
+    flood = tuple(f"i-{n}" for n in range(3000))
+    sandbox = Target("999999999999", "eu-west-1", "ec2.instance", flood)
+    assert coalescer.add(sandbox, T0) == Added(150, 2850)
+    # Ids already pending are not shed again; other accounts have budgets of their own.
+    assert coalescer.add(Target("999999999999", "eu-west-1", "ec2.instance", ("i-0",)), T0) == (
+        Added(0, 0)
+    )
+    genuine = Target("111111111111", "eu-west-1", "ec2.instance", ("i-genuine",))
+    assert coalescer.add(genuine, T0) == Added(1, 0)
+    items, _covered = coalescer.drain("refresh-1")
+    per_account: dict[str, int] = {}
+    for item in items:
+        per_account[item.account_id] = per_account.get(item.account_id, 0) + len(
+            item.resource_ids or ()
+        )
+    assert per_account == {"999999999999": 150, "111111111111": 1}
+    # The next window has a fresh budget.
+    assert coalescer.add(sandbox, T0).new == 150
 
 
 @pytest.mark.parametrize("entry", REFRESHABLE, ids=[e.type_name for e in REFRESHABLE])

@@ -56,3 +56,12 @@ def test_hub_rule_targets_the_forwarder_with_retries_and_a_dead_letter_queue() -
     assert "DeadLetterConfig" in target and "RetryPolicy" in target
     command = resources["Forwarder"]["Properties"]["ImageConfig"]["Command"]
     assert command == ["fleetstream.lambda_mode.handlers.forward_event"]
+
+
+def test_hub_rule_takes_only_events_aws_emitted() -> None:
+    # PutEvents cannot send a source that begins with "aws.": no account can forge these.
+    pattern = template("events-hub.yaml")["Resources"]["ToEventsTopic"]["Properties"][
+        "EventPattern"
+    ]
+    assert pattern["source"] == [{"prefix": "aws."}]
+    assert pattern["detail-type"] == ["AWS API Call via CloudTrail"]
