@@ -1,10 +1,10 @@
 """Replaying dead letters after a fix: `fleetstream dlq replay`.
 
 Exactly once, also when a run dies or is filtered: replayed messages and the replay group's
-progress are committed together in Kafka transactions of `chunk` messages (a killed run's open
-transaction is aborted, so its readers, all read_committed, never see it), and the progress of
-a filtered run is kept per original topic (fleetstream.dlq_progress), so it never commits past
-another topic's dead letters.
+progress are committed together in Kafka transactions of `chunk` dead letters read (a killed
+run's open transaction is aborted, so its readers, all read_committed, never see it), and the
+progress of a filtered run is kept per original topic (fleetstream.dlq_progress), so it never
+commits past another topic's dead letters.
 """
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ from fleetstream.records import foreign_headers
 log = logging.getLogger(__name__)
 REPLAYED_FROM = "fs.replayed-from"
 IDLE_END_S = 3.0
-CHUNK = 500  # replayed messages per transaction: what a killed run has to redo at most
+CHUNK = 500  # dead letters read per transaction: what a killed run has to redo at most
+# A transaction is also committed after this long: it must end well within the producer's
+# transaction.timeout.ms (15 s), e.g. while a filtered run scans many other topics' letters.
+CHUNK_S = 5.0
 TIMEOUT_S = 30.0
 _T = TypeVar("_T")
 
@@ -102,7 +105,7 @@ class _Run:
         self._consumer.assign([TopicPartition(self._dlq, p, starts[p]) for p in ends])
         pending = {p for p, end in ends.items() if starts[p] < end}
         in_chunk = 0
-        self._begin()
+        chunk_since = self._begin()
         idle_since = time.monotonic()
         while pending and (limit is None or sum(self.replayed.values()) < limit):
             message = self._consumer.poll(0.5)
@@ -114,17 +117,17 @@ class _Run:
             _topic, partition, offset = position(message)
             if offset >= ends[partition] - 1:
                 pending.discard(partition)
-            if self._take(message, partition, offset):
-                in_chunk += 1
-            if in_chunk >= self._chunk:
+            self._take(message, partition, offset)
+            in_chunk += 1
+            if in_chunk >= self._chunk or time.monotonic() - chunk_since > CHUNK_S:
                 self._commit()
-                self._begin()
+                chunk_since = self._begin()
                 in_chunk = 0
         self._commit()
         return ReplayReport(self.replayed, self.skipped)
 
-    def _take(self, message: Message, partition: int, offset: int) -> bool:
-        """Replay the message if it is due; True when it was replayed."""
+    def _take(self, message: Message, partition: int, offset: int) -> None:
+        """Replay the message if it is due."""
         raw = header(message, "fs.original.topic")
         target = None if raw is None else raw.decode("utf-8", "replace")
         verdict = self._progress[partition].take(offset, target, self._only_topic)
@@ -134,15 +137,16 @@ class _Run:
         if verdict in {Verdict.HELD, Verdict.UNROUTABLE}:
             self.skipped += 1
         if verdict is not Verdict.REPLAY or target is None:
-            return False
+            return
         if self._producer is not None:
             _send(self._producer, message, target, f"{self._dlq}:{partition}:{offset}")
         self.replayed[target] += 1
-        return True
 
-    def _begin(self) -> None:
+    def _begin(self) -> float:
+        """Open the next transaction; when it was opened."""
         if self._producer is not None:
             self._producer.begin_transaction()
+        return time.monotonic()
 
     def _commit(self) -> None:
         """Commit what was produced together with the progress it makes, or nothing."""

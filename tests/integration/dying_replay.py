@@ -17,7 +17,7 @@ from fleetstream import kafka
 from fleetstream.config import load_settings
 from fleetstream.dlq import replay
 
-CHUNK = 100  # replayed messages per transaction of the replay under test
+CHUNK = 100  # dead letters per transaction of the replay under test
 
 
 class DyingProducer:
