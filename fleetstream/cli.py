@@ -207,7 +207,11 @@ def dlq() -> None:
 
 
 @dlq.command("replay")
-@click.option("--topic", "only_topic", help="Replay only dead letters from this topic.")
+@click.option(
+    "--topic",
+    "only_topic",
+    help="Replay only dead letters from this topic (the others stay replayable).",
+)
 @click.option("--limit", type=int, help="Replay at most this many.")
 @click.option("--dry-run", is_flag=True, help="Count what would be replayed; change nothing.")
 @click.pass_obj

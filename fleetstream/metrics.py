@@ -92,6 +92,12 @@ TOMBSTONES = Counter(
     "Resources marked deleted after their shard completed without seeing them.",
     ["resource_type"],
 )
+DETAIL_CALLS_REFUSED = Counter(
+    "fleetstream_detail_calls_refused_total",
+    "Items kept without a detail because AWS refused the detail call (access denied), by type, "
+    "operation and error code; the item is marked in fleetstream:detail_errors.",
+    ["resource_type", "operation", "code"],
+)
 CONSUMER_LAG = Gauge(
     "fleetstream_consumer_lag",
     "Offset lag per partition (high watermark - committed offset), from librdkafka statistics.",

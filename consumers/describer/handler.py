@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fleetstream.aws import AwsClients
 from fleetstream.aws_errors import ErrorKind, classify, error_code, shard_failure
 from fleetstream.catalog import CatalogEntry
+from fleetstream.catalog.details import refused_calls
 from fleetstream.catalog.engine import fetch_page, observe
 from fleetstream.continuous_metrics import REFRESHES_DROPPED
 from fleetstream.errors import PoisonMessageError, ShardFailedError
+from fleetstream.metrics import DETAIL_CALLS_REFUSED
 from fleetstream.models import (
     GLOBAL_REGION,
     Observation,
@@ -92,6 +96,7 @@ class Describer:
             if kind in {ErrorKind.THROTTLED, ErrorKind.TRANSIENT} or _not_visible_yet(item, error):
                 return self._retry_later(item, error, kind)
             return self._failed(item, shard_failure(error, self._role_arn_of(item.account_id)))
+        self._count_refused(item, page.items)
         observed_at = self._clock()
         observations = [
             observe(
@@ -127,6 +132,22 @@ class Describer:
             return DescribeResult(observations=observations)
         outcome = self._outcome(item, ShardStatus.COMPLETE, total)
         return DescribeResult(observations=observations, outcome=outcome)
+
+    def _count_refused(self, item: WorkItem, raws: list[dict[str, Any]]) -> None:
+        """Count (and say once per page) the items kept without a detail AWS refused."""
+        refused: Counter[tuple[str, str]] = Counter()
+        for raw in raws:
+            refused.update(refused_calls(raw).items())
+        for (operation, code), count in refused.items():
+            DETAIL_CALLS_REFUSED.labels(item.resource_type, operation, code).inc(count)
+        if refused:
+            log.warning(
+                "%s page %d: %s kept without the refused detail (marked), %s",
+                item.shard,
+                item.page_number,
+                sum(refused.values()),
+                ", ".join(f"{op}: {code} x{n}" for (op, code), n in sorted(refused.items())),
+            )
 
     def _retry_later(
         self, item: WorkItem, error: ClientError | BotoCoreError, kind: ErrorKind

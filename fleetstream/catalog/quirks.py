@@ -11,7 +11,9 @@ _LEGACY_LOCATIONS = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}
 
 
 def bucket_region(item: dict[str, Any]) -> dict[str, Any]:
-    """BucketRegion as a real region name."""
+    """BucketRegion as a real region name (left out when GetBucketLocation was refused)."""
+    if "BucketRegion" not in item:
+        return item  # unknown is not us-east-1
     location = item.get("BucketRegion")
     return {**item, "BucketRegion": _LEGACY_LOCATIONS.get(location, location)}
 

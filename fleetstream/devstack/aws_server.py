@@ -1,4 +1,5 @@
-"""moto's server with AWS-like trust checks on STS AssumeRole.
+"""moto's server with AWS-like trust checks on STS AssumeRole (and, see bucket_policy, explicit
+Deny statements of S3 bucket policies).
 
 moto's AssumeRole succeeds for any role ARN, so "a member account whose role cannot be
 assumed" cannot be tested against plain moto. The middleware below answers AssumeRole the
@@ -153,11 +154,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     # moto builds some URLs (e.g. S3 presigned) from the port it believes it serves on.
     os.environ.setdefault("MOTO_PORT", str(args.port))
-    # Imported here: faults imports this module's ACCESS_KEY.
+    # Imported here: faults and bucket_policy import this module's ACCESS_KEY.
+    from fleetstream.devstack.bucket_policy import BucketPolicyMiddleware  # noqa: PLC0415
     from fleetstream.devstack.faults import FaultInjectionMiddleware  # noqa: PLC0415
 
     app = FaultInjectionMiddleware(
-        TrustEnforcingMiddleware(DomainDispatcherApplication(create_backend_app))
+        TrustEnforcingMiddleware(
+            BucketPolicyMiddleware(DomainDispatcherApplication(create_backend_app))
+        )
     )
     run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
 

@@ -7,7 +7,8 @@
                              (account and region are optional filters of an error rule;
                              "action" is the Query-protocol Action or, for JSON-protocol
                              services such as Organizations, the operation of X-Amz-Target,
-                             whose injected errors are then JSON)
+                             whose injected errors are then JSON; S3 bucket calls are named
+                             by operation, e.g. GetBucketLocation)
   GET  /_fleetstream/calls   [{"service", "action", "account", "region", "token", "role_arn",
                                "at"}, ...]
   POST /_fleetstream/reset   clears faults and the call log
@@ -34,6 +35,7 @@ from moto.iam.models import get_account_id_from
 from werkzeug.wsgi import get_input_stream
 
 from fleetstream.devstack.aws_server import ACCESS_KEY
+from fleetstream.devstack.s3_rest import s3_request
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -60,6 +62,9 @@ class FaultInjectionMiddleware:
         if auth is None:
             return self.app(environ, start_response)
         action, params = _action_of(environ)
+        named = s3_request(environ) if auth.group(2) == "s3" else None
+        if named is not None:  # S3 is REST: name its bucket calls so rules can target them
+            action = named.operation
         call = {
             "service": auth.group(2),
             "action": action,

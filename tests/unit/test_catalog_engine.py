@@ -10,9 +10,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from fleetstream.catalog import CATALOG, CatalogEntry
+from fleetstream.catalog.details import DETAIL_ERRORS
 from fleetstream.catalog.engine import fetch_page, observe
 
 pytestmark = pytest.mark.unit
@@ -152,9 +154,69 @@ def test_an_unnamed_error_fails_the_page_instead_of_hiding_items() -> None:
     entry, sqs = CATALOG["sqs.queue"], client("sqs")
     with Stubber(sqs) as stub:
         stub.add_response("list_queues", {"QueueUrls": ["https://q/1/a"]}, {"MaxResults": 10})
-        stub.add_client_error("get_queue_attributes", "AccessDenied", http_status_code=403)
-        with pytest.raises(Exception, match="AccessDenied"):
+        stub.add_client_error("get_queue_attributes", "InvalidAttributeName")
+        with pytest.raises(ClientError, match="InvalidAttributeName"):
             fetch_page(sqs, entry, None, 10)
+
+
+@pytest.mark.parametrize("code", ["Throttling", "ServiceUnavailable"])
+def test_a_throttled_detail_call_fails_the_page_for_a_retry_instead_of_degrading(
+    code: str,
+) -> None:
+    entry, sqs = CATALOG["sqs.queue"], client("sqs")
+    with Stubber(sqs) as stub:
+        stub.add_response("list_queues", {"QueueUrls": ["https://q/1/a"]}, {"MaxResults": 10})
+        stub.add_client_error("get_queue_attributes", code, http_status_code=503)
+        with pytest.raises(ClientError, match=code):
+            fetch_page(sqs, entry, None, 10)
+
+
+def test_a_refused_required_detail_keeps_the_bucket_marked_and_reads_its_other_details() -> None:
+    entry, s3 = CATALOG["s3.bucket"], client("s3")
+    buckets = [{"Name": "open", "CreationDate": NOW}, {"Name": "locked", "CreationDate": NOW}]
+    with Stubber(s3) as stub:
+        stub.add_response("list_buckets", {"Buckets": buckets}, {"MaxBuckets": 10})
+        stub.add_response("get_bucket_location", {"LocationConstraint": "eu-west-1"})
+        stub.add_client_error("get_bucket_location", "AccessDenied", http_status_code=403)
+        stub.add_response("get_bucket_tagging", {"TagSet": []}, {"Bucket": "open"})
+        stub.add_response(
+            "get_bucket_tagging", {"TagSet": [{"Key": "k", "Value": "v"}]}, {"Bucket": "locked"}
+        )
+        page = fetch_page(s3, entry, None, 10)
+    attributes = [json.loads(seen(entry, i, "global").attributes_json) for i in page.items]
+    assert attributes[0]["BucketRegion"] == "eu-west-1"
+    assert DETAIL_ERRORS not in attributes[0]
+    assert attributes[1][DETAIL_ERRORS] == {"GetBucketLocation": "AccessDenied"}
+    assert "BucketRegion" not in attributes[1]  # unknown, not defaulted to us-east-1
+    assert seen(entry, page.items[1], "global").tags == {"k": "v"}
+
+
+def test_a_refused_batched_detail_keeps_and_marks_every_item_of_its_batch() -> None:
+    entry, elbv2 = CATALOG["elbv2.load_balancer"], client("elbv2")
+    arns = [
+        f"arn:aws:elasticloadbalancing:eu-west-1:{ACCOUNT}:loadbalancer/app/lb{n}/x" for n in (0, 1)
+    ]
+    balancers = [{"LoadBalancerArn": a, "LoadBalancerName": f"lb{n}"} for n, a in enumerate(arns)]
+    with Stubber(elbv2) as stub:
+        stub.add_response("describe_load_balancers", {"LoadBalancers": balancers}, {"PageSize": 20})
+        stub.add_client_error("describe_tags", "AccessDenied", http_status_code=403)
+        page = fetch_page(elbv2, entry, None, 20)
+    assert [i[DETAIL_ERRORS] for i in page.items] == [{"DescribeTags": "AccessDenied"}] * 2
+
+
+def test_a_key_whose_describe_is_refused_is_kept_not_filtered_out() -> None:
+    entry, kms = CATALOG["kms.key"], client("kms")
+    key_arn = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/k1"
+    with Stubber(kms) as stub:
+        stub.add_response(
+            "list_keys", {"Keys": [{"KeyId": "k1", "KeyArn": key_arn}]}, {"Limit": 50}
+        )
+        stub.add_client_error("describe_key", "AccessDeniedException", http_status_code=400)
+        stub.add_response("list_resource_tags", {"Tags": []}, {"KeyId": "k1"})
+        page = fetch_page(kms, entry, None, 50)
+    assert [(seen(entry, i).arn, i[DETAIL_ERRORS]) for i in page.items] == [
+        (key_arn, {"DescribeKey": "AccessDeniedException"})
+    ]
 
 
 def test_keep_if_filters_aws_managed_keys_before_their_tags_are_read() -> None:
