@@ -131,6 +131,12 @@ class ActionPlanner:
             and stored.status == "PLANNED"
             and stored.approval_submission == approval.submission_id
         )
+        if stored is not None and stored.approved_by and not redelivered:
+            note = (
+                f"request {approval.approves} was approved by {stored.approved_by} already; "
+                "not acting again"
+            )
+            return Planned(self._result(approval, "APPROVED", note, duplicate=True), [])
         if stored is None or (stored.status != "AWAITING_APPROVAL" and not redelivered):
             status = "unknown" if stored is None else stored.status
             return self._refused(
@@ -167,7 +173,11 @@ class ActionPlanner:
             return self._refused(approval, f"request {approval.approves} cannot run: {reason}")
         steps = self._steps(original, spec, plan)
         summary = f"{_summary(plan, len(steps))}; approved by {approval.requested_by}"
-        if not self._audit.approve(approval.approves, approval, _counts(plan), len(steps), summary):
+        # A redelivery (this planner died before its transaction committed) plans it again
+        # with the same step ids, which the actor dedupes; otherwise only one approval wins.
+        if not redelivered and not self._audit.approve(
+            approval.approves, approval, _counts(plan), len(steps), summary
+        ):
             note = f"request {approval.approves} was approved already; not acting again"
             return Planned(self._result(approval, "APPROVED", note, duplicate=True), [])
         self._audit.record_request(approval, "APPROVED", _counts(plan), len(steps), summary)

@@ -36,9 +36,10 @@ def dev_actions_config(key: dict[str, str], max_targets: int = DEV_MAX_TARGETS) 
     targets, shares only inside the estate and names no KMS key (add yours to
     actions.policy.kms_keys to share snapshots)."""
     return {
-        "submitter": {"name": DEV_SUBMITTER, "key": key},
+        # Copies, so that the YAML written from this has no anchors.
+        "submitter": {"name": DEV_SUBMITTER, "key": dict(key)},
         "policy": {
-            "submitters": {DEV_SUBMITTER: key},
+            "submitters": {DEV_SUBMITTER: dict(key)},
             "actions": {name: {"max_targets": max_targets} for name in sorted(ACTIONS)},
             "target_accounts": ["estate"],
         },

@@ -312,6 +312,14 @@ def request_record(request: ActionRequest) -> dict[str, Any]:
     return record
 
 
+def approval_again(settings: Settings, args: list[str]) -> ActionResult:
+    """The same approval submitted once more (a new submission); its result."""
+    code, out = act(*args)
+    assert code == 0, out
+    approval = approval_id_of(out)
+    return plan_results(settings, {approval})[approval]
+
+
 def approval_id_of(output: str) -> str:
     match = re.search(r"approval (apr-[0-9a-f]+)", output)
     assert match, output
@@ -396,6 +404,8 @@ def test_approval_by_another_submitter_and_requests_without_the_flag(
         code, out = act(*tag, "--approve", request_id)
         assert code == 0, out
         status = wait_finished(pool, settings, request_id)
+        approved_calls = calls_since(endpoint, started)["CreateTags"]
+        again = approval_again(settings, [*tag, "--approve", request_id])
 
         v1, flagless = produce_old_and_flagless(settings, tmp_path, arns[:2])
         old_and_flagless = plan_results(settings, {v1.request_id, flagless.request_id})
@@ -403,6 +413,9 @@ def test_approval_by_another_submitter_and_requests_without_the_flag(
         pool.stop()
 
     assert status.status == "PLANNED" and status.outcomes == Counter({"OK": 4}), status.summary()
+    # A second approval acts on nothing more.
+    assert (again.status, again.duplicate) == ("APPROVED", True), again
+    assert calls_since(endpoint, started)["CreateTags"] == approved_calls == 1
     stored = next(
         i for i in audit_log(settings).records(request_id) if i["record"]["S"] == "request"
     )
