@@ -221,8 +221,16 @@ class ActionPlanner:
         return steps
 
     def _refused(self, request: ActionRequest, reason: str) -> Planned:
-        if malformed_ids(request) is None:  # ids that cannot be keys are only dead-lettered
-            self._audit.record_refusal(request, reason)
+        if malformed_ids(request) is not None:
+            # Ids that cannot be keys (too long, '#') are answered and audited under a digest,
+            # so an oversized id cannot make the result unproducible and stall the planner.
+            request = replace(
+                request,
+                request_id=_digest("invalid-", request.request_id),
+                submission_id=_digest("", request.submission_id),
+                approves=None,
+            )
+        self._audit.record_refusal(request, reason)
         return Planned(self._result(request, "REFUSED", reason), [], refused=True)
 
     def _result(
@@ -238,6 +246,10 @@ class ActionPlanner:
             reason=reason,
             duplicate=duplicate,
         )
+
+
+def _digest(prefix: str, text: str) -> str:
+    return prefix + hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def _counts(plan: Plan) -> dict[str, int]:

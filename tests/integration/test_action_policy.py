@@ -5,6 +5,7 @@ above the approval threshold waits for another submitter; a v1 or flagless reque
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -254,8 +255,13 @@ def test_a_rogue_submitter_is_refused_audited_and_dead_lettered(
     started = time.time()
     try:
         start_action_plane(pool, settings)
-        produce_requests(settings, *(r for r, _ in rogue.values()))
-        results = plan_results(settings, {r.request_id for r, _ in rogue.values()})
+        # An id that cannot be a key: answered under its digest, the planner not stalled.
+        oversized = replace(
+            new_request("rds-snapshot-share", every_cluster, share), request_id="req-" + "x" * 4000
+        )
+        digest = "invalid-" + hashlib.sha256(oversized.request_id.encode()).hexdigest()[:24]
+        produce_requests(settings, oversized, *(r for r, _ in rogue.values()))
+        results = plan_results(settings, {digest} | {r.request_id for r, _ in rogue.values()})
         rogue_calls = calls_since(endpoint, started)
         letters = dead_letters(settings)
 
@@ -278,6 +284,10 @@ def test_a_rogue_submitter_is_refused_audited_and_dead_lettered(
         assert result.reason is not None and reason in result.reason, (case, result.reason)
         assert any(reason in r for r in refusals_audited(settings, request.request_id)), case
         assert reason in letters.get(request.request_id, ""), (case, letters)
+    assert results[digest].status == "REFUSED" and "request_id must be" in str(
+        results[digest].reason
+    )
+    assert refusals_audited(settings, digest) == [results[digest].reason]
     assert not any(rogue_calls[w] for w in RDS_WRITES), rogue_calls
     # The genuine request ran after every refusal, and only it touched the clusters.
     assert status.status == "PLANNED" and status.outcomes == Counter({"OK": 2}), status.summary()
