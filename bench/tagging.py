@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import platform
+import secrets
 import tempfile
 import time
 import uuid
@@ -43,9 +45,10 @@ from fleetstream.actions.audit import audit_log
 from fleetstream.actions.models import Selector
 from fleetstream.actions.selector import InventoryQuery
 from fleetstream.actions.status import RequestStatus, request_status
-from fleetstream.actions.submit import propose, submit
+from fleetstream.actions.submit import propose, signed_for_execution, submit
 from fleetstream.aws import AwsClients, dynamodb_client
 from fleetstream.config import Settings, isolated_env, load_settings
+from fleetstream.devstack.submitter import dev_actions_config
 from fleetstream.oneshot import run_sweep
 from fleetstream.workers import WorkerPool
 from producers.accounts import active_account_ids
@@ -114,7 +117,7 @@ def fleetstream_job(settings: Settings, log_dir: Path, timeout_s: float) -> Requ
             query=InventoryQuery(dynamodb_client(settings), settings.sink.table),
             accounts=lambda: active_account_ids(settings.accounts, AwsClients(settings.aws)),
         )
-        submit(settings, proposal.request)
+        submit(settings, signed_for_execution(proposal.request, settings.actions.submitter))
         audit = audit_log(settings)
         deadline = time.monotonic() + timeout_s
         status = request_status(audit, proposal.request.request_id)
@@ -147,6 +150,7 @@ def _action(stats: dict[str, Any], action: str) -> int:
 
 def fleetstream_env(url: str, endpoints: Any, tag: str) -> dict[str, str]:
     """This run's own topics, tables and groups on the stack; the simulator as AWS."""
+    actions = dev_actions_config({"value": secrets.token_hex(32)}, max_targets=1_000_000)
     return {
         **HUB_ENV,
         "AWS_ENDPOINT_URL": url,
@@ -156,6 +160,9 @@ def fleetstream_env(url: str, endpoints: Any, tag: str) -> dict[str, str]:
         **isolated_env(tag, f"s2{tag}."),
         "FLEETSTREAM_DESCRIBER__PAGE_SIZE": "1000",
         "FLEETSTREAM_ACCOUNTS__SOURCE": "organizations",
+        # A run's own submitter key; the planner's policy allows the whole estate to be tagged.
+        "FLEETSTREAM_ACTIONS__SUBMITTER": json.dumps(actions["submitter"]),
+        "FLEETSTREAM_ACTIONS__POLICY": json.dumps(actions["policy"]),
     }
 
 

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from fleetstream.actions.registry import ACTIONS
 from fleetstream.errors import ConfigError
 from fleetstream.msk import check_msk_endpoint
 
@@ -357,6 +358,82 @@ class NotifierSettings(_Section):
         return value
 
 
+_SUBMITTER_NAME = re.compile(r"^[\w.@-]{1,64}$")
+_TARGET_ACCOUNT_WORDS = ("estate", "organization")
+
+
+class ActionLimits(_Section):
+    """One allowed action's limits, enforced by the action planner whatever a request says."""
+
+    # A plan with more targets is refused (the request's own --max-targets can only lower it).
+    max_targets: Annotated[int, Field(ge=1, le=1_000_000)] = 100
+    # A plan with more targets waits (AWAITING_APPROVAL) until a different submitter approves
+    # it; unset: never.
+    approval_above: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+
+
+class SubmitterIdentity(_Section):
+    """Who `fleetstream act` signs requests as: a name in the planner's submitters and its key."""
+
+    name: str
+    key: SecretSource
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _SUBMITTER_NAME.match(value):
+            raise ValueError(f"{value!r} is not a submitter name (1-64 of letters, digits, .@_-)")
+        return value
+
+
+class ActionPolicy(_Section):
+    """The action planner's server-side policy (docs/security.md); empty denies everything."""
+
+    # name -> signing key (a secret: give it as {env: ...}, {file: ...} or {secrets_manager:
+    # ...}); a request not signed by one of these is refused.
+    submitters: dict[str, SecretSource] = Field(default_factory=dict)
+    # The allowed actions and their limits; any other action is refused.
+    actions: dict[str, ActionLimits] = Field(default_factory=dict)
+    # Where share-like parameters (rds-snapshot-share's target_account) may point: "estate"
+    # (the accounts: section's accounts), "organization" (every active account of the
+    # organization) and/or account ids.
+    target_accounts: tuple[str, ...] = ("estate",)
+    # KMS key ids or ARNs a request may name (rds-snapshot-share's kms_key_id), exactly as
+    # requests give them; empty: actions with a KMS key parameter are refused.
+    kms_keys: tuple[str, ...] = ()
+    # A request signed longer ago than this (or more than 5 minutes ahead) is refused, so an
+    # old signed request cannot be replayed once its audit record expired.
+    max_request_age_s: Annotated[float, Field(ge=60, le=30 * 86400)] = 86400.0
+
+    @field_validator("submitters")
+    @classmethod
+    def _submitter_names(cls, value: dict[str, SecretSource]) -> dict[str, SecretSource]:
+        for name in value:
+            if not _SUBMITTER_NAME.match(name):
+                raise ValueError(
+                    f"{name!r} is not a submitter name (1-64 of letters, digits, .@_-)"
+                )
+        return value
+
+    @field_validator("actions")
+    @classmethod
+    def _known_actions(cls, value: dict[str, ActionLimits]) -> dict[str, ActionLimits]:
+        unknown = sorted(set(value) - set(ACTIONS))
+        if unknown:
+            raise ValueError(
+                f"unknown action {', '.join(unknown)} (known: {', '.join(sorted(ACTIONS))})"
+            )
+        return value
+
+    @field_validator("target_accounts")
+    @classmethod
+    def _target_accounts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if entry not in _TARGET_ACCOUNT_WORDS and not _ACCOUNT_ID.match(entry):
+                raise ValueError(f"{entry!r} is not 'estate', 'organization' or a 12-digit id")
+        return value
+
+
 class ActionSettings(_Section):
     planner_group_id: str = "fleetstream-action-planner"
     group_id: str = "fleetstream-actor"
@@ -377,6 +454,9 @@ class ActionSettings(_Section):
     retry_max_attempts: Annotated[int, Field(ge=1, le=1000)] = 12
     retry_base_s: Annotated[float, Field(gt=0, le=600)] = 1.0
     retry_max_backoff_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    # `fleetstream act` signs as this submitter (unset: it cannot submit, only plan).
+    submitter: SubmitterIdentity | None = None
+    policy: ActionPolicy = ActionPolicy()
 
 
 class MetricsSettings(_Section):

@@ -14,6 +14,7 @@ from fleetstream.config import load_settings
 from fleetstream.devstack.seed import EstateSpec, reset_moto, seed_estate
 from fleetstream.devstack.stack import LocalStack
 from fleetstream.devstack.state import StackEndpoints
+from fleetstream.devstack.submitter import dev_actions_config, dev_submitter_key
 from fleetstream.inventory_read import shard_counts
 from fleetstream.oneshot import run_sweep
 from fleetstream.progress import TerminalProgress
@@ -22,8 +23,11 @@ from fleetstream.report import sweep_summary, table
 DEMO_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 
 
-def demo_config(endpoints: StackEndpoints, hub_account: str) -> dict[str, object]:
-    """The config the demo writes: the local stack's endpoints and a small page size."""
+def demo_config(
+    endpoints: StackEndpoints, hub_account: str, submitter_key: Path
+) -> dict[str, object]:
+    """The config the demo writes: the local stack's endpoints, a small page size, and the
+    local submitter key so that `fleetstream act --execute` works on the demo estate."""
     return {
         "kafka": {"bootstrap_servers": endpoints.kafka_bootstrap, "partitions": 6},
         "aws": {"endpoint_url": endpoints.aws_endpoint, "member_role_name": "FleetstreamReadOnly"},
@@ -35,6 +39,7 @@ def demo_config(endpoints: StackEndpoints, hub_account: str) -> dict[str, object
         "describer": {"page_size": 5},
         "sink": {"dynamodb_endpoint": endpoints.dynamodb_endpoint},
         "metrics": {"stats_interval_ms": 1000},
+        "actions": dev_actions_config({"file": str(submitter_key)}),
     }
 
 
@@ -61,7 +66,8 @@ def run_demo(home: Path, *, accounts: int, keep_stack: bool, echo: Callable[[str
             f"{len(estate.instances)} EC2 instances"
         )
         config_path = home / "demo.yaml"
-        config_path.write_text(yaml.safe_dump(demo_config(endpoints, estate.hub_account_id)))
+        config = demo_config(endpoints, estate.hub_account_id, dev_submitter_key(home))
+        config_path.write_text(yaml.safe_dump(config))
         settings = load_settings(config_path)
         result = run_sweep(
             settings,

@@ -25,7 +25,7 @@ MESSAGES = Counter(
 )
 ERRORS = Counter(
     "fleetstream_errors_total",
-    "Errors by kind (poison, handler, kafka, aws, dynamodb).",
+    "Errors by kind (poison, handler, refused, kafka, aws, dynamodb).",
     ["group", "kind"],
 )
 DLQ = Counter(

@@ -3,52 +3,93 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from confluent_kafka import Message
 
 from consumers.action_planner.handler import ActionPlanner
 from consumers.actor.main import step_record
 from fleetstream.actions.audit import audit_log
+from fleetstream.actions.policy import Estate, RequestRefusedError
 from fleetstream.actions.selector import InventoryQuery
 from fleetstream.actions.wire import decode_request, encode_result
 from fleetstream.aws import AwsClients, dynamodb_client
-from fleetstream.config import Settings
-from fleetstream.loop import TransactionalLoop, run_group, transactional_group
+from fleetstream.config import ActionPolicy, Settings
+from fleetstream.kafka_auth import resolve_secret
+from fleetstream.loop import TransactionalLoop, run_group, to_dead_letter, transactional_group
 from fleetstream.records import OutRecord
 from producers.accounts import active_account_ids
 
 log = logging.getLogger(__name__)
 
 
+def submitter_keys(policy: ActionPolicy) -> dict[str, str]:
+    """Each submitter's signing key, read once at start (a ConfigError names a missing one)."""
+    return {
+        name: resolve_secret(source, name, section="actions.policy.submitters")
+        for name, source in policy.submitters.items()
+    }
+
+
+def estate_of(settings: Settings, clients: AwsClients) -> Callable[[], Estate]:
+    """The estate's accounts now (include/exclude applied); the organization's on demand."""
+    everyone = settings.accounts.model_copy(update={"include": (), "exclude": ()})
+
+    def estate() -> Estate:
+        return Estate(
+            frozenset(active_account_ids(settings.accounts, clients)),
+            lambda: active_account_ids(everyone, clients),
+        )
+
+    return estate
+
+
 def build(settings: Settings) -> TransactionalLoop:
     """Build the action planner loop."""
     clients = AwsClients(settings.aws)
+    keys = submitter_keys(settings.actions.policy)
+    if not keys:
+        log.warning("actions.policy.submitters is empty: every request will be refused")
     planner = ActionPlanner(
         InventoryQuery(dynamodb_client(settings), settings.sink.table),
         audit_log(settings),
-        lambda: active_account_ids(settings.accounts, clients),
+        settings.actions.policy,
+        keys,
+        estate_of(settings, clients),
     )
     results_topic = settings.kafka.topic("action-results")
+    group = settings.actions.planner_group_id
+    dlq_topic = settings.kafka.topic("dlq")
 
     def handle(message: Message) -> list[OutRecord]:
         request = decode_request(message.value())
         planned = planner.handle(request)
         log.info(
-            "request %s (%s): %s %s",
+            "request %s (%s) from %s: %s %s",
             request.request_id,
             request.action,
+            request.submitter or "(unsigned)",
             planned.result.status,
             planned.result.reason,
         )
-        key = request.request_id.encode()
-        records = [OutRecord(results_topic, key, encode_result(planned.result))]
+        records = [
+            OutRecord(results_topic, result.request_id.encode(), encode_result(result))
+            for result in (planned.result, *planned.also)
+        ]
         records += [step_record(settings, step) for step in planned.steps]
+        if planned.refused:
+            # Refused requests are parked with the reason: visible, and replayable once the
+            # policy or the submitter's key is fixed.
+            refused = RequestRefusedError(planned.result.reason or "refused")
+            records.append(
+                to_dead_letter(message, refused, kind="refused", group=group, dlq_topic=dlq_topic)
+            )
         return records
 
     # One request per transaction: a request is planned alone, its steps committed with it.
     return transactional_group(
         settings,
-        group=settings.actions.planner_group_id,
+        group=group,
         instance_id=settings.actions.instance_id,
         topics=[settings.kafka.topic("actions")],
         handler=handle,

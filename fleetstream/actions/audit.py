@@ -1,6 +1,8 @@
 """The audit table: every request, step and per-resource outcome; also the idempotency record.
 
-Key (request_id, record): `request` holds who asked what and the plan; `step#<step id>#<step>`
+Key (request_id, record): `request` holds who asked what and the plan (and who approved it);
+`refusal#<submission id>` why one submission was refused (a refusal never overwrites a planned
+request's record, so a forged request reusing its id changes nothing); `step#<step id>#<step>`
 (and `#<check>` for a workflow's re-checks) is one step's execution, written once with a
 conditional put, so a step found here is never acted on again; `done#<step id>` marks a
 batch or workflow execution as over.
@@ -11,13 +13,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fleetstream.actions.models import ActionRequest, Outcome, OutcomeStatus
+from fleetstream.actions.models import ActionRequest, Outcome, OutcomeStatus, Selector
 from fleetstream.aws import dynamodb_client
 from fleetstream.aws_errors import error_code
 from fleetstream.config import Settings
@@ -72,22 +74,54 @@ class StepRecord:
 class RequestRecord:
     """A planned (or refused) request, as stored."""
 
-    status: str  # PLANNED or REFUSED
+    status: str  # PLANNED, AWAITING_APPROVAL, APPROVED (an approval's own record), REFUSED
     steps: int
     submissions: frozenset[str]
     summary: str
     requested_by: str
     requested_at: str
+    action: str = ""
+    params: Mapping[str, str] = field(default_factory=dict)
+    selector: str = ""  # Selector.canonical()
+    max_targets: int = 0
+    submission: str = ""  # the submission that was planned (or awaits approval)
+    approved_by: str = ""
+    approval_submission: str = ""  # the approval's submission that planned it
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> RequestRecord:
+        def text(name: str) -> str:
+            return str(item.get(name, {}).get("S", ""))
+
         return cls(
             status=item["status"]["S"],
             steps=int(item["steps"]["N"]),
             submissions=frozenset(item.get("submissions", {}).get("SS", [])),
-            summary=item.get("summary", {}).get("S", ""),
+            summary=text("summary"),
             requested_by=item["requested_by"]["S"],
             requested_at=item["requested_at"]["S"],
+            action=text("action"),
+            params=json.loads(text("params") or "{}"),
+            selector=text("selector"),
+            max_targets=int(item.get("max_targets", {}).get("N", "0")),
+            submission=text("submission"),
+            approved_by=text("approved_by"),
+            approval_submission=text("approval_submission"),
+        )
+
+    def request(self, request_id: str) -> ActionRequest:
+        """The stored request again, to plan it once approved (it acts: dry_run is False)."""
+        return ActionRequest(
+            request_id=request_id,
+            submission_id=self.submission,
+            action=self.action,
+            params=dict(self.params),
+            selector=Selector.from_canonical(self.selector),
+            max_targets=self.max_targets,
+            requested_by=self.requested_by,
+            requested_at=datetime.fromisoformat(self.requested_at),
+            dry_run=False,
+            submitter=self.requested_by,
         )
 
 
@@ -134,7 +168,8 @@ class AuditLog:
             UpdateExpression=(
                 "SET #action = :action, params = :params, selector = :selector, "
                 "requested_by = :by, requested_at = :at, #status = :status, #plan = :plan, "
-                "steps = :steps, summary = :summary, expires_at = :ttl "
+                "steps = :steps, summary = :summary, expires_at = :ttl, "
+                "max_targets = :max, submission = :submission_id "
                 "ADD submissions :submission"
             ),
             ExpressionAttributeNames={"#action": "action", "#status": "status", "#plan": "plan"},
@@ -150,8 +185,91 @@ class AuditLog:
                 ":summary": {"S": summary},
                 ":ttl": {"N": str(self._expires())},
                 ":submission": {"SS": [request.submission_id]},
+                ":submission_id": {"S": request.submission_id},
+                ":max": {"N": str(request.max_targets)},
             },
         )
+
+    def record_refusal(self, request: ActionRequest, reason: str) -> None:
+        """A refused submission: its own record always; the request's record only when the id
+        has none yet (a refusal never overwrites what a genuine request stored)."""
+        details = {
+            "action": {"S": request.action},
+            "params": {"S": json.dumps(dict(request.params), sort_keys=True)},
+            "selector": {"S": request.selector.canonical()},
+            "requested_by": {"S": request.requested_by},
+            "requested_at": {"S": request.requested_at.isoformat()},
+            "expires_at": {"N": str(self._expires())},
+        }
+        call_dynamodb(
+            self._client,
+            "put_item",
+            TableName=self.table,
+            Item=_key(request.request_id, f"refusal#{request.submission_id}")
+            | details
+            | {
+                "reason": {"S": reason},
+                "submitter": {"S": request.submitter},
+                "refused_at_ms": {"N": str(int(time.time() * 1000))},
+            },
+        )
+        try:
+            call_dynamodb(
+                self._client,
+                "put_item",
+                TableName=self.table,
+                Item=_key(request.request_id, "request")
+                | details
+                | {
+                    "status": {"S": "REFUSED"},
+                    "steps": {"N": "0"},
+                    "summary": {"S": reason},
+                    "submissions": {"SS": [request.submission_id]},
+                },
+                ConditionExpression="attribute_not_exists(#record)",
+                ExpressionAttributeNames={"#record": "record"},
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+
+    def approve(
+        self,
+        request_id: str,
+        approval: ActionRequest,
+        plan: Mapping[str, int],
+        steps: int,
+        summary: str,
+    ) -> bool:
+        """AWAITING_APPROVAL -> PLANNED with the approver; False when it no longer awaits."""
+        try:
+            call_dynamodb(
+                self._client,
+                "update_item",
+                TableName=self.table,
+                Key=_key(request_id, "request"),
+                UpdateExpression=(
+                    "SET #status = :planned, #plan = :plan, steps = :steps, summary = :summary, "
+                    "approved_by = :by, approved_at = :at, approval_submission = :submission"
+                ),
+                ConditionExpression="#status = :awaiting",
+                ExpressionAttributeNames={"#status": "status", "#plan": "plan"},
+                ExpressionAttributeValues={
+                    ":planned": {"S": "PLANNED"},
+                    ":awaiting": {"S": "AWAITING_APPROVAL"},
+                    ":plan": {"S": json.dumps(dict(plan), sort_keys=True)},
+                    ":steps": {"N": str(steps)},
+                    ":summary": {"S": summary},
+                    ":by": {"S": approval.requested_by},
+                    ":at": {"S": approval.requested_at.isoformat()},
+                    ":submission": {"S": approval.submission_id},
+                },
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def add_submission(self, request_id: str, submission_id: str) -> None:
         """A re-submission of a planned request: remembered, nothing else changes."""

@@ -34,6 +34,12 @@ def _fail(message: str) -> None:
     "--execute", is_flag=True, help="Submit it. Without this flag only the plan is printed."
 )
 @click.option(
+    "--approve",
+    "approves",
+    metavar="REQUEST_ID",
+    help="Approve another submitter's request awaiting approval (same action, --where, --set).",
+)
+@click.option(
     "--wait",
     "wait_s",
     type=float,
@@ -49,12 +55,13 @@ def act_command(
     max_targets: int | None,
     key: str | None,
     execute: bool,
+    approves: str | None,
     wait_s: float,
 ) -> None:
     """Plan an action on the fleet; with --execute, submit it to the action plane.
 
     Dry-run is the default: the plan (targets per account and region) is printed and
-    nothing is produced.
+    nothing is produced. With --execute the request is signed as actions.submitter.
     """
     from fleetstream import kafka  # noqa: PLC0415
     from fleetstream.actions.audit import audit_log  # noqa: PLC0415
@@ -63,6 +70,7 @@ def act_command(
     from fleetstream.actions.submit import (  # noqa: PLC0415
         plan_text,
         propose,
+        signed_for_execution,
         submit,
     )
     from fleetstream.aws import AwsClients, dynamodb_client  # noqa: PLC0415
@@ -79,6 +87,7 @@ def act_command(
             key=key,
             query=InventoryQuery(dynamodb_client(settings), settings.sink.table),
             accounts=lambda: active_account_ids(settings.accounts, AwsClients(settings.aws)),
+            approves=approves,
         )
         click.echo(plan_text(proposal))
         request = proposal.request
@@ -88,6 +97,7 @@ def act_command(
                 "add --execute to act"
             )
             return
+        request = signed_for_execution(request, settings.actions.submitter)
         kafka.preflight(settings.kafka)
         audit = audit_log(settings)
         previous = audit.request(request.request_id)
@@ -97,10 +107,20 @@ def act_command(
                 "its first results are returned (use --idempotency-key to run it anew)"
             )
         submit(settings, request)
-        click.echo(f"submitted request {request.request_id}")
+        followed = approves or request.request_id
+        if approves:
+            click.echo(f"submitted approval {request.request_id} of request {approves}")
+        else:
+            click.echo(f"submitted request {request.request_id} as {request.submitter}")
         deadline = time.monotonic() + wait_s
         while wait_s > 0:
-            status = request_status(audit, request.request_id)
+            status = request_status(audit, followed)
+            if status.status == "AWAITING_APPROVAL" and not approves:
+                click.echo(
+                    f"{status.summary()}\nit awaits approval by another submitter: "
+                    f"fleetstream act {action} --where ... --approve {followed} --execute"
+                )
+                sys.exit(0)
             if status.finished or time.monotonic() > deadline:
                 click.echo(status.summary())
                 sys.exit(0 if status.finished and not status.outcomes.get("FAILED") else 1)

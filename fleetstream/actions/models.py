@@ -28,6 +28,14 @@ class Selector:
             body[key] = sorted(body[key])
         return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
+    @classmethod
+    def from_canonical(cls, text: str) -> Selector:
+        """The selector back from its canonical text (as the audit table stores it)."""
+        body = json.loads(text)
+        for key in ("arns", "accounts", "regions"):
+            body[key] = tuple(body[key])
+        return cls(**body)
+
 
 @dataclass(frozen=True, slots=True)
 class ActionRequest:
@@ -39,9 +47,17 @@ class ActionRequest:
     params: Mapping[str, str]
     selector: Selector
     max_targets: int
-    requested_by: str
+    requested_by: str  # as submitted; the planner replaces it with the verified submitter
     requested_at: datetime
-    dry_run: bool = False
+    dry_run: bool = True  # the safe default, on the wire too: acting is asked for explicitly
+    submitter: str = ""  # a name in the planner's actions.policy.submitters
+    signature: str = ""  # fleetstream.actions.signing: HMAC-SHA256 under the submitter's key
+    approves: str | None = None  # an approval: the id of the request it approves
+
+    @property
+    def partition_key(self) -> str:
+        """An approval goes to its request's partition: one planner sees both, in order."""
+        return self.approves or self.request_id
 
 
 def idempotency_key(action: str, params: Mapping[str, str], selector: Selector) -> str:

@@ -36,6 +36,10 @@ class ActionSpec:
     # implementation continues from there (consumers/actor/rds_workflow.py).
     first_step: str | None = None
     batching: str = ""
+    # Parameters naming an AWS account the action gives something to, and parameters naming
+    # a KMS key: the planner's policy bounds both (actions.policy.target_accounts, kms_keys).
+    account_params: tuple[str, ...] = ()
+    kms_key_params: tuple[str, ...] = ()
 
     @property
     def workflow(self) -> bool:
@@ -135,6 +139,8 @@ ACTIONS: dict[str, ActionSpec] = {
             ),
             max_batch=1,
             required_params=("kms_key_id", "target_account"),
+            account_params=("target_account",),
+            kms_key_params=("kms_key_id",),
             first_step="create",
             batching="one execution per cluster, one message per step; waits are delayed "
             "re-checks on the action-delay topic",

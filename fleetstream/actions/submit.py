@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import socket
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from confluent_kafka import KafkaError, Message
 
@@ -15,9 +16,11 @@ from fleetstream import kafka
 from fleetstream.actions.models import ActionRequest, Selector, idempotency_key
 from fleetstream.actions.registry import ActionError, action_spec
 from fleetstream.actions.selector import InventoryQuery, Plan
+from fleetstream.actions.signing import sign_request
 from fleetstream.actions.wire import encode_request
-from fleetstream.config import Settings
+from fleetstream.config import Settings, SubmitterIdentity
 from fleetstream.errors import FleetstreamError
+from fleetstream.kafka_auth import resolve_secret
 from fleetstream.models import utc_now
 from fleetstream.report import table
 
@@ -39,12 +42,17 @@ def propose(
     key: str | None,
     query: InventoryQuery,
     accounts: Callable[[], list[str]],
+    approves: str | None = None,
 ) -> Proposal:
-    """Validate the request and plan it; ActionError (one line) when it cannot run."""
+    """Validate the request and plan it; ActionError (one line) when it cannot run.
+
+    The request is a dry run until it is signed for submission (signed_for_execution).
+    """
     spec = action_spec(action)
     spec.validate(selector.resource_type, params)
+    default_id = approval_id(approves) if approves else idempotency_key(action, params, selector)
     request = ActionRequest(
-        request_id=key or idempotency_key(action, params, selector),
+        request_id=key or default_id,
         submission_id=uuid.uuid4().hex,
         action=action,
         params=dict(params),
@@ -52,6 +60,7 @@ def propose(
         max_targets=max_targets,
         requested_by=f"{getpass.getuser()}@{socket.gethostname()}",
         requested_at=utc_now(),
+        approves=approves,
     )
     needs_accounts = not (selector.accounts or selector.arns)
     plan = query.plan(selector, accounts() if needs_accounts else ())
@@ -61,6 +70,24 @@ def propose(
             "narrow the selector or raise --max-targets"
         )
     return Proposal(request, plan)
+
+
+def approval_id(approves: str) -> str:
+    """An approval's own request id: distinct from the request it approves."""
+    return "apr-" + hashlib.sha256(f"{approves}|{uuid.uuid4().hex}".encode()).hexdigest()[:24]
+
+
+def signed_for_execution(
+    request: ActionRequest, submitter: SubmitterIdentity | None
+) -> ActionRequest:
+    """The request made to act (dry_run False), signed as the configured submitter."""
+    if submitter is None:
+        raise ActionError(
+            "actions.submitter is not set: this process has no key to sign requests with "
+            "(docs/security.md)"
+        )
+    key = resolve_secret(submitter.key, "key", section="actions.submitter")
+    return sign_request(replace(request, dry_run=False, submitter=submitter.name), key)
 
 
 def plan_text(proposal: Proposal) -> str:
@@ -86,7 +113,7 @@ def submit(settings: Settings, request: ActionRequest) -> None:
 
     producer.produce(
         settings.kafka.topic("actions"),
-        key=request.request_id.encode(),
+        key=request.partition_key.encode(),
         value=encode_request(request),
         on_delivery=delivered,
     )

@@ -39,12 +39,16 @@ def encode_request(request: ActionRequest) -> bytes:
             "max_targets": request.max_targets,
             "requested_by": request.requested_by,
             "requested_at": request.requested_at,
+            "submitter": request.submitter,
+            "signature": request.signature,
+            "approves": request.approves,
         }
     )
 
 
 def decode_request(data: bytes | None) -> ActionRequest:
-    """Framed Avro bytes -> ActionRequest."""
+    """Framed Avro bytes -> ActionRequest; a v1 record has no submitter and no signature (the
+    planner refuses it as unsigned, whatever its dry_run says)."""
     record = codec("action_request").decode(data)
     s = record["selector"]
     return ActionRequest(
@@ -64,6 +68,9 @@ def decode_request(data: bytes | None) -> ActionRequest:
         max_targets=record["max_targets"],
         requested_by=record["requested_by"],
         requested_at=record["requested_at"],
+        submitter=record["submitter"],
+        signature=record["signature"],
+        approves=record["approves"],
     )
 
 

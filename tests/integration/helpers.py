@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,24 @@ def settings_for(monkeypatch: pytest.MonkeyPatch, estate: Estate, **env: str) ->
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return load_settings(None)
+
+
+def action_policy_env(
+    actions: dict[str, dict[str, int]], kms_keys: tuple[str, ...] = (), submitter: str = "tests"
+) -> dict[str, str]:
+    """Settings overrides: this process signs as a fresh submitter the planner trusts, and the
+    planner allows these actions (name -> limits) with these KMS keys, inside the estate."""
+    key = f"{submitter}-{uuid.uuid4().hex}"
+    policy = {
+        "submitters": {submitter: key},
+        "actions": actions,
+        "target_accounts": ["estate"],
+        "kms_keys": list(kms_keys),
+    }
+    return {
+        "FLEETSTREAM_ACTIONS__SUBMITTER": json.dumps({"name": submitter, "key": key}),
+        "FLEETSTREAM_ACTIONS__POLICY": json.dumps(policy),
+    }
 
 
 def inventory_facts(settings: Settings) -> set[Fact]:

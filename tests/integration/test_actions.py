@@ -25,6 +25,7 @@ from fleetstream.devstack.seed import EstateSpec, seed_estate
 from fleetstream.workers import WorkerPool
 from tests.dashboards import load, queries_without_data, row_panels
 from tests.integration.helpers import (
+    action_policy_env,
     aws_calls,
     member_client,
     read_topic,
@@ -114,7 +115,12 @@ def test_fleet_tagging_job(
             member_accounts=3, regions=SIXTEEN_REGIONS, instances_per_region=2, paged_region=None
         ),
     )
-    settings = settings_for(monkeypatch, estate, FLEETSTREAM_RESOURCE_TYPES='["ec2.instance"]')
+    settings = settings_for(
+        monkeypatch,
+        estate,
+        FLEETSTREAM_RESOURCE_TYPES='["ec2.instance"]',
+        **action_policy_env({"tag": {"max_targets": 1000}}),
+    )
     sweep(settings, log_dir, ok=True)
     where = "type=ec2.instance"
     refusals_and_dry_run_produce_nothing(settings, endpoint, where)
@@ -323,14 +329,15 @@ def test_rds_snapshot_workflow_survives_a_killed_actor(
         EstateSpec(member_accounts=2, regions=(region,), instances_per_region=0, paged_region=None),
     )
     source, target = (a.account_id for a in estate.accounts)
+    rds, key_arn, arns = seed_clusters(endpoint, source, region)
     settings = settings_for(
         monkeypatch,
         estate,
         # The first re-check of a snapshot is due 6 s after its step: the window to kill in.
         FLEETSTREAM_ACTIONS__WAIT_FIRST_S="6",
         FLEETSTREAM_ACTIONS__WAIT_EVERY_S="1",
+        **action_policy_env({"rds-snapshot-share": {"max_targets": 10}}, kms_keys=(key_arn,)),
     )
-    rds, key_arn, arns = seed_clusters(endpoint, source, region)
     gone = f"arn:aws:rds:{region}:{source}:cluster:gone-cluster"
     where = f"type=rds.db_cluster,arn={'|'.join([*arns, gone])}"
     args = ["rds-snapshot-share", "--where", where, "--set", f"kms_key_id={key_arn}"]
