@@ -188,3 +188,17 @@ def test_unreachable_byo_endpoint_names_component_and_variable(tmp_path: Path) -
     with pytest.raises(StackError, match=r"aws at .* \(from AWS_ENDPOINT_URL\) did not become"):
         stack.start(["aws"])
     assert stack.status() == []
+
+
+def test_an_authorizing_broker_denies_by_default_with_anonymous_as_super_user(
+    tmp_path: Path,
+) -> None:
+    pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    secure = SecureListeners(ca_pem=pem, certificate_chain_pem=pem, key_pem=pem, authorize=True)
+    text = render_server_properties(9092, 9093, tmp_path, secure, {"ssl": 9094, "sasl_ssl": 9096})
+    props = dict(line.split("=", 1) for line in text.splitlines())
+    assert props["authorizer.class.name"].endswith("StandardAuthorizer")
+    assert props["super.users"] == "User:ANONYMOUS"
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    plain = render_server_properties(9092, 9093, tmp_path)
+    assert "authorizer" not in plain
