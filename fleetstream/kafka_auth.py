@@ -73,9 +73,9 @@ def msk_iam_oauth_cb(region: str) -> OAuthCallback:
     return oauth_cb
 
 
-def resolve_secret(source: SecretSource, field: str) -> str:
+def resolve_secret(source: SecretSource, field: str, section: str = "kafka.security") -> str:
     """The secret's value; a ConfigError that names where it was looked for, never the value."""
-    what = f"kafka.security.{field}"
+    what = f"{section}.{field}"
     if source.value is not None:
         return source.value.get_secret_value()
     if source.env is not None:

@@ -15,6 +15,7 @@ from werkzeug.test import EnvironBuilder
 
 from fleetstream.devstack import LocalStack, StackEndpoints, StackError
 from fleetstream.devstack.aws_server import (
+    Caller,
     TrustEnforcingMiddleware,
     denial_reason,
     trust_allows,
@@ -202,3 +203,37 @@ def test_an_authorizing_broker_denies_by_default_with_anonymous_as_super_user(
     assert props["allow.everyone.if.no.acl.found"] == "false"
     plain = render_server_properties(9092, 9093, tmp_path)
     assert "authorizer" not in plain
+
+
+def test_trust_names_the_caller_by_account_role_session_or_arn() -> None:
+    hub_role = "arn:aws:iam::111111111111:role/HubTaskRole"
+    describer = Caller("arn:aws:sts::111111111111:assumed-role/HubTaskRole/task-1")
+    actor = Caller("arn:aws:sts::111111111111:assumed-role/ActorTaskRole/task-2")
+    stranger = Caller("arn:aws:sts::222222222222:assumed-role/HubTaskRole/task-3")
+    document = json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": hub_role}}
+            ]
+        }
+    )
+    assert trust_allows(document, None, describer)
+    assert not trust_allows(document, None, actor)
+    assert not trust_allows(document, None, stranger)
+    account_wide = json.dumps(trust_policy("111111111111", None))
+    assert trust_allows(account_wide, None, actor)
+    assert not trust_allows(account_wide, None, stranger)
+
+
+def test_trust_with_principal_org_id_requires_the_callers_organization() -> None:
+    statement = {
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Principal": {"AWS": "111111111111"},
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}},
+    }
+    document = json.dumps({"Statement": [statement]})
+    arn = "arn:aws:sts::111111111111:assumed-role/HubTaskRole/task"
+    assert trust_allows(document, None, Caller(arn, lambda _account: "o-abcdefghij"))
+    assert not trust_allows(document, None, Caller(arn, lambda _account: "o-somebodyelse"))
+    assert not trust_allows(document, None, Caller(arn))
