@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode
 
+from fleetstream.config import load_settings
 from fleetstream.kafka import TOPICS
 from fleetstream.kafka_acl import STAGES
 from fleetstream.kafka_iam import HUB_ROLES, REGENERATE, TEMPLATE_PATH, policy_name, render_hub
@@ -135,3 +136,13 @@ def test_every_hub_role_holds_the_policies_of_exactly_its_stages() -> None:
         attached = resources[role]["Properties"]["ManagedPolicyArns"]
         kafka = {stage_of[a["Ref"]] for a in attached if a.get("Ref") in stage_of}
         assert kafka == set(stages), role
+
+
+def test_the_declaration_names_only_real_topics_and_settings() -> None:
+    defaults = load_settings(None, env={})
+    for stage in STAGES.values():
+        named = stage.consumes + stage.produces + stage.describes + stage.created_topics()
+        assert set(named) <= set(TOPICS), (stage.name, set(named) - set(TOPICS))
+        assert stage.group_id(defaults) is None or stage.group_id(defaults)
+        assert all(stage.watched_groups(defaults))
+        assert not stage.transactional or stage.group is not None, stage.name
