@@ -16,6 +16,7 @@ from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshabl
 
 from fleetstream.aws_metrics import counted_refresh, instrument_session
 from fleetstream.config import AwsSettings, Settings
+from fleetstream.kafka_auth import resolve_secret
 from fleetstream.ratelimit import TokenBuckets
 
 
@@ -73,6 +74,12 @@ class AwsClients:
     def endpoint_url(self) -> str | None:
         return self._settings.endpoint_url
 
+    @functools.cached_property
+    def _external_id(self) -> str | None:
+        """aws.external_id's value, read once, when the first member account is assumed."""
+        source = self._settings.external_id
+        return None if source is None else resolve_secret(source, "external_id", "aws")
+
     def hub(self, service: str, region: str | None = None) -> Any:
         """A client acting as the hub (the identity fleetstream itself runs as)."""
         return self._client(self._hub, "hub", region or self._settings.region, service)
@@ -106,8 +113,8 @@ class AwsClients:
     def _member_session(self, account_id: str) -> boto3.Session:
         settings = self._settings
         extra: dict[str, Any] = {"RoleSessionName": settings.role_session_name}
-        if settings.external_id is not None:
-            extra["ExternalId"] = settings.external_id.get_secret_value()
+        if self._external_id is not None:
+            extra["ExternalId"] = self._external_id
         fetcher = AssumeRoleCredentialFetcher(
             client_creator=self._sts_client_creator,
             source_credentials=self._hub.get_credentials(),

@@ -275,6 +275,26 @@ def render_member_role(obj: _Context, configured: bool, out: Path | None) -> Non
         click.echo(f"wrote {out} ({len(types)} resource types)")
 
 
+@deploy.command("render-kafka-policies")
+@click.option("--write", is_flag=True, help="Rewrite the generated blocks of hub.yaml in place.")
+@click.option(
+    "--template",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=Path("deploy/aws/hub.yaml"),
+    show_default=True,
+)
+@_one_line_errors
+def render_kafka_policies(write: bool, template: Path) -> None:
+    """Generate hub.yaml's per-stage MSK IAM policies from fleetstream/kafka_acl.py's STAGES."""
+    from fleetstream.kafka_iam import render_hub, write_hub
+
+    if write:
+        changed = write_hub(template)
+        click.echo(f"{'wrote' if changed else 'unchanged:'} {template}")
+    else:
+        click.echo(render_hub(template.read_text()), nl=False)
+
+
 @main.group()
 def topics() -> None:
     """The pipeline's Kafka topics."""

@@ -197,9 +197,13 @@ class RegionSettings(_Section):
 class AwsSettings(_Section):
     endpoint_url: str | None = None
     region: str = "us-east-1"
+    # The read-only role the describer and planner assume in a member account.
     member_role_name: str = "FleetstreamReadOnly"
+    # The role holding the action plane's writes, assumed by the actor only (member-role.yaml).
+    action_role_name: str = "FleetstreamActions"
     member_role_path: str = "/"
-    external_id: SecretStr | None = None
+    # A secret (value, env, file or secrets_manager), resolved when the AWS clients are built.
+    external_id: SecretSource | None = None
     role_session_name: str = "fleetstream"
     # Attempts per call, the first included, in botocore's adaptive retry mode (which also
     # paces a client after throttles); what still fails goes to the retry topic.
@@ -214,7 +218,7 @@ class AwsSettings(_Section):
     connect_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
     read_timeout_s: Annotated[float, Field(gt=0, le=300)] = 30.0
 
-    @field_validator("member_role_name")
+    @field_validator("member_role_name", "action_role_name")
     @classmethod
     def _role_name(cls, value: str) -> str:
         if not _ROLE_NAME.match(value):
@@ -226,6 +230,10 @@ class AwsSettings(_Section):
     def member_role_arn(self, account_id: str) -> str:
         """The role the describer assumes in a member account."""
         return f"arn:aws:iam::{account_id}:role{self.member_role_path}{self.member_role_name}"
+
+    def acting(self) -> AwsSettings:
+        """These settings for the actor: member_role_arn names the actions role."""
+        return self.model_copy(update={"member_role_name": self.action_role_name})
 
 
 class DescriberSettings(_Section):

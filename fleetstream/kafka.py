@@ -195,7 +195,12 @@ def _refusal(settings: KafkaSettings, errors: list[KafkaError]) -> str | None:
 
 
 def ensure_topics(settings: KafkaSettings, names: Iterable[str] = tuple(TOPICS)) -> None:
-    """Create the pipeline's topics if missing (idempotent; existing topics are left alone)."""
+    """Create the pipeline's topics if missing (idempotent; existing topics are left alone).
+
+    Under ACLs (or MSK IAM) a stage sees and may create only its own topics
+    (fleetstream/kafka_acl.py): a topic it may not create is another stage's to create, and a
+    stage that then needs it fails on its first produce or fetch with the broker's reason.
+    """
     admin = AdminClient(client_config(settings))
     existing = set(admin.list_topics(timeout=settings.connect_timeout_s).topics)
     wanted = [
@@ -215,7 +220,10 @@ def ensure_topics(settings: KafkaSettings, names: Iterable[str] = tuple(TOPICS))
             future.result()
             log.info("created topic %s", topic)
         except KafkaException as exc:
-            if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
+            name = exc.args[0].name()
+            if name == "TOPIC_AUTHORIZATION_FAILED":
+                log.debug("not authorized to create topic %s; left to its owner", topic)
+            elif name != "TOPIC_ALREADY_EXISTS":
                 raise
 
 

@@ -1,4 +1,4 @@
-"""The StackSet template of the member-account role, generated from the catalog's permissions.
+"""The StackSet template of the member-account roles, generated from the catalog and the actions.
 
 `fleetstream deploy render-member-role --out deploy/aws/member-role.yaml` writes it; a unit test
 fails when the committed file differs from what this module renders, so a new catalog type (or,
@@ -26,22 +26,111 @@ _HEADER = f"""\
 """
 
 
+# Writes the action plane may do only on resources it made or through one service: the rest
+# of action_permissions() is granted on "*" (EC2 tags, stop/start, snapshots have no narrower
+# resource the request could name in advance). Every key must be an action_permissions() entry
+# (tests/unit/test_member_role.py).
+_SNAPSHOTS = "arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster-snapshot:fleetstream-*"
+SCOPED_WRITES: dict[str, dict[str, Any]] = {
+    # Only for RDS copying an encrypted snapshot, never a grant to an arbitrary principal.
+    "kms:CreateGrant": {
+        "Resource": "*",
+        "Condition": {
+            "StringLike": {"kms:ViaService": "rds.*.amazonaws.com"},
+            "Bool": {"kms:GrantIsForAWSResource": "true"},
+        },
+    },
+    # Snapshots the workflow names fleetstream-<execution> (consumers/actor/rds_workflow.py).
+    "rds:CreateDBClusterSnapshot": {
+        "Resource": [
+            {"Fn::Sub": "arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster:*"},
+            {"Fn::Sub": _SNAPSHOTS},
+        ]
+    },
+    "rds:CopyDBClusterSnapshot": {"Resource": {"Fn::Sub": _SNAPSHOTS}},
+    "rds:ModifyDBClusterSnapshotAttribute": {"Resource": {"Fn::Sub": _SNAPSHOTS}},
+}
+
+
+def _trust(principal_parameter: str) -> dict[str, Any]:
+    """Only that hub role, only with the ExternalId, only from inside the organization."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": {"Ref": principal_parameter}},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {
+                        "sts:ExternalId": {"Ref": "ExternalId"},
+                        "aws:PrincipalOrgID": {"Ref": "OrganizationId"},
+                    }
+                },
+            }
+        ],
+    }
+
+
+def action_statements() -> list[dict[str, Any]]:
+    """The actions role's policy: every permission of the action registry, scoped if it can."""
+    permissions = action_permissions()
+    anywhere = [p for p in permissions if p not in SCOPED_WRITES]
+    statements: list[dict[str, Any]] = [
+        {"Sid": "FleetstreamActions", "Effect": "Allow", "Action": anywhere, "Resource": "*"}
+    ]
+    for permission in permissions:
+        if permission in SCOPED_WRITES:
+            sid = "".join(c for c in permission.split(":")[1] if c.isalnum())
+            statements.append(
+                {"Sid": sid, "Effect": "Allow", "Action": permission} | SCOPED_WRITES[permission]
+            )
+    return statements
+
+
+def _role(name: str, description: str, trusted: str, policy: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "RoleName": {"Ref": name},
+            "Path": {"Ref": "RolePath"},
+            "Description": description,
+            "MaxSessionDuration": 3600,
+            "AssumeRolePolicyDocument": _trust(trusted),
+            "Policies": [policy],
+        },
+    }
+
+
 def member_role_template(type_names: Iterable[str]) -> dict[str, Any]:
-    """The CloudFormation template (as data) of the role the hub assumes in a member account:
-    read-only for the types, plus the action plane's permissions when AllowActions is true."""
-    policy = iam_policy(type_names)
-    writes = iam_policy([], action_permissions())["Statement"][1]
+    """The CloudFormation template (as data) of the roles the hub assumes in a member account:
+    a read-only role for the describer and planner, and (AllowActions) an actions role for the
+    actor, each trusted by its own hub task role only."""
+    role_name = {"Type": "String", "AllowedPattern": r"^[\w+=,.@-]{1,64}$"}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": (
-            "fleetstream member-account role: read-only, least privilege for the catalog's "
-            "resource types, assumable only by the fleetstream hub role with the ExternalId."
+            "fleetstream member-account roles: read-only (least privilege for the catalog's "
+            "resource types) for the hub's describer and planner, and the action plane's writes "
+            "for the hub's actor only; ExternalId and organization required."
         ),
         "Parameters": {
             "HubRoleArn": {
                 "Type": "String",
                 "AllowedPattern": r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
-                "Description": "ARN of the hub's task role (output HubTaskRoleArn of hub.yaml).",
+                "Description": (
+                    "The describer's and planner's task role (output HubTaskRoleArn of "
+                    "hub.yaml): the only principal of the read-only role."
+                ),
+            },
+            "ActorRoleArn": {
+                "Type": "String",
+                "Default": "",
+                "AllowedPattern": r"^(arn:aws[a-z-]*:iam::\d{12}:role/.+)?$",
+                "Description": (
+                    "The actor's task role (output ActorTaskRoleArn of hub.yaml): the only "
+                    "principal of the actions role. Required with AllowActions=true."
+                ),
             },
             "ExternalId": {
                 "Type": "String",
@@ -49,13 +138,22 @@ def member_role_template(type_names: Iterable[str]) -> dict[str, Any]:
                 "MinLength": 2,
                 "MaxLength": 1224,
                 "AllowedPattern": r"^[\w+=,.@:/-]+$",
-                "Description": "The hub's aws.external_id (FLEETSTREAM_AWS__EXTERNAL_ID).",
+                "Description": "The value of the hub's ExternalId secret (aws.external_id).",
             },
-            "RoleName": {
+            "OrganizationId": {
                 "Type": "String",
+                "AllowedPattern": r"^o-[a-z0-9]{10,32}$",
+                "Description": "Only principals of this organization may assume the roles.",
+            },
+            "ReadOnlyRoleName": role_name
+            | {
                 "Default": "FleetstreamReadOnly",
-                "AllowedPattern": r"^[\w+=,.@-]{1,64}$",
                 "Description": "Must equal the hub's aws.member_role_name.",
+            },
+            "ActionsRoleName": role_name
+            | {
+                "Default": "FleetstreamActions",
+                "Description": "Must equal the hub's aws.action_role_name.",
             },
             "RolePath": {
                 "Type": "String",
@@ -68,53 +166,48 @@ def member_role_template(type_names: Iterable[str]) -> dict[str, Any]:
                 "Default": "false",
                 "AllowedValues": ["true", "false"],
                 "Description": (
-                    "true: also the action plane's write permissions (fleetstream act: tag, "
-                    "stop/start, snapshots, the RDS snapshot workflow)."
+                    "true: also the actions role (fleetstream act: tag, stop/start, snapshots, "
+                    "the RDS snapshot workflow), assumable by ActorRoleArn only."
                 ),
             },
         },
         "Conditions": {"WithActions": {"Fn::Equals": [{"Ref": "AllowActions"}, "true"]}},
-        "Resources": {
-            "MemberRole": {
-                "Type": "AWS::IAM::Role",
-                "Properties": {
-                    "RoleName": {"Ref": "RoleName"},
-                    "Path": {"Ref": "RolePath"},
-                    "Description": "fleetstream inventory: read-only, assumed by the hub.",
-                    "MaxSessionDuration": 3600,
-                    "AssumeRolePolicyDocument": {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"AWS": {"Ref": "HubRoleArn"}},
-                                "Action": "sts:AssumeRole",
-                                "Condition": {
-                                    "StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}
-                                },
-                            }
-                        ],
-                    },
-                    "Policies": [
-                        {"PolicyName": "fleetstream-read-only", "PolicyDocument": policy},
-                        {
-                            "Fn::If": [
-                                "WithActions",
-                                {
-                                    "PolicyName": "fleetstream-actions",
-                                    "PolicyDocument": {
-                                        "Version": "2012-10-17",
-                                        "Statement": [writes],
-                                    },
-                                },
-                                {"Ref": "AWS::NoValue"},
-                            ]
-                        },
-                    ],
-                },
+        "Rules": {
+            "ActorRoleWithActions": {
+                "RuleCondition": {"Fn::Equals": [{"Ref": "AllowActions"}, "true"]},
+                "Assertions": [
+                    {
+                        "Assert": {"Fn::Not": [{"Fn::Equals": [{"Ref": "ActorRoleArn"}, ""]}]},
+                        "AssertDescription": "AllowActions=true needs ActorRoleArn",
+                    }
+                ],
             }
         },
-        "Outputs": {"MemberRoleArn": {"Value": {"Fn::GetAtt": ["MemberRole", "Arn"]}}},
+        "Resources": {
+            "ReadOnlyRole": _role(
+                "ReadOnlyRoleName",
+                "fleetstream inventory: read-only, assumed by the hub's describer and planner.",
+                "HubRoleArn",
+                {"PolicyName": "fleetstream-read-only", "PolicyDocument": iam_policy(type_names)},
+            ),
+            "ActionsRole": {"Condition": "WithActions"}
+            | _role(
+                "ActionsRoleName",
+                "fleetstream actions: the action plane's writes, assumed by the hub's actor.",
+                "ActorRoleArn",
+                {
+                    "PolicyName": "fleetstream-actions",
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": action_statements()},
+                },
+            ),
+        },
+        "Outputs": {
+            "ReadOnlyRoleArn": {"Value": {"Fn::GetAtt": ["ReadOnlyRole", "Arn"]}},
+            "ActionsRoleArn": {
+                "Condition": "WithActions",
+                "Value": {"Fn::GetAtt": ["ActionsRole", "Arn"]},
+            },
+        },
     }
 
 

@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fleetstream.errors import FleetstreamError
@@ -33,6 +34,8 @@ class Worker:
     process: subprocess.Popen[bytes]
     log_path: Path
     metrics_port: int
+    # Its own environment on top of the pool's (e.g. a Kafka user per stage under ACLs).
+    env: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def metrics_url(self) -> str:
@@ -67,22 +70,22 @@ class WorkerPool:
         self.max_restarts = max_restarts
         self.restarts = 0
 
-    def start(self, role: str, count: int) -> None:
-        """Start count processes of one consumer group."""
+    def start(self, role: str, count: int, env: Mapping[str, str] | None = None) -> None:
+        """Start count processes of one consumer group (env: overrides for these only)."""
         taken = {w.index for w in self.workers if w.role == role}
         indexes = [i for i in range(count + len(taken)) if i not in taken][:count]
-        self.workers.extend(self._spawn(role, index) for index in indexes)
+        self.workers.extend(self._spawn(role, index, env or {}) for index in indexes)
 
     def restart(self, worker: Worker) -> Worker:
         """Replace a (dead or killed) worker with a new process of the same role and index."""
         if worker.process.poll() is None:
             worker.process.kill()
             worker.process.wait()
-        replacement = self._spawn(worker.role, worker.index)
+        replacement = self._spawn(worker.role, worker.index, worker.env)
         self.workers[self.workers.index(worker)] = replacement
         return replacement
 
-    def _spawn(self, role: str, index: int) -> Worker:
+    def _spawn(self, role: str, index: int, overrides: Mapping[str, str]) -> Worker:
         self._log_dir.mkdir(parents=True, exist_ok=True)
         port = free_port()
         log_path = self._log_dir / f"{role}-{index}.log"
@@ -96,10 +99,11 @@ class WorkerPool:
             # The same index after a restart: the new describer fences the old transaction.
             "FLEETSTREAM_DESCRIBER__INSTANCE_ID": f"{role}-{index}",
             "FLEETSTREAM_ACTIONS__INSTANCE_ID": f"{role}-{index}",
+            **overrides,
         }
         with log_path.open("ab") as out:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-        return Worker(role, index, process, log_path, port)
+        return Worker(role, index, process, log_path, port, overrides)
 
     def check(self) -> None:
         """Restart a worker that died, as a supervisor would; raise once they keep dying."""

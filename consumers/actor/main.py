@@ -48,7 +48,8 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
     actor = Actor(
         # The same client factory as the describers: the same token buckets per
         # (account, region, service) and adaptive retries.
-        clients or AwsClients(settings.aws),
+        # The actions role (aws.action_role_name), never the describers' read-only one.
+        clients or AwsClients(settings.aws.acting()),
         audit_log(settings),
         BATCH_ACTIONS | WORKFLOWS,
         wait=WaitPolicy(config.wait_first_s, config.wait_every_s, config.wait_max_checks),

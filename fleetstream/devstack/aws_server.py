@@ -4,9 +4,11 @@ Deny statements of S3 bucket policies).
 moto's AssumeRole succeeds for any role ARN, so "a member account whose role cannot be
 assumed" cannot be tested against plain moto. The middleware below answers AssumeRole the
 way AWS does (HTTP 403, AccessDenied) unless the role exists in moto's IAM backend of the
-target account and, when its trust policy demands one, the request carries the matching
-sts:ExternalId. `OrganizationAccountAccessRole` is always assumable: AWS creates it in every
-account made by Organizations CreateAccount. Everything else goes to moto untouched.
+target account and one Allow statement of its trust policy is met: its `Principal` names the
+caller (an account or its root, a role whose session the caller is, the caller's ARN, or "*"),
+and its `sts:ExternalId` and `aws:PrincipalOrgID` conditions (StringEquals) hold.
+`OrganizationAccountAccessRole` is always assumable: AWS creates it in every account made by
+Organizations CreateAccount. Everything else goes to moto untouched.
 
 Run: python -m fleetstream.devstack.aws_server --host 127.0.0.1 --port 5000
 """
@@ -21,6 +23,7 @@ import re
 import sys
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
@@ -31,6 +34,8 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
+from moto.organizations.exceptions import AWSOrganizationsNotInUseException
+from moto.organizations.models import organizations_backends
 from moto.sts.models import sts_backends
 from werkzeug.serving import run_simple
 from werkzeug.wsgi import get_input_stream
@@ -43,10 +48,55 @@ Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 TrustLookup = Callable[[str, str], str | None]
+OrgLookup = Callable[[str], str | None]
+CALLER = re.compile(r"^arn:aws[\w-]*:(?:sts|iam)::(\d{12}):(.+)$")
 
 
-def trust_allows(policy_document: str, external_id: str | None) -> bool:
-    """Return True when some Allow statement for sts:AssumeRole is met by external_id."""
+def _no_org(_account_id: str) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls AssumeRole: its ARN, and the organization of its account."""
+
+    arn: str
+    org_of: OrgLookup = _no_org
+
+    @property
+    def account_id(self) -> str | None:
+        match = CALLER.match(self.arn)
+        return match.group(1) if match else None
+
+    def is_named_by(self, principal: str) -> bool:
+        """IAM's principal matching: an account (id or :root), a role (its sessions), an ARN."""
+        if principal == "*":
+            return True
+        account = self.account_id
+        if principal in (account, f"arn:aws:iam::{account}:root"):
+            return True
+        role = ROLE_ARN.match(principal)
+        if role is not None:
+            role_account, role_name = role.groups()
+            return self.arn.startswith(f"arn:aws:sts::{role_account}:assumed-role/{role_name}/")
+        return principal == self.arn
+
+
+def _principal_ok(statement: dict[str, Any], caller: Caller | None) -> bool:
+    if caller is None:
+        return True  # no caller known (unit tests of the condition alone)
+    principal = statement.get("Principal", {})
+    if principal == "*":
+        return True
+    names = _as_list(principal.get("AWS", [])) if isinstance(principal, dict) else []
+    return any(caller.is_named_by(str(name)) for name in names)
+
+
+def trust_allows(
+    policy_document: str, external_id: str | None, caller: Caller | None = None
+) -> bool:
+    """Return True when some Allow statement for sts:AssumeRole names the caller and its
+    conditions (sts:ExternalId, aws:PrincipalOrgID) are met."""
     try:
         policy = json.loads(policy_document)
     except ValueError:
@@ -60,13 +110,25 @@ def trust_allows(policy_document: str, external_id: str | None) -> bool:
         if s.get("Effect") == "Allow" and "sts:AssumeRole" in _as_list(s.get("Action", []))
     ]
     for statement in allows:
-        required = statement.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
-        if required is None or external_id in _as_list(required):
+        equals = statement.get("Condition", {}).get("StringEquals", {})
+        required = equals.get("sts:ExternalId")
+        if required is not None and external_id not in _as_list(required):
+            continue
+        org = equals.get("aws:PrincipalOrgID")
+        if org is not None and (
+            caller is None
+            or caller.account_id is None
+            or caller.org_of(caller.account_id) not in _as_list(org)
+        ):
+            continue
+        if _principal_ok(statement, caller):
             return True
     return not allows
 
 
-def denial_reason(role_arn: str, external_id: str | None, lookup: TrustLookup) -> str | None:
+def denial_reason(
+    role_arn: str, external_id: str | None, lookup: TrustLookup, caller: Caller | None = None
+) -> str | None:
     """Return why AssumeRole of role_arn must be denied, or None to let moto answer."""
     match = ROLE_ARN.match(role_arn)
     if match is None:
@@ -77,8 +139,8 @@ def denial_reason(role_arn: str, external_id: str | None, lookup: TrustLookup) -
     document = lookup(account_id, role_arn)
     if document is None:
         return "role does not exist"
-    if not trust_allows(document, external_id):
-        return "trust policy condition sts:ExternalId not met"
+    if not trust_allows(document, external_id, caller):
+        return "trust policy not met (principal, sts:ExternalId or aws:PrincipalOrgID)"
     return None
 
 
@@ -88,6 +150,15 @@ def moto_trust_policy(account_id: str, role_arn: str) -> str | None:
         if role.arn == role_arn:
             return str(role.assume_role_policy_document)
     return None
+
+
+def moto_organization_id(account_id: str) -> str | None:
+    """The id of the organization an account of moto belongs to (None outside one)."""
+    try:
+        described = organizations_backends[account_id]["aws"].describe_organization()
+    except AWSOrganizationsNotInUseException:
+        return None
+    return str(described["Organization"]["Id"])
 
 
 def caller_arn(access_key_id: str) -> str:
@@ -120,7 +191,8 @@ class TrustEnforcingMiddleware:
             return self.app(environ, start_response)
         role_arn = params.get("RoleArn", [""])[0]
         external_id = params.get("ExternalId", [None])[0]
-        reason = denial_reason(role_arn, external_id, self.lookup)
+        caller = Caller(caller_arn(auth.group(1)), moto_organization_id)
+        reason = denial_reason(role_arn, external_id, self.lookup, caller)
         if reason is None:
             return self.app(environ, start_response)
         print(f"AssumeRole denied: {role_arn}: {reason}", file=sys.stderr, flush=True)

@@ -35,6 +35,11 @@ class SecureListeners:
     certificate_chain_pem: str  # the broker's certificate (SAN 127.0.0.1) and its chain
     key_pem: str  # the broker's private key, unencrypted PKCS#8
     scram_users: Mapping[str, str] = field(default_factory=dict)
+    # Kafka's StandardAuthorizer: a SCRAM or certificate user may do only what ACLs allow
+    # (fleetstream/kafka_acl.py generates them). The PLAINTEXT and controller listeners stay
+    # unauthenticated, so their principal (ANONYMOUS) is the super user: the broker itself and
+    # the admin that creates topics and ACLs, on 127.0.0.1 only.
+    authorize: bool = False
 
 
 def render_server_properties(
@@ -93,7 +98,14 @@ def _secure_properties(secure: SecureListeners) -> dict[str, str]:
         "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": (
             "org.apache.kafka.common.security.scram.ScramLoginModule required;"
         ),
-    }
+    } | (_AUTHORIZER if secure.authorize else {})
+
+
+_AUTHORIZER = {
+    "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    "super.users": "User:ANONYMOUS",
+    "allow.everyone.if.no.acl.found": "false",
+}
 
 
 def _escape(value: str) -> str:

@@ -44,6 +44,8 @@ class EstateSpec:
     paged_region: str | None = "eu-west-1"
     paged_instances: int = 23
     member_role_name: str = "FleetstreamReadOnly"
+    # The actor's role (aws.action_role_name), beside the read-only one in every account.
+    action_role_name: str = "FleetstreamActions"
     external_id: str | None = None
     # Extra member accounts with instances but without the member role: AssumeRole is denied.
     unassumable_accounts: int = 0
@@ -186,6 +188,10 @@ def seed_estate(aws_endpoint: str, spec: EstateSpec = EstateSpec()) -> Estate:
                 RoleName=spec.member_role_name,
                 PolicyName="ReadOnly",
                 PolicyDocument=json.dumps(READ_ONLY_POLICY),
+            )
+            iam.create_role(
+                RoleName=spec.action_role_name,
+                AssumeRolePolicyDocument=json.dumps(trust_policy(HUB_ACCOUNT_ID, spec.external_id)),
             )
         paged_account = len(accounts) == 0
         accounts.append(SeededAccount(account_id, name, role_arn, assumable))

@@ -15,6 +15,7 @@ from werkzeug.test import EnvironBuilder
 
 from fleetstream.devstack import LocalStack, StackEndpoints, StackError
 from fleetstream.devstack.aws_server import (
+    Caller,
     TrustEnforcingMiddleware,
     denial_reason,
     trust_allows,
@@ -188,3 +189,51 @@ def test_unreachable_byo_endpoint_names_component_and_variable(tmp_path: Path) -
     with pytest.raises(StackError, match=r"aws at .* \(from AWS_ENDPOINT_URL\) did not become"):
         stack.start(["aws"])
     assert stack.status() == []
+
+
+def test_an_authorizing_broker_denies_by_default_with_anonymous_as_super_user(
+    tmp_path: Path,
+) -> None:
+    pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    secure = SecureListeners(ca_pem=pem, certificate_chain_pem=pem, key_pem=pem, authorize=True)
+    text = render_server_properties(9092, 9093, tmp_path, secure, {"ssl": 9094, "sasl_ssl": 9096})
+    props = dict(line.split("=", 1) for line in text.splitlines())
+    assert props["authorizer.class.name"].endswith("StandardAuthorizer")
+    assert props["super.users"] == "User:ANONYMOUS"
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    plain = render_server_properties(9092, 9093, tmp_path)
+    assert "authorizer" not in plain
+
+
+def test_trust_names_the_caller_by_account_role_session_or_arn() -> None:
+    hub_role = "arn:aws:iam::111111111111:role/HubTaskRole"
+    describer = Caller("arn:aws:sts::111111111111:assumed-role/HubTaskRole/task-1")
+    actor = Caller("arn:aws:sts::111111111111:assumed-role/ActorTaskRole/task-2")
+    stranger = Caller("arn:aws:sts::222222222222:assumed-role/HubTaskRole/task-3")
+    document = json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": hub_role}}
+            ]
+        }
+    )
+    assert trust_allows(document, None, describer)
+    assert not trust_allows(document, None, actor)
+    assert not trust_allows(document, None, stranger)
+    account_wide = json.dumps(trust_policy("111111111111", None))
+    assert trust_allows(account_wide, None, actor)
+    assert not trust_allows(account_wide, None, stranger)
+
+
+def test_trust_with_principal_org_id_requires_the_callers_organization() -> None:
+    statement = {
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Principal": {"AWS": "111111111111"},
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}},
+    }
+    document = json.dumps({"Statement": [statement]})
+    arn = "arn:aws:sts::111111111111:assumed-role/HubTaskRole/task"
+    assert trust_allows(document, None, Caller(arn, lambda _account: "o-abcdefghij"))
+    assert not trust_allows(document, None, Caller(arn, lambda _account: "o-somebodyelse"))
+    assert not trust_allows(document, None, Caller(arn))

@@ -1,0 +1,186 @@
+"""Authorization in Kafka itself: a SCRAM user per stage, ACLs from fleetstream/kafka_acl.py.
+
+The module starts its own Kafka (KRaft, StandardAuthorizer, SASL_SSL listener with one SCRAM
+user per stage); DynamoDB and moto are the session's. Topics and ACLs are created through the
+broker's PLAINTEXT listener, whose (unauthenticated) principal is the super user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from confluent_kafka import KafkaError, Message
+from confluent_kafka.admin import AdminClient
+
+from fleetstream import kafka
+from fleetstream.aws import dynamodb_client
+from fleetstream.config import Settings, load_settings
+from fleetstream.devstack import LocalStack, StackEndpoints, StackError
+from fleetstream.devstack.kafka_node import KafkaNode, SecureListeners
+from fleetstream.devstack.seed import EstateSpec, seed_estate
+from fleetstream.kafka_acl import all_bindings, apply_acls
+from fleetstream.models import ShardStatus
+from fleetstream.sweeps import SweepStore
+from fleetstream.workers import WorkerPool
+from producers.main import plan_sweep
+from tests.conftest import pipeline_env
+from tests.integration.helpers import inventory_facts
+from tests.tls_certs import CertificateAuthority
+
+pytestmark = pytest.mark.integration
+
+STAGE_USERS = ("planner", "describer", "sink", "router")
+PASSWORDS = {stage: f"{stage}-{uuid.uuid4().hex}" for stage in STAGE_USERS}
+
+
+@dataclass(frozen=True)
+class AclBroker:
+    """The authorizing broker: an admin (plaintext, super user) and a SCRAM listener."""
+
+    admin_bootstrap: str
+    sasl_ssl: str
+    ca_file: Path
+
+
+@pytest.fixture(scope="module")
+def acl_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AclBroker]:
+    """A Kafka with the StandardAuthorizer and a SCRAM user per stage; stopped at the end."""
+    certs = tmp_path_factory.mktemp("acl-certs")
+    ca = CertificateAuthority("fleetstream ACL test CA")
+    broker = ca.issue("kafka-broker", server=True)
+    (certs / "ca.pem").write_text(ca.pem)
+    node = KafkaNode(
+        SecureListeners(ca.pem, broker.certificate_pem, broker.key_pem, PASSWORDS, authorize=True)
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    stack = LocalStack(
+        tmp_path_factory.mktemp("acl-stack"), environ=environ, components={"kafka": node}
+    )
+    try:
+        stack.start(["kafka"])
+        ports = stack.ports("kafka")
+        yield AclBroker(
+            admin_bootstrap=f"127.0.0.1:{ports['broker']}",
+            sasl_ssl=f"127.0.0.1:{ports['sasl_ssl']}",
+            ca_file=certs / "ca.pem",
+        )
+    except StackError as error:
+        pytest.fail(f"authorizing Kafka did not start: {error}", pytrace=False)
+    finally:
+        stack.stop()
+
+
+def stage_env(broker: AclBroker, stage: str) -> dict[str, str]:
+    """Environment overrides that make a process connect as the stage's own Kafka user."""
+    security = {
+        "mode": "scram",
+        "ca_file": str(broker.ca_file),
+        "username": stage,
+        "password": PASSWORDS[stage],
+    }
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": broker.sasl_ssl,
+        "FLEETSTREAM_KAFKA__SECURITY": json.dumps(security),
+    }
+
+
+def with_env(base: dict[str, str], overrides: dict[str, str]) -> Settings:
+    return load_settings(None, env={**os.environ, **base, **overrides})
+
+
+@pytest.fixture
+def acl_pipeline(
+    acl_broker: AclBroker, local_stack: StackEndpoints, tag: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """An isolated pipeline on the ACL broker: topics and every stage's ACLs created by the
+    admin; the returned environment is the admin's (plaintext) one."""
+    env = pipeline_env(local_stack, tag, KAFKA_BOOTSTRAP_SERVERS=acl_broker.admin_bootstrap)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    admin_settings = load_settings(None)
+    kafka.ensure_topics(admin_settings.kafka)
+    admin = AdminClient({"bootstrap.servers": acl_broker.admin_bootstrap})
+    bindings = all_bindings(admin_settings, [(stage, stage) for stage in STAGE_USERS])
+    apply_acls(admin, bindings)
+    return env
+
+
+def deliveries(settings: Settings, topics: list[str]) -> dict[str, str]:
+    """Produce one record to each topic as the settings' user: topic -> error name or 'ok'."""
+    outcome: dict[str, str] = {}
+
+    def report(error: KafkaError | None, message: Message) -> None:
+        outcome[str(message.topic())] = "ok" if error is None else str(error.name())
+
+    producer = kafka.make_producer(settings.kafka)
+    for topic in topics:
+        producer.produce(settings.kafka.topic(topic), key=b"k", value=b"forged", on_delivery=report)
+    producer.flush(60)
+    return {topic: outcome.get(settings.kafka.topic(topic), "undelivered") for topic in topics}
+
+
+def test_the_sink_and_the_router_may_not_write_actions_or_action_work(
+    acl_broker: AclBroker, acl_pipeline: dict[str, str]
+) -> None:
+    forged = ["actions", "action-work"]
+    sink = with_env(acl_pipeline, stage_env(acl_broker, "sink"))
+    router = with_env(acl_pipeline, stage_env(acl_broker, "router"))
+    assert deliveries(sink, forged) == dict.fromkeys(forged, "TOPIC_AUTHORIZATION_FAILED")
+    assert deliveries(router, forged) == dict.fromkeys(forged, "TOPIC_AUTHORIZATION_FAILED")
+    # Their own topics still take their records: the refusal is the ACL, not the connection.
+    assert deliveries(sink, ["changes", "state"]) == {"changes": "ok", "state": "ok"}
+    assert deliveries(router, ["refresh"]) == {"refresh": "ok"}
+
+
+def test_a_sweep_with_a_kafka_user_per_stage_reaches_dynamodb(
+    acl_broker: AclBroker,
+    acl_pipeline: dict[str, str],
+    local_stack: StackEndpoints,
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+) -> None:
+    assert local_stack.aws_endpoint
+    estate = seed_estate(
+        local_stack.aws_endpoint, EstateSpec(member_accounts=2, paged_instances=12)
+    )
+    scope = {
+        "FLEETSTREAM_ACCOUNTS__INCLUDE": json.dumps([a.account_id for a in estate.accounts]),
+        "FLEETSTREAM_REGIONS__INCLUDE": json.dumps(list(estate.regions)),
+        "FLEETSTREAM_DESCRIBER__PAGE_SIZE": "5",
+    }
+    for name, value in scope.items():
+        monkeypatch.setenv(name, value)
+    admin = load_settings(None)
+    planner = with_env({**acl_pipeline, **scope}, stage_env(acl_broker, "planner"))
+    pool = WorkerPool(None, log_dir)
+    try:
+        pool.start("describer", 1, stage_env(acl_broker, "describer"))
+        pool.start("sink", 1, stage_env(acl_broker, "sink"))
+        for group in (admin.describer.group_id, admin.sink.group_id):
+            # Group state is read through the admin listener; the members joined under ACLs.
+            while not kafka.wait_for_group(admin.kafka, group, 1, 5.0):
+                pool.check()
+        planned = plan_sweep(planner)
+        sweeps = SweepStore(dynamodb_client(admin), admin.sink.sweeps_table, timedelta(days=1))
+        progress = sweeps.progress(planned.sweep_id)
+        while not progress.finished:
+            pool.check()
+            time.sleep(0.25)
+            progress = sweeps.progress(planned.sweep_id)
+    finally:
+        pool.stop()
+    assumable = {a.account_id for a in estate.accounts if a.assumable}
+    assert {s.status for s in progress.shards} == {ShardStatus.COMPLETE}
+    assert {(s.account_id, s.region) for s in progress.shards} == {
+        (a, r) for a in assumable for r in estate.regions
+    }
+    assert inventory_facts(admin) == {f for f in estate.truth() if f[0] in assumable}
+    assert progress.resources > 0
