@@ -307,8 +307,7 @@ class ConsumerLoop:
         # (auto-commit); a synchronous commit here could block the rebalance for as long as
         # the group coordinator is unreachable.
         log.info("revoked %s", _describe(partitions))
-        for tp in partitions:
-            self._held.pop((tp.topic, tp.partition), None)
+        self._release(partitions)
 
     def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         REBALANCES.labels(self.group, "lost").inc()
@@ -316,8 +315,19 @@ class ConsumerLoop:
             "lost %s (session expired); their uncommitted work will be redone",
             _describe(partitions),
         )
+        self._release(partitions)
+
+    def _release(self, partitions: list[TopicPartition]) -> None:
+        """Forget what is held on partitions leaving us, and resume them: librdkafka keeps a
+        partition's pause across an unassign, so one that comes back later would otherwise stay
+        paused with nothing left to resume it (its held record is read again from the
+        committed offset and held anew)."""
         for tp in partitions:
             self._held.pop((tp.topic, tp.partition), None)
+        try:
+            self.consumer.resume(partitions)
+        except KafkaException as exc:
+            log.warning("could not resume %s: %s", _describe(partitions), exc)
 
 
 def _describe(partitions: list[TopicPartition]) -> str:
