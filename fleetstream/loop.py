@@ -30,11 +30,16 @@ from fleetstream.records import OutRecord, dead_letter, header_pairs
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Message], list[OutRecord]]
+# Records a group produces along with a message's dead letter (the describer ends the shard).
+DeadLetterFollowUp = Callable[[Message, BaseException], list[OutRecord]]
 
 # Header of a record that must not be processed before a time (epoch milliseconds).
 NOT_BEFORE_HEADER = "fs.not-before"
 # Header of an observation made by a targeted refresh: the AWS event's time (epoch ms).
 TRIGGERED_AT_HEADER = "fs.triggered-at"
+# The furthest ahead a due time may be. Retries and action waits are minutes; a record due
+# years ahead would park its partition for good, so it goes to the DLQ instead.
+MAX_HOLD_MS = 7 * 86_400_000
 
 
 def epoch_ms_header(moment: datetime) -> bytes:
@@ -48,6 +53,27 @@ def header(message: Message, name: str) -> bytes | None:
         if key == name:
             return value if isinstance(value, bytes) or value is None else value.encode()
     return None
+
+
+def not_before_ms(message: Message, now_ms: float) -> int | None:
+    """A record's due time (epoch ms), None when it has none. Headers are untrusted input: a
+    value that is not an integer or is more than MAX_HOLD_MS ahead is a PoisonMessageError."""
+    value = header(message, NOT_BEFORE_HEADER)
+    if value is None:
+        return None
+    try:
+        due = int(value)
+    except ValueError:
+        raise PoisonMessageError(
+            f"{NOT_BEFORE_HEADER} header is not a number: {value[:40]!r}"
+        ) from None
+    if due - now_ms > MAX_HOLD_MS:
+        days = (due - now_ms) / 86_400_000
+        raise PoisonMessageError(
+            f"{NOT_BEFORE_HEADER} header is {days:.0f} days ahead "
+            f"(at most {MAX_HOLD_MS // 86_400_000} days)"
+        )
+    return due
 
 
 def position(message: Message) -> tuple[str, int, int]:
@@ -97,21 +123,33 @@ def to_dead_letter(
 
 
 def handle_or_park(
-    handler: Handler, message: Message, *, group: str, dlq_topic: str
+    handler: Handler,
+    message: Message,
+    *,
+    group: str,
+    dlq_topic: str,
+    follow_up: DeadLetterFollowUp | None = None,
 ) -> list[OutRecord]:
-    """Run handler; any failure but RetryBatchError becomes a DLQ record so the partition
-    keeps flowing."""
+    """Check the headers the loops read, run handler; any failure but RetryBatchError becomes
+    a DLQ record (and the follow-up's records) so the partition keeps flowing."""
+
+    def park(exc: BaseException, kind: str) -> list[OutRecord]:
+        dead = to_dead_letter(message, exc, kind=kind, group=group, dlq_topic=dlq_topic)
+        return [dead, *(follow_up(message, exc) if follow_up is not None else [])]
+
     try:
+        # A due time the hold-back step could not read reaches here unheld: park it.
+        not_before_ms(message, time.time() * 1000)
         return handler(message)
     except PoisonMessageError as exc:
-        return [to_dead_letter(message, exc, kind="poison", group=group, dlq_topic=dlq_topic)]
+        return park(exc, "poison")
     except RetryBatchError:
         raise
     except Exception as exc:  # the top of the loop: log where, park the message, go on
         log.exception(
             "handler failed on %s[%d]@%d", message.topic(), message.partition(), message.offset()
         )
-        return [to_dead_letter(message, exc, kind="handler", group=group, dlq_topic=dlq_topic)]
+        return park(exc, "handler")
 
 
 class ConsumerLoop:
@@ -126,6 +164,7 @@ class ConsumerLoop:
         topics: Sequence[str],
         dlq_topic: str,
         batch_size: int,
+        dead_letter_follow_up: DeadLetterFollowUp | None = None,
     ) -> None:
         self.consumer = consumer
         self.producer = producer
@@ -133,6 +172,7 @@ class ConsumerLoop:
         self.topics = list(topics)
         self.dlq_topic = dlq_topic
         self.batch_size = batch_size
+        self.dead_letter_follow_up = dead_letter_follow_up
         self.stopping = threading.Event()
         self._idle_committed: dict[tuple[str, int], int] = {}
         # Partitions paused on a record that is not due yet -> when it is (epoch ms).
@@ -195,7 +235,13 @@ class ConsumerLoop:
 
     def handle_safely(self, handler: Handler, message: Message) -> list[OutRecord]:
         """Run handler; any failure becomes a DLQ record so the partition keeps flowing."""
-        return handle_or_park(handler, message, group=self.group, dlq_topic=self.dlq_topic)
+        return handle_or_park(
+            handler,
+            message,
+            group=self.group,
+            dlq_topic=self.dlq_topic,
+            follow_up=self.dead_letter_follow_up,
+        )
 
     def produce(self, record: OutRecord) -> None:
         """Produce, waiting for queue space instead of failing when the local queue is full."""
@@ -240,11 +286,14 @@ class ConsumerLoop:
             topic, partition, offset = position(message)
             if (topic, partition) in self._held:
                 continue  # everything after a held record waits behind it
-            due = header(message, NOT_BEFORE_HEADER)
-            if due is not None and int(due) > now_ms:
+            try:
+                due = not_before_ms(message, now_ms)
+            except PoisonMessageError:
+                due = None  # unreadable: not held; handle_or_park sends it to the DLQ
+            if due is not None and due > now_ms:
                 self.consumer.pause([TopicPartition(topic, partition)])
                 self.consumer.seek(TopicPartition(topic, partition, offset))
-                self._held[(topic, partition)] = int(due)
+                self._held[(topic, partition)] = due
                 continue
             ready.append(message)
         return ready
@@ -316,8 +365,7 @@ class ConsumerLoop:
         # (auto-commit); a synchronous commit here could block the rebalance for as long as
         # the group coordinator is unreachable.
         log.info("revoked %s", _describe(partitions))
-        for tp in partitions:
-            self._held.pop((tp.topic, tp.partition), None)
+        self._release(partitions)
 
     def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         REBALANCES.labels(self.group, "lost").inc()
@@ -325,8 +373,19 @@ class ConsumerLoop:
             "lost %s (session expired); their uncommitted work will be redone",
             _describe(partitions),
         )
+        self._release(partitions)
+
+    def _release(self, partitions: list[TopicPartition]) -> None:
+        """Forget what is held on partitions leaving us, and resume them: librdkafka keeps a
+        partition's pause across an unassign, so one that comes back later would otherwise stay
+        paused with nothing left to resume it (its held record is read again from the
+        committed offset and held anew)."""
         for tp in partitions:
             self._held.pop((tp.topic, tp.partition), None)
+        try:
+            self.consumer.resume(partitions)
+        except KafkaException as exc:
+            log.warning("could not resume %s: %s", _describe(partitions), exc)
 
 
 def _describe(partitions: list[TopicPartition]) -> str:
@@ -471,6 +530,7 @@ def transactional_group(
     batch_size: int,
     concurrency: int,
     commit_watchdog_s: float,
+    dead_letter_follow_up: DeadLetterFollowUp | None = None,
 ) -> TransactionalLoop:
     """A Kafka -> Kafka group: lag-reporting consumer, transactional producer, the loop."""
     consumer = kafka.make_consumer(
@@ -490,6 +550,7 @@ def transactional_group(
         handler=handler,
         concurrency=concurrency,
         commit_watchdog_s=commit_watchdog_s,
+        dead_letter_follow_up=dead_letter_follow_up,
     )
 
 

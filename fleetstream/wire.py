@@ -50,6 +50,17 @@ def decode_work_item(data: bytes | None) -> WorkItem:
         raise PoisonMessageError(f"page_token is not JSON: {token[:80]!r}") from exc
     if page_token is not None and not isinstance(page_token, dict):
         raise PoisonMessageError("page_token must be a JSON object")
+    return _work_item(record, page_token)
+
+
+def decode_work_item_shard(data: bytes | None) -> WorkItem:
+    """Framed Avro bytes -> WorkItem without its page token (never parsed, so a bad one does
+    not matter): enough to end the shard of a page that went to the DLQ.
+    PoisonMessageError when the bytes are not a work item at all."""
+    return _work_item(codec("work_item").decode(data), None)
+
+
+def _work_item(record: dict[str, Any], page_token: Mapping[str, object] | None) -> WorkItem:
     return WorkItem(
         sweep_id=record["sweep_id"],
         account_id=record["account_id"],

@@ -196,17 +196,46 @@ class Describer:
         error_code: str | None = None,
         reason: str | None = None,
     ) -> ShardOutcome:
-        return ShardOutcome(
-            sweep_id=item.sweep_id,
-            account_id=item.account_id,
-            account_name=item.account_name,
-            region=item.region,
-            resource_type=item.resource_type,
-            status=status,
-            resource_count=count,
-            pages=item.page_number + 1,
-            shard_started_at=item.shard_started_at,
-            finished_at=self._clock(),
-            error_code=error_code,
-            reason=reason,
-        )
+        return _shard_outcome(item, status, count, self._clock(), error_code, reason)
+
+
+# The error code of a shard whose page went to the DLQ (not an AWS error: poison, a bug).
+DEAD_LETTERED = "DeadLettered"
+
+
+def dead_lettered_outcome(
+    item: WorkItem, error: BaseException, finished_at: datetime
+) -> ShardOutcome | None:
+    """The outcome of a sweep page that went to the DLQ: FAILED with the reason, so the shard
+    ends instead of waiting forever. None for a refresh: the next sweep covers its ids, and a
+    refresh never ends a shard."""
+    if item.targeted:
+        return None
+    reason = f"page {item.page_number} went to the DLQ: {type(error).__name__}: {error}"[:1000]
+    return _shard_outcome(
+        item, ShardStatus.FAILED, item.resources_so_far, finished_at, DEAD_LETTERED, reason
+    )
+
+
+def _shard_outcome(
+    item: WorkItem,
+    status: ShardStatus,
+    count: int,
+    finished_at: datetime,
+    error_code: str | None,
+    reason: str | None,
+) -> ShardOutcome:
+    return ShardOutcome(
+        sweep_id=item.sweep_id,
+        account_id=item.account_id,
+        account_name=item.account_name,
+        region=item.region,
+        resource_type=item.resource_type,
+        status=status,
+        resource_count=count,
+        pages=item.page_number + 1,
+        shard_started_at=item.shard_started_at,
+        finished_at=finished_at,
+        error_code=error_code,
+        reason=reason,
+    )

@@ -6,13 +6,15 @@ import logging
 
 from confluent_kafka import Message
 
-from consumers.describer.handler import Describer, DescribeResult
+from consumers.describer.handler import Describer, DescribeResult, dead_lettered_outcome
 from fleetstream.aws import AwsClients
 from fleetstream.catalog import entries_for
 from fleetstream.config import Settings
+from fleetstream.errors import PoisonMessageError
 from fleetstream.loop import (
     NOT_BEFORE_HEADER,
     TRIGGERED_AT_HEADER,
+    DeadLetterFollowUp,
     Handler,
     TransactionalLoop,
     epoch_ms_header,
@@ -20,12 +22,13 @@ from fleetstream.loop import (
     transactional_group,
 )
 from fleetstream.metrics import PAGES, RESOURCES
-from fleetstream.models import WorkItem
+from fleetstream.models import WorkItem, utc_now
 from fleetstream.records import OutRecord
 from fleetstream.retry import RetryPolicy
 from fleetstream.wire import (
     MAX_RECORD_BYTES,
     decode_work_item,
+    decode_work_item_shard,
     encode_observation_within,
     encode_resource_event,
     encode_work_item,
@@ -92,6 +95,29 @@ def make_handler(settings: Settings, clients: AwsClients | None = None) -> Handl
     return handle
 
 
+def make_dead_letter_follow_up(settings: Settings) -> DeadLetterFollowUp:
+    """What the describer produces with a page's dead letter, shared by the consumer loop and
+    the Lambda handler: the shard's FAILED outcome, so a sweep never waits on a page that
+    went to the DLQ."""
+    resources_topic = settings.kafka.topic("resources")
+
+    def follow_up(message: Message, error: BaseException) -> list[OutRecord]:
+        try:
+            # Without the page token: a bad token may be why the page went to the DLQ.
+            item = decode_work_item_shard(message.value())
+        except PoisonMessageError:
+            return []  # not a work item at all: no shard to end, the dead letter is all
+        outcome = dead_lettered_outcome(item, error, utc_now())
+        if outcome is None:
+            return []
+        log.warning("%s ends FAILED: its page %d went to the DLQ", item.shard, item.page_number)
+        return [
+            OutRecord(resources_topic, str(item.shard).encode(), encode_resource_event(outcome))
+        ]
+
+    return follow_up
+
+
 def build(settings: Settings, clients: AwsClients | None = None) -> TransactionalLoop:
     """Build the describer loop for the configured catalog types."""
     return transactional_group(
@@ -100,6 +126,7 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         instance_id=settings.describer.instance_id,
         topics=input_topics(settings),
         handler=make_handler(settings, clients),
+        dead_letter_follow_up=make_dead_letter_follow_up(settings),
         batch_size=settings.describer.batch_size,
         concurrency=settings.describer.concurrency,
         commit_watchdog_s=settings.describer.commit_watchdog_s,

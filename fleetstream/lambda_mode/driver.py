@@ -4,9 +4,11 @@ The event source mapping (ESM) owns the offsets: it commits a batch when the fun
 and, with FunctionResponseTypes [ReportBatchItemFailures], retries each partition named in the
 response from the named record on. So a record counts as done once its outputs are delivered:
 
-- poison (undecodable, unknown schema or type) and handler failures: a dead letter with the
-  same envelope as the consumer groups' (fleetstream.records.dead_letter); once it is
-  delivered the record is a success, so one bad record never makes Lambda retry the batch;
+- poison (undecodable, unknown schema or type, an unreadable fs.not-before header) and handler
+  failures: a dead letter with the same envelope as the consumer groups'
+  (fleetstream.records.dead_letter), and for a sweep page its shard's FAILED outcome; once
+  they are delivered the record is a success, so one bad record never makes Lambda retry the
+  batch;
 - transient failures (a record whose outputs were not all delivered, DynamoDB throttling or
   unavailability in the sink, a retried page not due within this invocation): the lowest such
   offset of each partition is reported; Lambda retries that partition from there, and what
@@ -23,14 +25,14 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from fleetstream.errors import RetryBatchError
+from fleetstream.errors import PoisonMessageError, RetryBatchError
 from fleetstream.lambda_mode.event import batch_response, messages
 from fleetstream.loop import (
-    NOT_BEFORE_HEADER,
     BatchWriter,
+    DeadLetterFollowUp,
     Handler,
     handle_or_park,
-    header,
+    not_before_ms,
     position,
 )
 from fleetstream.records import OutRecord
@@ -113,11 +115,13 @@ class DescriberBatch:
         group: str,
         dlq_topic: str,
         concurrency: int,
+        dead_letter_follow_up: DeadLetterFollowUp | None = None,
         delivery_timeout_s: float = 30.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._handler = handler
+        self._dead_letter_follow_up = dead_letter_follow_up
         self._producer = producer
         self._group = group
         self._dlq_topic = dlq_topic
@@ -146,7 +150,13 @@ class DescriberBatch:
         return response
 
     def _handle(self, message: Message) -> list[OutRecord]:
-        return handle_or_park(self._handler, message, group=self._group, dlq_topic=self._dlq_topic)
+        return handle_or_park(
+            self._handler,
+            message,
+            group=self._group,
+            dlq_topic=self._dlq_topic,
+            follow_up=self._dead_letter_follow_up,
+        )
 
     def _due(self, batch: list[Message], remaining_ms: int) -> tuple[list[Message], set[Position]]:
         """Records to describe now, and those held back (with everything after them on their
@@ -161,8 +171,10 @@ class DescriberBatch:
         wait_until_ms = now_ms
         for message in batch:
             topic, partition, offset = position(message)
-            due = header(message, NOT_BEFORE_HEADER)
-            due_ms = int(due) if due is not None else 0
+            try:
+                due_ms = not_before_ms(message, now_ms) or 0
+            except PoisonMessageError:
+                due_ms = 0  # unreadable: not held; handle_or_park sends it to the DLQ
             if (topic, partition) in held_partitions or due_ms > now_ms + budget_ms:
                 held_partitions.add((topic, partition))
                 held.add((topic, partition, offset))

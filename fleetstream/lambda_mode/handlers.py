@@ -49,7 +49,8 @@ def _producer(settings: Settings) -> Producer:
 
 @cache
 def _describer_batch() -> DescriberBatch:
-    from consumers.describer.main import make_handler  # noqa: PLC0415  (only the describer needs it)
+    # Imported here: only the describer needs it.
+    from consumers.describer.main import make_dead_letter_follow_up, make_handler  # noqa: PLC0415
 
     settings = _settings()
     return DescriberBatch(
@@ -58,6 +59,7 @@ def _describer_batch() -> DescriberBatch:
         group=settings.describer.group_id,
         dlq_topic=settings.kafka.topic("dlq"),
         concurrency=settings.describer.concurrency,
+        dead_letter_follow_up=make_dead_letter_follow_up(settings),
     )
 
 
