@@ -46,15 +46,16 @@ def backoff(attempt: int) -> None:
 
 
 class Tables:
-    """Creates the inventory and sweeps tables when missing."""
+    """Creates the inventory, sweeps and seen-marks tables when missing."""
 
-    def __init__(self, client: Any, inventory: str, sweeps: str) -> None:
+    def __init__(self, client: Any, inventory: str, sweeps: str, seen: str | None = None) -> None:
         self.client = client
         self.inventory = inventory
         self.sweeps = sweeps
+        self.seen = seen or f"{inventory}-seen"
 
     def ensure(self) -> None:
-        """Create both tables (on-demand, TTL on expires_at) if they do not exist."""
+        """Create the tables (on-demand, TTL on expires_at) that do not exist."""
         existing = set(self.client.list_tables()["TableNames"])
         if self.inventory not in existing:
             create_table(
@@ -89,6 +90,14 @@ class Tables:
                 self.sweeps,
                 keys=[("sweep_id", "HASH"), ("shard", "RANGE")],
                 attributes={"sweep_id": "S", "shard": "S"},
+            )
+        if self.seen not in existing:
+            # One item per (shard, observation time, sweep, part): the ARN digests seen then.
+            create_table(
+                self.client,
+                self.seen,
+                keys=[("shard", "HASH"), ("mark", "RANGE")],
+                attributes={"shard": "S", "mark": "S"},
             )
 
 

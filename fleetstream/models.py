@@ -67,6 +67,9 @@ class WorkItem:
     # A targeted refresh: only these ids; it never completes (and so never deletes in) a shard.
     resource_ids: tuple[str, ...] | None = None
     triggered_at: datetime | None = None  # the oldest AWS event a refresh answers
+    # The shard's start on the clock of the describer that took its first page: the only
+    # start a deletion compares observation times with (both come from describers' clocks).
+    described_from: datetime | None = None
 
     @property
     def shard(self) -> ShardKey:
@@ -132,6 +135,8 @@ class ShardOutcome:
     account_name: str = ""
     error_code: str | None = None
     reason: str | None = None
+    # Carried from the work items (see WorkItem.described_from); None: nothing may be deleted.
+    described_from: datetime | None = None
 
     @property
     def shard(self) -> ShardKey:

@@ -36,6 +36,7 @@ def encode_work_item(item: WorkItem) -> bytes:
             "last_error": item.last_error,
             "resource_ids": None if item.resource_ids is None else list(item.resource_ids),
             "triggered_at": item.triggered_at,
+            "described_from": item.described_from,
         }
     )
 
@@ -66,6 +67,8 @@ def decode_work_item(data: bytes | None) -> WorkItem:
         last_error=record["last_error"],
         resource_ids=None if record["resource_ids"] is None else tuple(record["resource_ids"]),
         triggered_at=record["triggered_at"],
+        # Null in items written before work_item v4 (schema resolution fills the default).
+        described_from=record["described_from"],
     )
 
 
@@ -105,6 +108,7 @@ def encode_resource_event(event: ResourceEvent) -> bytes:
                 "reason": event.reason,
                 "shard_started_at": event.shard_started_at,
                 "finished_at": event.finished_at,
+                "described_from": event.described_from,
             },
         )
     return codec("resource_event").encode({"body": body})

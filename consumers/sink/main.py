@@ -12,6 +12,7 @@ from consumers.sink.changes import SinkOutput
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.freshness import EventTimes
 from consumers.sink.handler import Sink
+from consumers.sink.seen import SeenMarks
 from consumers.sink.store import InventoryStore
 from fleetstream import kafka
 from fleetstream.aws import dynamodb_client
@@ -62,12 +63,22 @@ def make_writer(settings: Settings) -> BatchWriter:
     resource events into DynamoDB (tables created if missing), out come the change, state and
     dead-letter records to produce before the batch counts as done."""
     ddb = dynamodb_client(settings)
-    Tables(ddb, settings.sink.table, settings.sink.sweeps_table).ensure()
+    Tables(
+        ddb, settings.sink.table, settings.sink.sweeps_table, settings.sink.seen_table_name
+    ).ensure()
     ttl = timedelta(days=settings.sink.ttl_days)
+    seen = SeenMarks(ddb, settings.sink.seen_table_name, settings.sink.seen_retention_s)
     sink = Sink(
-        InventoryStore(ddb, settings.sink.table, ttl),
+        InventoryStore(ddb, settings.sink.table, ttl, seen),
         SweepStore(ddb, settings.sink.sweeps_table, ttl),
-        Tombstoner(ddb, settings.sink.table, ttl),
+        Tombstoner(
+            ddb,
+            settings.sink.table,
+            ttl,
+            seen,
+            margin_ms=settings.sink.clock_skew_margin_ms,
+            lookback_ms=int(settings.sink.future_tolerance_s * 1000),
+        ),
         GoneAccounts(ddb, settings.sink.table),
     )
     group = settings.sink.group_id

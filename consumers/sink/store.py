@@ -33,6 +33,7 @@ from consumers.sink.changes import (
     output_for,
     tag_paths,
 )
+from consumers.sink.seen import SeenMarks
 from fleetstream.dynamodb import backoff, call_dynamodb, chunks
 from fleetstream.errors import RetryBatchError
 from fleetstream.metrics import (
@@ -174,10 +175,11 @@ class InventoryStore:
     then the later change, so per-ARN order holds.
     """
 
-    def __init__(self, client: Any, table: str, ttl: timedelta) -> None:
+    def __init__(self, client: Any, table: str, ttl: timedelta, seen: SeenMarks) -> None:
         self.client = client
         self.table = table
         self.ttl = ttl
+        self.seen = seen
         for operation in ("batch_get_item", "batch_write_item"):
             SINK_UNPROCESSED.labels(table, operation)  # zero series from the start
 
@@ -194,6 +196,9 @@ class InventoryStore:
             if held is None or _ms(observation) >= _ms(held):
                 newest[observation.arn] = observation
             seen_ms.setdefault(observation.arn, {})[_ms(observation)] = observation
+        # The evidence first: once an inventory write of this batch is acknowledged, its marks
+        # are stored (a stale or skipped observation was still seen at its time).
+        self.seen.record(observations)
         # One sink owns an ARN's partition, so read-then-write is not raced by another sink.
         # A tombstone counts as evidence too: nothing observed before the absence comes back.
         heads = {i["arn"]["S"]: _head(i) for i in self._read(list(newest), _HEAD_PROJECTION)}

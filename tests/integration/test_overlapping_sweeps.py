@@ -4,7 +4,7 @@ when a restarted planner issues a shard that is still in flight)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -17,11 +17,13 @@ from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings
 from fleetstream.dynamodb import Tables
 from fleetstream.inventory_read import scan_items
-from fleetstream.models import Observation, ResourceEvent, ShardOutcome, ShardStatus
+from fleetstream.models import Observation, ResourceEvent, ShardOutcome, ShardStatus, utc_now
 from fleetstream.sweeps import SweepStore
+from tests.integration.helpers import seen_marks
 
 pytestmark = pytest.mark.integration
-T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+# Recent: deletion uses seen marks only while they are younger than sink.seen_retention_s.
+T0 = (utc_now() - timedelta(days=1)).replace(second=0, microsecond=0)
 ACCOUNT = "111111111111"
 
 
@@ -49,6 +51,7 @@ def complete(sweep_id: str, started: datetime, finished: datetime, count: int) -
         pages=1,
         shard_started_at=started,
         finished_at=finished,
+        described_from=started,
     )
 
 
@@ -63,10 +66,11 @@ def test_the_older_sweep_completing_last_deletes_nothing_it_should_not(pipeline:
     table = pipeline.sink.table
     Tables(client, table, pipeline.sink.sweeps_table).ensure()
     ttl = timedelta(days=1)
+    marks = seen_marks(pipeline)
     sink = Sink(
-        InventoryStore(client, table, ttl),
+        InventoryStore(client, table, ttl, marks),
         SweepStore(client, pipeline.sink.sweeps_table, ttl),
-        Tombstoner(client, table, ttl),
+        Tombstoner(client, table, ttl, marks, margin_ms=2000, lookback_ms=120_000),
         GoneAccounts(client, table),
     )
 

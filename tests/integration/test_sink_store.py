@@ -13,6 +13,7 @@ from fleetstream.config import Settings
 from fleetstream.dynamodb import Tables
 from fleetstream.inventory_read import count_shard, scan_items
 from fleetstream.models import Observation, ShardKey
+from tests.integration.helpers import seen_marks
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -39,7 +40,7 @@ def teams(client: Any, table: str) -> dict[str, str]:
 def test_older_observations_never_overwrite_newer_ones(pipeline: Settings) -> None:
     client = dynamodb_client(pipeline)
     Tables(client, pipeline.sink.table, pipeline.sink.sweeps_table).ensure()
-    store = InventoryStore(client, pipeline.sink.table, timedelta(days=1))
+    store = InventoryStore(client, pipeline.sink.table, timedelta(days=1), seen_marks(pipeline))
     newer = T0 + timedelta(minutes=5)
 
     assert store.write([observation("i-1", newer, "new"), observation("i-2", T0, "old")]) == 2
@@ -59,7 +60,7 @@ def test_older_observations_never_overwrite_newer_ones(pipeline: Settings) -> No
 def test_batches_beyond_dynamodb_limits_are_chunked(pipeline: Settings) -> None:
     client = dynamodb_client(pipeline)
     Tables(client, pipeline.sink.table, pipeline.sink.sweeps_table).ensure()
-    store = InventoryStore(client, pipeline.sink.table, timedelta(days=1))
+    store = InventoryStore(client, pipeline.sink.table, timedelta(days=1), seen_marks(pipeline))
     # 260 items: more than one BatchGetItem (100) and many BatchWriteItem (25) requests.
     written = store.write([observation(f"i-{n:04d}", T0, "t") for n in range(260)])
     assert written == 260
