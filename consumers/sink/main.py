@@ -69,7 +69,12 @@ def make_writer(settings: Settings) -> BatchWriter:
     ttl = timedelta(days=settings.sink.ttl_days)
     seen = SeenMarks(ddb, settings.sink.seen_table_name, settings.sink.seen_retention_s)
     sink = Sink(
-        InventoryStore(ddb, settings.sink.table, ttl, seen),
+        InventoryStore(
+            ddb,
+            settings.sink.table,
+            seen,
+            rewrite_unchanged_after_s=settings.sink.rewrite_unchanged_after_s,
+        ),
         SweepStore(ddb, settings.sink.sweeps_table, ttl),
         Tombstoner(
             ddb,

@@ -170,7 +170,7 @@ def test_a_batch_redelivered_after_its_writes_emits_its_changes_again(pipeline: 
     client = dynamodb_client(pipeline)
     Tables(client, pipeline.sink.table, pipeline.sink.sweeps_table).ensure()
     seen = seen_marks(pipeline)
-    store = InventoryStore(client, pipeline.sink.table, timedelta(days=1), seen)
+    store = InventoryStore(client, pipeline.sink.table, seen)
     t1, t2, t3 = T0, T0 + timedelta(hours=1), T0 + timedelta(hours=2)
 
     batch = [observation("i-1", t1, "small"), observation("i-2", t1, "small")]

@@ -3,7 +3,6 @@ sweep over an unchanged estate rewrites (almost) nothing while deleting exactly 
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -25,10 +24,19 @@ from fleetstream.dynamodb import Tables
 from fleetstream.inventory_read import scan_items
 from fleetstream.models import CLOCK_OFFSET_ENV, WorkItem, utc_now
 from fleetstream.sweeps import SweepStore
-from fleetstream.wire import ChangeType, decode_change_event, encode_work_item
+from fleetstream.wire import (
+    ChangeType,
+    decode_change_event,
+    encode_work_item,
+)
 from fleetstream.workers import WorkerPool
 from producers.main import plan_sweep
-from tests.integration.helpers import member_client, read_topic, settings_for, sweep
+from tests.integration.helpers import (
+    member_client,
+    read_topic,
+    settings_for,
+    sweep,
+)
 
 pytestmark = pytest.mark.integration
 PLANNER_AHEAD_S = 8  # well beyond any margin: the planner's clock runs 8 s fast
@@ -165,9 +173,20 @@ def test_a_work_item_with_a_far_future_start_pins_no_shard(
     assert live_ids(settings) == instances
 
 
+def value_bytes(value: Any) -> int:
+    """Roughly DynamoDB's size of one attribute value (type descriptors included)."""
+    if isinstance(value, bytes | bytearray):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(len(key) + value_bytes(child) for key, child in value.items())
+    if isinstance(value, list):
+        return sum(value_bytes(child) for child in value)
+    return len(str(value).encode())
+
+
 def item_bytes(item: dict[str, Any]) -> int:
     """Roughly DynamoDB's item size: attribute names plus value sizes."""
-    return sum(len(name) + len(json.dumps(value)) for name, value in item.items())
+    return sum(len(name) + value_bytes(value) for name, value in item.items())
 
 
 def write_units(items: list[dict[str, Any]]) -> int:
@@ -200,8 +219,13 @@ def test_b_an_unchanged_estate_is_not_rewritten_and_deletions_stay_exact(
     first = {i["arn"]["S"]: i for i in scan_items(ddb, settings.sink.table)}
     events_before = sum(len(ids) for ids in change_types(settings).values())
 
-    sweep(settings, log_dir, ok=True)
+    second_sweep = sweep(settings, log_dir, ok=True).progress.sweep_id
     second = {i["arn"]["S"]: i for i in scan_items(ddb, settings.sink.table)}
+    marks = [
+        m
+        for m in scan_items(ddb, settings.sink.seen_table_name)
+        if m["sweep_id"]["S"] == second_sweep
+    ]
     rewritten = [
         item
         for arn, item in second.items()
@@ -211,7 +235,8 @@ def test_b_an_unchanged_estate_is_not_rewritten_and_deletions_stay_exact(
     line = (
         f"second sweep of an unchanged estate: {len(rewritten)}/{len(second)} items rewritten "
         f"(~{write_units(rewritten)} write units on AWS, first sweep "
-        f"~{write_units(list(first.values()))}), {events_after - events_before} change events"
+        f"~{write_units(list(first.values()))}), {events_after - events_before} change events; "
+        f"{len(marks)} seen marks (~{write_units(marks)} write units)"
     )
     print(line)
     measurements.append(line)

@@ -68,7 +68,7 @@ def test_the_older_sweep_completing_last_deletes_nothing_it_should_not(pipeline:
     ttl = timedelta(days=1)
     marks = seen_marks(pipeline)
     sink = Sink(
-        InventoryStore(client, table, ttl, marks),
+        InventoryStore(client, table, marks),
         SweepStore(client, pipeline.sink.sweeps_table, ttl),
         Tombstoner(client, table, ttl, marks, margin_ms=2000, lookback_ms=120_000),
         GoneAccounts(client, table),
