@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from consumers.sink.accounts import GoneAccounts
 from consumers.sink.changes import SinkOutput
+from consumers.sink.clocks import check_times
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.freshness import EventTimes
 from consumers.sink.handler import Sink
@@ -90,14 +91,16 @@ def make_writer(settings: Settings) -> BatchWriter:
     dlq_topic = settings.kafka.topic("dlq")
     changes_topic = settings.kafka.topic("changes")
     state_topic = settings.kafka.topic("state")
+    tolerance = timedelta(seconds=settings.sink.future_tolerance_s)
 
     def write_messages(batch: list[Message]) -> list[OutRecord]:
         events: list[ResourceEvent] = []
         dead: list[OutRecord] = []
         triggers = EventTimes()
+        now = datetime.now(UTC)  # the sink's own clock: no time beyond it decides anything
         for message in batch:
             try:
-                event = decode_resource_event(message.value())
+                event = check_times(decode_resource_event(message.value()), now, tolerance)
             except PoisonMessageError as exc:
                 dead.append(
                     to_dead_letter(message, exc, kind="poison", group=group, dlq_topic=dlq_topic)

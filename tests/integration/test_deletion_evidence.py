@@ -3,9 +3,11 @@ sweep over an unchanged estate rewrites (almost) nothing while deleting exactly 
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from consumers.sink.main import build
 from fleetstream import kafka
 from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings
@@ -22,17 +25,21 @@ from fleetstream.devstack import StackEndpoints
 from fleetstream.devstack.seed import EstateSpec, seed_estate
 from fleetstream.dynamodb import Tables
 from fleetstream.inventory_read import scan_items
-from fleetstream.models import CLOCK_OFFSET_ENV, WorkItem, utc_now
+from fleetstream.models import CLOCK_OFFSET_ENV, ShardOutcome, ShardStatus, WorkItem, utc_now
 from fleetstream.sweeps import SweepStore
 from fleetstream.wire import (
     ChangeType,
     decode_change_event,
+    encode_resource_event,
     encode_work_item,
 )
 from fleetstream.workers import WorkerPool
 from producers.main import plan_sweep
 from tests.integration.helpers import (
+    ACCOUNT,
+    ec2_observation,
     member_client,
+    produce_raw,
     read_topic,
     settings_for,
     sweep,
@@ -253,3 +260,53 @@ def test_b_an_unchanged_estate_is_not_rewritten_and_deletions_stay_exact(
     found = change_types(settings)
     assert found[ChangeType.DELETED] == gone
     assert live_ids(settings) == {i.instance_id for i in estate.instances} - gone
+
+
+def test_c_times_from_the_future_are_refused(pipeline: Settings) -> None:
+    kafka.ensure_topics(pipeline.kafka)
+    now = utc_now()
+    tomorrow = now + timedelta(days=1)
+    present = ec2_observation("i-present", now)
+    future = ec2_observation("i-future", tomorrow)
+    skewed = ShardOutcome(
+        sweep_id="sweep-skewed",
+        account_id=ACCOUNT,
+        region="us-east-1",
+        resource_type="ec2.instance",
+        status=ShardStatus.COMPLETE,
+        resource_count=2,
+        pages=1,
+        shard_started_at=now,
+        finished_at=tomorrow,
+        described_from=tomorrow,
+    )
+    produce_raw(
+        pipeline,
+        pipeline.kafka.topic("resources"),
+        [(str(e.shard).encode(), encode_resource_event(e)) for e in (present, future, skewed)],
+    )
+    sweeps = SweepStore(dynamodb_client(pipeline), pipeline.sink.sweeps_table, timedelta(days=1))
+    sink = build(pipeline)
+    worker = threading.Thread(target=sink.run, daemon=True)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not sweeps.progress(skewed.sweep_id).shards and time.monotonic() < deadline:
+            time.sleep(0.25)
+    finally:
+        sink.stop()
+        worker.join(30)
+        sink.producer.flush(10)
+        del sink
+        gc.collect()
+    dead = read_topic(pipeline, pipeline.kafka.topic("dlq"))
+    reasons = [dict(m.headers() or []).get("fs.error.message", b"").decode() for m in dead]
+    [record] = sweeps.progress(skewed.sweep_id).shards
+    print(f"dead letters: {reasons}; live: {sorted(live_ids(pipeline))}")
+    print(f"future outcome recorded as {record.status} {record.error_code}: {record.reason}")
+    assert len(dead) == 1 and dead[0].value() == encode_resource_event(future), reasons
+    assert "ahead of the sink's clock" in reasons[0]
+    assert (record.status, record.error_code) == (ShardStatus.FAILED, "ClockSkew")
+    # Nothing deleted, nothing from the future written.
+    assert live_ids(pipeline) == {"i-present"}
+    assert change_types(pipeline)[ChangeType.DELETED] == set()

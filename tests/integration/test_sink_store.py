@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
+from consumers.sink.accounts import GoneAccounts
 from consumers.sink.store import InventoryStore
 from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings
 from fleetstream.dynamodb import Tables
 from fleetstream.inventory_read import count_shard, scan_items
-from fleetstream.models import Observation, ShardKey, utc_now
+from fleetstream.models import Observation, ShardKey, ShardOutcome, ShardStatus, utc_now
 from tests.integration.helpers import seen_marks
 
 pytestmark = pytest.mark.integration
@@ -108,3 +109,42 @@ def test_batches_beyond_dynamodb_limits_are_chunked(pipeline: Settings) -> None:
     assert written == 260
     shard = ShardKey("111111111111", "us-east-1", "ec2.instance")
     assert count_shard(client, pipeline.sink.table, shard) == 260
+
+
+def test_an_item_deleted_while_its_account_is_marked_gone_is_skipped(pipeline: Settings) -> None:
+    """The by_account index named an item that is gone by the time it is marked: the
+    conditional update fails, and the sink goes on instead of crashing (issue 13 hole 6)."""
+    client = dynamodb_client(pipeline)
+    table = pipeline.sink.table
+    Tables(client, table, pipeline.sink.sweeps_table).ensure()
+    InventoryStore(client, table, seen_marks(pipeline)).write(
+        [observation("i-1", T0, "a"), observation("i-2", T0, "a")]
+    )
+    other = dynamodb_client(pipeline)
+    vanished: list[str] = []
+
+    def delete_it_first(params: dict[str, Any], **_: Any) -> None:
+        # The real race, made certain: another writer removes the first item just before
+        # its UpdateItem reaches DynamoDB Local.
+        if not vanished:
+            vanished.append(params["Key"]["arn"]["S"])
+            other.delete_item(TableName=table, Key=params["Key"])
+
+    client.meta.events.register("provide-client-params.dynamodb.UpdateItem", delete_it_first)
+    gone = ShardOutcome(
+        sweep_id="s",
+        account_id="111111111111",
+        region="*",
+        resource_type="ec2.instance",
+        status=ShardStatus.ACCOUNT_GONE,
+        resource_count=0,
+        pages=0,
+        shard_started_at=T0,
+        finished_at=T0,
+        error_code="AccountSuspended",
+    )
+    assert GoneAccounts(client, table).mark(gone) == 1
+    items = {i["arn"]["S"]: i for i in scan_items(client, table)}
+    assert vanished and vanished[0] not in items  # never recreated from its index entry
+    [left] = items.values()
+    assert left["account_status"] == {"S": "SUSPENDED"}
