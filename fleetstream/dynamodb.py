@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 SHARD_INDEX = "by_shard"
 ACCOUNT_INDEX = "by_account"
+SWEEP_INDEX = "by_sweep"  # local index of the seen-marks table: one shard's marks of a sweep
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -97,7 +98,17 @@ class Tables:
                 self.client,
                 self.seen,
                 keys=[("shard", "HASH"), ("mark", "RANGE")],
-                attributes={"shard": "S", "mark": "S"},
+                attributes={"shard": "S", "mark": "S", "sweep_id": "S"},
+                local_indexes=[
+                    {
+                        "IndexName": SWEEP_INDEX,
+                        "KeySchema": _keys([("shard", "HASH"), ("sweep_id", "RANGE")]),
+                        "Projection": {
+                            "ProjectionType": "INCLUDE",
+                            "NonKeyAttributes": ["observed_ms", "arns"],
+                        },
+                    }
+                ],
             )
 
 
@@ -107,6 +118,7 @@ def create_table(
     keys: list[tuple[str, str]],
     attributes: dict[str, str],
     indexes: list[dict[str, Any]] | None = None,
+    local_indexes: list[dict[str, Any]] | None = None,
 ) -> None:
     """Create an on-demand table with TTL on expires_at; wait until it exists (idempotent)."""
     request: dict[str, Any] = {
@@ -119,6 +131,8 @@ def create_table(
     }
     if indexes:
         request["GlobalSecondaryIndexes"] = indexes
+    if local_indexes:
+        request["LocalSecondaryIndexes"] = local_indexes
     try:
         client.create_table(**request)
     except ClientError as exc:

@@ -7,7 +7,7 @@ is already written (same partition, earlier offsets), and so are their seen mark
 the marks hold observation times. With margin = sink.clock_skew_margin_ms:
 
   seen       = the digests of the shard's marks observed at described_from - margin or later,
-               and of this sweep's own marks (taken by a describer whose clock is behind)
+               and of every mark of this sweep (from a describer whose clock is behind)
   candidates = live items of the shard observed before described_from - margin
   deleted    = the candidates not in seen
 
@@ -66,7 +66,6 @@ class Tombstoner:
         seen: SeenMarks,
         *,
         margin_ms: int,
-        lookback_ms: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
@@ -74,9 +73,6 @@ class Tombstoner:
         self.ttl = ttl
         self.seen = seen
         self.margin_ms = margin_ms
-        # How far before the start this sweep's own marks are looked for (a describer whose
-        # clock is behind the first page's); the sink's future tolerance.
-        self.lookback_ms = lookback_ms
         self._clock = clock
 
     def sweep_shard(self, outcome: ShardOutcome) -> list[Deletion]:
@@ -125,8 +121,11 @@ class Tombstoner:
 
     def _seen(self, shard: str, cutoff_ms: int, sweep_id: str) -> set[bytes]:
         seen: set[bytes] = set()
-        for mark in self.seen.marks(shard, cutoff_ms - self.lookback_ms):
-            if mark.observed_ms >= cutoff_ms or mark.sweep_id == sweep_id:
+        for mark in self.seen.marks(shard, cutoff_ms):
+            seen.update(unpack(mark.digests))
+        # This sweep's pages described by a describer whose clock is behind the first page's.
+        for mark in self.seen.sweep_marks(shard, sweep_id):
+            if mark.observed_ms < cutoff_ms:
                 seen.update(unpack(mark.digests))
         return seen
 

@@ -83,7 +83,6 @@ def make_writer(settings: Settings) -> BatchWriter:
             ttl,
             seen,
             margin_ms=settings.sink.clock_skew_margin_ms,
-            lookback_ms=int(settings.sink.future_tolerance_s * 1000),
         ),
         GoneAccounts(ddb, settings.sink.table),
     )

@@ -7,6 +7,7 @@ table, before any inventory write of the batch:
   key     shard (S, "account/region/type") + mark (S, "<observed_ms:013d>#<sweep_id>#<part>")
   fields  observed_ms (N), sweep_id (S), arns (B: sorted 8-byte blake2b digests of the ARNs),
           count (N), expires_at (N, TTL: max(observed, now) + sink.seen_retention_s)
+  LSI     by_sweep: shard + sweep_id, so one shard's marks of one sweep are one query
 
 A put is idempotent (same key, same content); a redelivered batch cut differently writes other
 parts, whose union still covers every observation. Every time in a mark is a describer's
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fleetstream.dynamodb import backoff, call_dynamodb, chunks
+from fleetstream.dynamodb import SWEEP_INDEX, backoff, call_dynamodb, chunks
 from fleetstream.errors import RetryBatchError
 from fleetstream.metrics import SINK_SEEN_MARKS, SINK_UNPROCESSED, SINK_WRITE_UNITS
 from fleetstream.models import Observation
@@ -117,6 +118,21 @@ class SeenMarks:
                 ":shard": {"S": shard},
                 ":from": {"S": f"{max(0, from_ms):013d}"},
             },
+            ProjectionExpression="observed_ms, sweep_id, arns",
+            ConsistentRead=True,
+        )
+        for page in pages:
+            for item in page["Items"]:
+                yield Mark(int(item["observed_ms"]["N"]), item["sweep_id"]["S"], item["arns"]["B"])
+
+    def sweep_marks(self, shard: str, sweep_id: str) -> Iterator[Mark]:
+        """Every mark of a shard written for one sweep, whatever its time (consistent reads)."""
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table,
+            IndexName=SWEEP_INDEX,
+            KeyConditionExpression="#shard = :shard AND sweep_id = :sweep",
+            ExpressionAttributeNames={"#shard": "shard"},
+            ExpressionAttributeValues={":shard": {"S": shard}, ":sweep": {"S": sweep_id}},
             ProjectionExpression="observed_ms, sweep_id, arns",
             ConsistentRead=True,
         )

@@ -198,9 +198,7 @@ def test_a_batch_redelivered_after_its_writes_emits_its_changes_again(pipeline: 
     assert store.apply([observation("i-1", t3 + timedelta(hours=1), "huge")]).outputs == []
 
     # Deletion: a tombstone written, a crash, the outcome redelivered: DELETED again.
-    tombstoner = Tombstoner(
-        client, pipeline.sink.table, timedelta(days=1), seen, margin_ms=2000, lookback_ms=120_000
-    )
+    tombstoner = Tombstoner(client, pipeline.sink.table, timedelta(days=1), seen, margin_ms=2000)
     outcome = ShardOutcome(
         sweep_id="sweep-gone",
         account_id=ACCOUNT,
