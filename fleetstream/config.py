@@ -254,13 +254,37 @@ class DescriberSettings(_Section):
     shard_deadline_s: Annotated[float, Field(gt=0, le=7 * 86400)] = 3600.0
 
 
+def seen_table_for(inventory_table: str) -> str:
+    """The default seen-marks table of an inventory table."""
+    return f"{inventory_table}-seen"
+
+
 class SinkSettings(_Section):
     group_id: str = "fleetstream-sink"
     dynamodb_endpoint: str | None = None
     table: str = "fleetstream-inventory"
     sweeps_table: str = "fleetstream-sweeps"
+    # Seen marks, the evidence deletion relies on; default: "<table>-seen".
+    seen_table: str | None = None
+    # Tombstones and sweep records expire after this many days; live items never expire.
     ttl_days: Annotated[int, Field(ge=1, le=3650)] = 30
     batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
+    # How long seen marks are kept: a COMPLETE outcome whose shard started longer ago than
+    # this (less a safety hour) finds no evidence and deletes nothing.
+    seen_retention_s: Annotated[int, Field(ge=7200, le=90 * 86400)] = 7 * 86400
+    # An unchanged resource is written again (observed_at refreshed) once its stored
+    # observation is older than this, spread per ARN over the second half of it.
+    rewrite_unchanged_after_s: Annotated[int, Field(ge=60, le=90 * 86400)] = 86400
+    # Describers' clocks may disagree by this much: an item observed this close before the
+    # shard's start is never a deletion candidate on time alone.
+    clock_skew_margin_ms: Annotated[int, Field(ge=0, le=600_000)] = 2000
+    # Times further ahead of the sink's clock than this are refused (dead letter, ClockSkew).
+    future_tolerance_s: Annotated[float, Field(ge=1, le=86400)] = 120.0
+
+    @property
+    def seen_table_name(self) -> str:
+        """The seen-marks table: seen_table, or the inventory table's name + "-seen"."""
+        return self.seen_table or seen_table_for(self.table)
 
 
 class RouterSettings(_Section):

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 SHARD_INDEX = "by_shard"
 ACCOUNT_INDEX = "by_account"
+SWEEP_INDEX = "by_sweep"  # local index of the seen-marks table: one shard's marks of a sweep
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -46,15 +47,16 @@ def backoff(attempt: int) -> None:
 
 
 class Tables:
-    """Creates the inventory and sweeps tables when missing."""
+    """Creates the inventory, sweeps and seen-marks tables when missing."""
 
-    def __init__(self, client: Any, inventory: str, sweeps: str) -> None:
+    def __init__(self, client: Any, inventory: str, sweeps: str, seen: str | None = None) -> None:
         self.client = client
         self.inventory = inventory
         self.sweeps = sweeps
+        self.seen = seen or f"{inventory}-seen"
 
     def ensure(self) -> None:
-        """Create both tables (on-demand, TTL on expires_at) if they do not exist."""
+        """Create the tables (on-demand, TTL on expires_at) that do not exist."""
         existing = set(self.client.list_tables()["TableNames"])
         if self.inventory not in existing:
             create_table(
@@ -90,6 +92,24 @@ class Tables:
                 keys=[("sweep_id", "HASH"), ("shard", "RANGE")],
                 attributes={"sweep_id": "S", "shard": "S"},
             )
+        if self.seen not in existing:
+            # One item per (shard, observation time, sweep, part): the ARN digests seen then.
+            create_table(
+                self.client,
+                self.seen,
+                keys=[("shard", "HASH"), ("mark", "RANGE")],
+                attributes={"shard": "S", "mark": "S", "sweep_id": "S"},
+                local_indexes=[
+                    {
+                        "IndexName": SWEEP_INDEX,
+                        "KeySchema": _keys([("shard", "HASH"), ("sweep_id", "RANGE")]),
+                        "Projection": {
+                            "ProjectionType": "INCLUDE",
+                            "NonKeyAttributes": ["observed_ms", "arns"],
+                        },
+                    }
+                ],
+            )
 
 
 def create_table(
@@ -98,6 +118,7 @@ def create_table(
     keys: list[tuple[str, str]],
     attributes: dict[str, str],
     indexes: list[dict[str, Any]] | None = None,
+    local_indexes: list[dict[str, Any]] | None = None,
 ) -> None:
     """Create an on-demand table with TTL on expires_at; wait until it exists (idempotent)."""
     request: dict[str, Any] = {
@@ -110,6 +131,8 @@ def create_table(
     }
     if indexes:
         request["GlobalSecondaryIndexes"] = indexes
+    if local_indexes:
+        request["LocalSecondaryIndexes"] = local_indexes
     try:
         client.create_table(**request)
     except ClientError as exc:

@@ -67,6 +67,27 @@ SINK_STALE = Counter(
     "Observations skipped because the table already held a newer one.",
     ["table"],
 )
+SINK_UNCHANGED = Counter(
+    "fleetstream_sink_unchanged_skipped_total",
+    "Observations of unchanged live items not written again (their seen mark is the evidence).",
+    ["table"],
+)
+SINK_WRITE_UNITS = Counter(
+    "fleetstream_sink_write_units_total",
+    "Write capacity units DynamoDB reported for the sink's writes (inventory and seen marks).",
+    ["table"],
+)
+SINK_SEEN_MARKS = Counter(
+    "fleetstream_sink_seen_marks_total",
+    "Seen marks written: one per (shard, sweep, observation time) group of a batch.",
+    ["table"],
+)
+SINK_FUTURE_REFUSED = Counter(
+    "fleetstream_sink_future_refused_total",
+    "Records whose times are beyond the sink's clock plus sink.future_tolerance_s, by kind "
+    "(observation: dead-lettered; outcome: recorded as FAILED with ClockSkew).",
+    ["kind"],
+)
 SINK_BATCH_SECONDS = Histogram(
     "fleetstream_sink_batch_seconds",
     "Time to write one batch to DynamoDB.",
@@ -97,6 +118,18 @@ DETAIL_CALLS_REFUSED = Counter(
     "Items kept without a detail because AWS refused the detail call (access denied), by type, "
     "operation and error code; the item is marked in fleetstream:detail_errors.",
     ["resource_type", "operation", "code"],
+)
+DELETIONS_WITHHELD = Counter(
+    "fleetstream_deletions_withheld_total",
+    "COMPLETE shard outcomes that deleted nothing for want of evidence, by reason "
+    "(no_described_from: written by an older describer; evidence_expired: the shard started "
+    "longer ago than the seen marks are kept).",
+    ["reason"],
+)
+TOMBSTONE_CONFLICTS = Counter(
+    "fleetstream_tombstone_conflicts_total",
+    "Tombstones not written because the item changed after it was selected (a newer write).",
+    ["resource_type"],
 )
 CONSUMER_LAG = Gauge(
     "fleetstream_consumer_lag",

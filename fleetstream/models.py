@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 
 GLOBAL_REGION = "global"
+# A deliberate offset of this process's clock, in seconds: how the tests run a planner or a
+# describer whose clock is wrong. Never set in production.
+CLOCK_OFFSET_ENV = "FLEETSTREAM_CLOCK_OFFSET_S"
+
+
+@cache
+def clock_offset() -> timedelta:
+    """The injected clock offset of this process (read once, on first use); 0 unless set."""
+    raw = os.environ.get(CLOCK_OFFSET_ENV, "").strip()
+    return timedelta(seconds=float(raw)) if raw else timedelta(0)
 
 
 def utc_now() -> datetime:
     """Now, timezone-aware, truncated to milliseconds (the wire precision)."""
-    now = datetime.now(UTC)
+    now = datetime.now(UTC) + clock_offset()
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
@@ -55,6 +67,9 @@ class WorkItem:
     # A targeted refresh: only these ids; it never completes (and so never deletes in) a shard.
     resource_ids: tuple[str, ...] | None = None
     triggered_at: datetime | None = None  # the oldest AWS event a refresh answers
+    # The shard's start on the clock of the describer that took its first page: the only
+    # start a deletion compares observation times with (both come from describers' clocks).
+    described_from: datetime | None = None
 
     @property
     def shard(self) -> ShardKey:
@@ -120,6 +135,8 @@ class ShardOutcome:
     account_name: str = ""
     error_code: str | None = None
     reason: str | None = None
+    # Carried from the work items (see WorkItem.described_from); None: nothing may be deleted.
+    described_from: datetime | None = None
 
     @property
     def shard(self) -> ShardKey:

@@ -55,7 +55,9 @@ def run_sweep(
     serve(settings.metrics)
     kafka.ensure_topics(settings.kafka)
     ddb = dynamodb_client(settings)
-    Tables(ddb, settings.sink.table, settings.sink.sweeps_table).ensure()
+    Tables(
+        ddb, settings.sink.table, settings.sink.sweeps_table, settings.sink.seen_table_name
+    ).ensure()
     sweeps = SweepStore(ddb, settings.sink.sweeps_table, timedelta(days=settings.sink.ttl_days))
     pool = WorkerPool(config_path, log_dir)
     try:

@@ -36,6 +36,7 @@ def encode_work_item(item: WorkItem) -> bytes:
             "last_error": item.last_error,
             "resource_ids": None if item.resource_ids is None else list(item.resource_ids),
             "triggered_at": item.triggered_at,
+            "described_from": item.described_from,
         }
     )
 
@@ -77,6 +78,8 @@ def _work_item(record: dict[str, Any], page_token: Mapping[str, object] | None) 
         last_error=record["last_error"],
         resource_ids=None if record["resource_ids"] is None else tuple(record["resource_ids"]),
         triggered_at=record["triggered_at"],
+        # Null in items written before work_item v4 (schema resolution fills the default).
+        described_from=record["described_from"],
     )
 
 
@@ -116,6 +119,7 @@ def encode_resource_event(event: ResourceEvent) -> bytes:
                 "reason": event.reason,
                 "shard_started_at": event.shard_started_at,
                 "finished_at": event.finished_at,
+                "described_from": event.described_from,
             },
         )
     return codec("resource_event").encode({"body": body})

@@ -201,7 +201,9 @@ def build(settings: Settings, clock: Callable[[], float] = time.time) -> Continu
     clients = AwsClients(settings.aws)
     entries = entries_for(settings.resource_types)
     ddb = dynamodb_client(settings)
-    Tables(ddb, settings.sink.table, settings.sink.sweeps_table).ensure()
+    Tables(
+        ddb, settings.sink.table, settings.sink.sweeps_table, settings.sink.seen_table_name
+    ).ensure()
     ttl = timedelta(days=settings.sink.ttl_days)
     return ContinuousPlanner(
         settings,

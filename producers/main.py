@@ -39,7 +39,9 @@ def plan_sweep(settings: Settings, clients: AwsClients | None = None) -> Planned
     clients = clients or AwsClients(settings.aws)
     entries = entries_for(settings.resource_types)
     ddb = dynamodb_client(settings)
-    Tables(ddb, settings.sink.table, settings.sink.sweeps_table).ensure()
+    Tables(
+        ddb, settings.sink.table, settings.sink.sweeps_table, settings.sink.seen_table_name
+    ).ensure()
     sweeps = SweepStore(ddb, settings.sink.sweeps_table, timedelta(days=settings.sink.ttl_days))
     accounts = list_accounts(settings.accounts, clients)
     planner = Planner(settings, clients, entries)

@@ -88,6 +88,7 @@ class Describer:
         if item.targeted and entry.refresh is None:
             raise PoisonMessageError(f"resource type {item.resource_type!r} has no refresh")
         region = self._clients_region(entry, item.region)
+        item = self._with_start(item)
         try:
             client = self._clients.member(item.account_id, region, entry.service)
             page = fetch_page(client, entry, item.page_token, self._page_size, item.resource_ids)
@@ -125,6 +126,7 @@ class Describer:
                 issued_at=observed_at,
                 resource_ids=item.resource_ids,
                 triggered_at=item.triggered_at,
+                described_from=item.described_from,
             )
             return DescribeResult(observations=observations, next_item=next_item)
         if item.targeted:
@@ -148,6 +150,19 @@ class Describer:
                 sum(refused.values()),
                 ", ".join(f"{op}: {code} x{n}" for (op, code), n in sorted(refused.items())),
             )
+
+    def _with_start(self, item: WorkItem) -> WorkItem:
+        """The item with its shard's start measured here, when this is the shard's first page.
+
+        Taken before the first page is fetched, on this describer's clock, like every
+        observation time: deletion compares the two and never the planner's clock. Later
+        pages, retries and the outcome carry it; an item from before work_item v4 has none,
+        and its outcome then deletes nothing.
+        """
+        first_page = item.page_token is None and item.page_number == 0
+        if item.described_from is not None or not first_page or item.targeted:
+            return item
+        return replace(item, described_from=self._clock())
 
     def _retry_later(
         self, item: WorkItem, error: ClientError | BotoCoreError, kind: ErrorKind
@@ -238,4 +253,5 @@ def _shard_outcome(
         finished_at=finished_at,
         error_code=error_code,
         reason=reason,
+        described_from=item.described_from,
     )

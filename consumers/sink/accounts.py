@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from fleetstream.aws_errors import error_code
 from fleetstream.dynamodb import ACCOUNT_INDEX, call_dynamodb
 from fleetstream.models import ShardOutcome, ShardStatus
 
@@ -40,20 +43,7 @@ class GoneAccounts:
         marked = 0
         for page in pages:
             for item in page["Items"]:
-                call_dynamodb(
-                    self.client,
-                    "update_item",
-                    TableName=self.table,
-                    Key={"arn": item["arn"]},
-                    UpdateExpression="SET account_status = :s, account_gone_at = :at",
-                    # Only items still there: never recreate one from its index entry.
-                    ConditionExpression="attribute_exists(arn)",
-                    ExpressionAttributeValues={
-                        ":s": {"S": status},
-                        ":at": {"S": outcome.finished_at.isoformat()},
-                    },
-                )
-                marked += 1
+                marked += self._mark_one(item["arn"], status, outcome)
         log.info(
             "account %s is %s: %d %s marked",
             outcome.account_id,
@@ -62,3 +52,25 @@ class GoneAccounts:
             outcome.resource_type,
         )
         return marked
+
+    def _mark_one(self, arn: dict[str, Any], status: str, outcome: ShardOutcome) -> int:
+        try:
+            call_dynamodb(
+                self.client,
+                "update_item",
+                TableName=self.table,
+                Key={"arn": arn},
+                UpdateExpression="SET account_status = :s, account_gone_at = :at",
+                # Only items still there: never recreate one from its index entry.
+                ConditionExpression="attribute_exists(arn)",
+                ExpressionAttributeValues={
+                    ":s": {"S": status},
+                    ":at": {"S": outcome.finished_at.isoformat()},
+                },
+            )
+        except ClientError as exc:
+            # The index (eventually consistent) named an item removed since: nothing to mark.
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return 0
+            raise
+        return 1

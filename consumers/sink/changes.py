@@ -144,6 +144,7 @@ class StoredHead:
     fingerprint: str | None = None  # None: written before change detection existed
     tags: Mapping[str, str] = field(default_factory=dict)
     emitted_ms: int | None = None  # the observation whose write last emitted records
+    legacy: bool = False  # holds a TTL or a gone-account mark that a write must clear
 
     @property
     def evidence_ms(self) -> int:

@@ -1,32 +1,53 @@
 """Safe deletion: mark-and-sweep per shard, only after that shard completed cleanly.
 
 When a shard's COMPLETE outcome reaches the sink, every observation the describer made of it
-is already written (same partition, earlier offsets). An item of that shard last observed
-before the shard started was not seen during the whole run, so the resource is gone: it gets
-a tombstone (deleted_at, and absent_since = the shard's start, so that no older observation
-can bring it back). A FAILED shard, or one still in flight, never reaches this code.
+is already written (same partition, earlier offsets), and so are their seen marks
+(consumers/sink/seen.py). The evidence is measured on describers' clocks only: the outcome's
+`described_from` is the time the describer that took the shard's first page started it, and
+the marks hold observation times. With margin = sink.clock_skew_margin_ms:
 
+  seen       = the digests of the shard's marks observed at described_from - margin or later,
+               and of every mark of this sweep (from a describer whose clock is behind)
+  candidates = live items of the shard observed before described_from - margin
+  deleted    = the candidates not in seen
+
+No candidate is compared with the planner's or the router's clock, so a planner running
+ahead deletes nothing. An outcome without described_from (an older describer's) deletes
+nothing, nor does one whose start is older than the marks are kept.
+
+Each deletion is a conditional UpdateItem on the observed_at_ms the selection read: a write
+by another sink meanwhile (after a rebalance) wins. The tombstone keeps absent_since_ms =
+described_from, so no observation made before the run that did not see it brings it back.
 Each tombstone is a DELETED change event (and a null on the state topic). Crash window: the
 tombstone is written before the loop produces the event; a redelivered outcome therefore also
-selects the items this very outcome already tombstoned (same sweep, shard start and finish
-time), rewrites the identical tombstone and emits the identical event again.
+selects the items this very outcome already tombstoned (same sweep, start and finish time),
+rewrites the identical tombstone and emits the identical event again.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from consumers.sink.changes import Deletion
+from consumers.sink.seen import SeenMarks, arn_digest, unpack
 from fleetstream.aws_errors import error_code
 from fleetstream.dynamodb import SHARD_INDEX, call_dynamodb
-from fleetstream.metrics import TOMBSTONES
+from fleetstream.metrics import DELETIONS_WITHHELD, TOMBSTONE_CONFLICTS, TOMBSTONES
 from fleetstream.models import ShardOutcome, ShardStatus
 
 log = logging.getLogger(__name__)
+
+# Marks are used only while this much younger than their retention: TTL may delete them early
+# by clock error, never by hours.
+EVIDENCE_SAFETY_S = 3600
+_TOMBSTONE_THREADS = 8
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -37,45 +58,104 @@ def epoch_ms(moment: datetime) -> int:
 class Tombstoner:
     """Marks the items of a completed shard that its sweep did not see as deleted."""
 
-    def __init__(self, client: Any, table: str, ttl: timedelta) -> None:
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        ttl: timedelta,
+        seen: SeenMarks,
+        *,
+        margin_ms: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.client = client
         self.table = table
         self.ttl = ttl
+        self.seen = seen
+        self.margin_ms = margin_ms
+        self._clock = clock
 
     def sweep_shard(self, outcome: ShardOutcome) -> list[Deletion]:
         """Tombstone the shard's unseen items; return what was deleted. Only COMPLETE shards."""
         if outcome.status is not ShardStatus.COMPLETE:
             return []
-        started_ms = epoch_ms(outcome.shard_started_at)
+        if outcome.described_from is None:
+            DELETIONS_WITHHELD.labels("no_described_from").inc()
+            log.warning(
+                "shard %s (sweep %s) completed without described_from (an older describer): "
+                "nothing deleted",
+                outcome.shard,
+                outcome.sweep_id,
+            )
+            return []
+        from_ms = epoch_ms(outcome.described_from)
+        usable_ms = (self.seen.retention_s - EVIDENCE_SAFETY_S) * 1000
+        if self._clock() * 1000 - from_ms > usable_ms:
+            DELETIONS_WITHHELD.labels("evidence_expired").inc()
+            log.warning(
+                "shard %s (sweep %s) started at %s, before the seen marks still kept: "
+                "nothing deleted",
+                outcome.shard,
+                outcome.sweep_id,
+                outcome.described_from.isoformat(),
+            )
+            return []
+        shard = str(outcome.shard)
+        cutoff_ms = from_ms - self.margin_ms
+        seen = self._seen(shard, cutoff_ms, outcome.sweep_id)
         finished_ms = epoch_ms(outcome.finished_at)
-        gone = self._unseen(str(outcome.shard), started_ms, finished_ms)
-        deleted = [d for arn in gone if (d := self._tombstone(arn, outcome, started_ms))]
+        gone = [
+            (arn, observed_ms)
+            for arn, observed_ms in self._candidates(shard, cutoff_ms, finished_ms)
+            if arn_digest(arn) not in seen
+        ]
+        with ThreadPoolExecutor(_TOMBSTONE_THREADS) as pool:
+            results = list(pool.map(lambda c: self._tombstone(c[0], c[1], outcome, from_ms), gone))
+        deleted = [d for d in results if d is not None]
+        if len(deleted) < len(gone):
+            TOMBSTONE_CONFLICTS.labels(outcome.resource_type).inc(len(gone) - len(deleted))
         if deleted:
             TOMBSTONES.labels(outcome.resource_type).inc(len(deleted))
             log.info("shard %s: %d resources deleted", outcome.shard, len(deleted))
         return deleted
 
-    def _unseen(self, shard: str, started_ms: int, finished_ms: int) -> list[str]:
+    def _seen(self, shard: str, cutoff_ms: int, sweep_id: str) -> set[bytes]:
+        seen: set[bytes] = set()
+        for mark in self.seen.marks(shard, cutoff_ms):
+            seen.update(unpack(mark.digests))
+        # This sweep's pages described by a describer whose clock is behind the first page's.
+        for mark in self.seen.sweep_marks(shard, sweep_id):
+            if mark.observed_ms < cutoff_ms:
+                seen.update(unpack(mark.digests))
+        return seen
+
+    def _candidates(self, shard: str, cutoff_ms: int, finished_ms: int) -> list[tuple[str, int]]:
         pages = self.client.get_paginator("query").paginate(
             TableName=self.table,
             IndexName=SHARD_INDEX,
             KeyConditionExpression="#shard = :shard",
-            # Live items not seen since the shard started, and (a redelivered outcome) those
-            # this outcome tombstoned already: deleted_at_ms is in the index, the rest is not.
+            # Live items observed before the cutoff, and (a redelivered outcome) those this
+            # outcome tombstoned already: deleted_at_ms is in the index, the rest is not.
             FilterExpression=(
-                "observed_at_ms < :started "
+                "observed_at_ms < :cutoff "
                 "AND (attribute_not_exists(deleted_at_ms) OR deleted_at_ms = :at_ms)"
             ),
             ExpressionAttributeNames={"#shard": "shard"},
             ExpressionAttributeValues={
                 ":shard": {"S": shard},
-                ":started": {"N": str(started_ms)},
+                ":cutoff": {"N": str(cutoff_ms)},
                 ":at_ms": {"N": str(finished_ms)},
             },
         )
-        return [item["arn"]["S"] for page in pages for item in page["Items"]]
+        return [
+            (item["arn"]["S"], int(item["observed_at_ms"]["N"]))
+            for page in pages
+            for item in page["Items"]
+        ]
 
-    def _tombstone(self, arn: str, outcome: ShardOutcome, started_ms: int) -> Deletion | None:
+    def _tombstone(
+        self, arn: str, observed_ms: int, outcome: ShardOutcome, from_ms: int
+    ) -> Deletion | None:
         finished = outcome.finished_at
         try:
             response = call_dynamodb(
@@ -84,21 +164,22 @@ class Tombstoner:
                 TableName=self.table,
                 Key={"arn": {"S": arn}},
                 UpdateExpression=(
-                    "SET deleted_at = :at, deleted_at_ms = :at_ms, absent_since_ms = :started, "
+                    "SET deleted_at = :at, deleted_at_ms = :at_ms, absent_since_ms = :from, "
                     "deleted_by_sweep = :sweep, expires_at = :expires"
                 ),
-                # The index is eventually consistent: re-check on the item itself, so a
-                # resource observed again meanwhile is never tombstoned. The second branch is
-                # this same outcome, redelivered: the update rewrites identical values.
+                # The index is eventually consistent and another sink may own the partition by
+                # now: the item must still hold the very observation selected. The second
+                # branch is this same outcome, redelivered: the update rewrites identical values.
                 ConditionExpression=(
-                    "observed_at_ms < :started AND (attribute_not_exists(deleted_at_ms) OR "
-                    "(deleted_at_ms = :at_ms AND absent_since_ms = :started "
+                    "observed_at_ms = :observed AND (attribute_not_exists(deleted_at_ms) OR "
+                    "(deleted_at_ms = :at_ms AND absent_since_ms = :from "
                     "AND deleted_by_sweep = :sweep))"
                 ),
                 ExpressionAttributeValues={
                     ":at": {"S": finished.isoformat()},
                     ":at_ms": {"N": str(epoch_ms(finished))},
-                    ":started": {"N": str(started_ms)},
+                    ":from": {"N": str(from_ms)},
+                    ":observed": {"N": str(observed_ms)},
                     ":sweep": {"S": outcome.sweep_id},
                     ":expires": {"N": str(int((finished + self.ttl).timestamp()))},
                 },

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from consumers.sink.accounts import GoneAccounts
 from consumers.sink.changes import SinkOutput
+from consumers.sink.clocks import check_times
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.freshness import EventTimes
 from consumers.sink.handler import Sink
+from consumers.sink.seen import SeenMarks
 from consumers.sink.store import InventoryStore
 from fleetstream import kafka
 from fleetstream.aws import dynamodb_client
@@ -62,26 +64,42 @@ def make_writer(settings: Settings) -> BatchWriter:
     resource events into DynamoDB (tables created if missing), out come the change, state and
     dead-letter records to produce before the batch counts as done."""
     ddb = dynamodb_client(settings)
-    Tables(ddb, settings.sink.table, settings.sink.sweeps_table).ensure()
+    Tables(
+        ddb, settings.sink.table, settings.sink.sweeps_table, settings.sink.seen_table_name
+    ).ensure()
     ttl = timedelta(days=settings.sink.ttl_days)
+    seen = SeenMarks(ddb, settings.sink.seen_table_name, settings.sink.seen_retention_s)
     sink = Sink(
-        InventoryStore(ddb, settings.sink.table, ttl),
+        InventoryStore(
+            ddb,
+            settings.sink.table,
+            seen,
+            rewrite_unchanged_after_s=settings.sink.rewrite_unchanged_after_s,
+        ),
         SweepStore(ddb, settings.sink.sweeps_table, ttl),
-        Tombstoner(ddb, settings.sink.table, ttl),
+        Tombstoner(
+            ddb,
+            settings.sink.table,
+            ttl,
+            seen,
+            margin_ms=settings.sink.clock_skew_margin_ms,
+        ),
         GoneAccounts(ddb, settings.sink.table),
     )
     group = settings.sink.group_id
     dlq_topic = settings.kafka.topic("dlq")
     changes_topic = settings.kafka.topic("changes")
     state_topic = settings.kafka.topic("state")
+    tolerance = timedelta(seconds=settings.sink.future_tolerance_s)
 
     def write_messages(batch: list[Message]) -> list[OutRecord]:
         events: list[ResourceEvent] = []
         dead: list[OutRecord] = []
         triggers = EventTimes()
+        now = datetime.now(UTC)  # the sink's own clock: no time beyond it decides anything
         for message in batch:
             try:
-                event = decode_resource_event(message.value())
+                event = check_times(decode_resource_event(message.value()), now, tolerance)
             except PoisonMessageError as exc:
                 dead.append(
                     to_dead_letter(message, exc, kind="poison", group=group, dlq_topic=dlq_topic)

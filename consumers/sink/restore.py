@@ -5,11 +5,11 @@ deleted; docs/topics.md). Read from the beginning to the end it is the live inve
 Kafka alone. Records are applied in partition order (an ARN lives on one partition), so the
 last value of a key wins, as compaction would have it; memory holds one batch, never the estate.
 
-Restored items carry the state's observation, tags, attributes and fingerprint. Their TTL
-(`expires_at`) counts from the restore, not from the observation: a resource unchanged for
-longer than `sink.ttl_days` has an old observation time and would otherwise expire at once.
-The next sweep refreshes `observed_at` and `sweep_id`. Tombstone details (`deleted_at`) are not
-in the topic: deleted resources are simply absent, which is what compaction keeps.
+Restored items carry the state's observation, tags, attributes and fingerprint, and no TTL:
+live items never expire (only tombstones do). A sweep refreshes `observed_at` and `sweep_id`
+of an unchanged one once it is older than `sink.rewrite_unchanged_after_s`. Tombstone details
+(`deleted_at`) are not in the topic: deleted resources are simply absent, which is what
+compaction keeps.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
@@ -52,7 +51,6 @@ def restore_from_state(settings: Settings, table: str | None = None) -> RestoreR
     target = table or settings.sink.table
     ddb = dynamodb_client(settings)
     Tables(ddb, target, settings.sink.sweeps_table).ensure()
-    ttl = timedelta(days=settings.sink.ttl_days)
     consumer = Consumer(
         kafka.client_config(settings.kafka)
         | {
@@ -74,7 +72,7 @@ def restore_from_state(settings: Settings, table: str | None = None) -> RestoreR
                 topic, partition, offset = message.topic(), message.partition(), message.offset()
                 if offset is not None and offset + 1 >= ends.get((str(topic), partition or 0), 0):
                     ends.pop((str(topic), partition or 0), None)
-            _write(ddb, target, batch, ttl, report)
+            _write(ddb, target, batch, report)
     finally:
         consumer.close()
     log.info("restored %s from the state topic: %s", target, report)
@@ -100,10 +98,8 @@ def _write(
     ddb: Any,
     table: str,
     batch: dict[str, bytes | None],
-    ttl: timedelta,
     report: RestoreReport,
 ) -> None:
-    expires_at = {"N": str(int(time.time() + ttl.total_seconds()))}
     requests: list[dict[str, Any]] = []
     for arn, value in batch.items():
         if value is None:
@@ -111,8 +107,7 @@ def _write(
             report.deleted += 1
             continue
         state = decode_resource_state(value)
-        item = inventory_item(state.observation, ttl, fingerprint=state.fingerprint)
-        item["expires_at"] = expires_at
+        item = inventory_item(state.observation, fingerprint=state.fingerprint)
         requests.append({"PutRequest": {"Item": item}})
         report.written += 1
     for chunk in chunks(requests, _BATCH_WRITE_LIMIT):

@@ -5,21 +5,30 @@ Inventory table (one item per resource):
   GSI     by_shard: shard (S, "account/region/type") + arn, to list or count one shard
   fields  account_id, account_name, region, resource_type, resource_id, name, tags (M),
           attributes (S, canonical JSON; attributes_z (B, zlib) when large), observed_at (S, ISO),
-          observed_at_ms (N), sweep_id, shard, expires_at (N, TTL epoch seconds),
+          observed_at_ms (N), sweep_id, shard,
           fingerprint (S, sha256 of the attributes without volatile fields),
           emitted_ms (N) + emitted (S, JSON): the observation whose write emitted change/state
           records, and what it emitted, so that a redelivered batch emits it again
-  tombstone deleted_at (S), deleted_at_ms (N), absent_since_ms (N), deleted_by_sweep (S):
-          set by consumers/sink/deletions.py; a new observation replaces the whole item
+  tombstone deleted_at (S), deleted_at_ms (N), absent_since_ms (N), deleted_by_sweep (S),
+          expires_at (N, TTL epoch seconds): set by consumers/sink/deletions.py; a new
+          observation replaces the whole item. Live items have no TTL: they never expire.
+
+An unchanged observation (same fingerprint and tags, live item, nothing legacy to clear) is
+not written at all: its seen mark (consumers/sink/seen.py) is the evidence deletion needs.
+The item is written again only once its stored observation is older than
+sink.rewrite_unchanged_after_s (spread per ARN over the second half of it), so readers see
+observed_at at most that old. Since items no longer hold the latest observation time, the
+stale check also asks the marks: a changed observation of which a later mark of its shard
+holds the ARN is stale.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from consumers.sink.changes import (
@@ -33,12 +42,15 @@ from consumers.sink.changes import (
     output_for,
     tag_paths,
 )
+from consumers.sink.seen import SeenMarks, arn_digest
 from fleetstream.dynamodb import backoff, call_dynamodb, chunks
 from fleetstream.errors import RetryBatchError
 from fleetstream.metrics import (
     SINK_DYNAMODB_SECONDS,
     SINK_STALE,
+    SINK_UNCHANGED,
     SINK_UNPROCESSED,
+    SINK_WRITE_UNITS,
     SINK_WRITES,
 )
 from fleetstream.models import Observation
@@ -57,7 +69,6 @@ def _ms(observation: Observation) -> int:
 
 def inventory_item(
     observation: Observation,
-    ttl: timedelta,
     *,
     fingerprint: str | None = None,
     emitted: Emitted | None = None,
@@ -75,7 +86,6 @@ def inventory_item(
         "observed_at": {"S": observation.observed_at.isoformat()},
         "observed_at_ms": {"N": str(_ms(observation))},
         "sweep_id": {"S": observation.sweep_id},
-        "expires_at": {"N": str(int((observation.observed_at + ttl).timestamp()))},
         "fingerprint": {"S": fingerprint or observation_fingerprint(observation)},
     }
     if emitted is not None:
@@ -108,6 +118,9 @@ def _head(item: dict[str, Any]) -> StoredHead:
         fingerprint=item["fingerprint"]["S"] if "fingerprint" in item else None,
         tags={k: v["S"] for k, v in item.get("tags", {}).get("M", {}).items()},
         emitted_ms=number("emitted_ms"),
+        # Written before live items lost their TTL, or marked as of a gone account: an
+        # unchanged observation still rewrites it once, to clear these.
+        legacy="expires_at" in item or "account_status" in item,
     )
 
 
@@ -146,6 +159,8 @@ _HEAD_PROJECTION = (
     "fingerprint",
     "tags",
     "emitted_ms",
+    "expires_at",
+    "account_status",
 )
 # The second read, only for ARNs whose fingerprint differs or whose emission is redelivered.
 _DETAIL_PROJECTION = ("arn", "attributes", "attributes_z", "emitted")
@@ -174,10 +189,20 @@ class InventoryStore:
     then the later change, so per-ARN order holds.
     """
 
-    def __init__(self, client: Any, table: str, ttl: timedelta) -> None:
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        seen: SeenMarks,
+        *,
+        rewrite_unchanged_after_s: int = 86_400,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.client = client
         self.table = table
-        self.ttl = ttl
+        self.seen = seen
+        self.rewrite_after_ms = rewrite_unchanged_after_s * 1000
+        self._clock = clock
         for operation in ("batch_get_item", "batch_write_item"):
             SINK_UNPROCESSED.labels(table, operation)  # zero series from the start
 
@@ -194,6 +219,9 @@ class InventoryStore:
             if held is None or _ms(observation) >= _ms(held):
                 newest[observation.arn] = observation
             seen_ms.setdefault(observation.arn, {})[_ms(observation)] = observation
+        # The evidence first: once an inventory write of this batch is acknowledged, its marks
+        # are stored (a stale or skipped observation was still seen at its time).
+        self.seen.record(observations)
         # One sink owns an ARN's partition, so read-then-write is not raced by another sink.
         # A tombstone counts as evidence too: nothing observed before the absence comes back.
         heads = {i["arn"]["S"]: _head(i) for i in self._read(list(newest), _HEAD_PROJECTION)}
@@ -204,9 +232,18 @@ class InventoryStore:
             if head.emitted_ms is not None and head.emitted_ms in seen_ms[arn]:
                 redo[arn] = seen_ms[arn][head.emitted_ms]
         fresh = [o for o in newest.values() if arn_evidence(heads, o.arn) <= _ms(o)]
-        SINK_STALE.labels(self.table).inc(len(newest) - len(fresh))
         fingerprints = {o.arn: observation_fingerprint(o) for o in fresh}
         verdicts = {o.arn: judge(heads.get(o.arn), o, fingerprints[o.arn]) for o in fresh}
+        fresh = self._not_seen_later(fresh, verdicts)
+        SINK_STALE.labels(self.table).inc(len(newest) - len(fresh))
+        now_ms = int(self._clock() * 1000)
+        unchanged = {
+            o.arn
+            for o in fresh
+            if verdicts[o.arn] is Verdict.UNCHANGED
+            and not self._rewrite_due(o.arn, heads[o.arn], now_ms)
+        }
+        SINK_UNCHANGED.labels(self.table).inc(len(unchanged))
         # Old attributes only where the fingerprint differs: a second, targeted read.
         wanted = [arn for arn, v in verdicts.items() if v is Verdict.COMPARE] + [
             arn for arn in redo if verdicts.get(arn) is not Verdict.COMPARE
@@ -223,6 +260,8 @@ class InventoryStore:
         requests: list[dict[str, Any]] = []
         for observation in fresh:
             arn = observation.arn
+            if arn in unchanged:
+                continue
             fp = fingerprints[arn]
             emitted = self._emitted(
                 verdicts[arn], heads.get(arn), observation, fp, details.get(arn)
@@ -232,20 +271,41 @@ class InventoryStore:
             elif arn in redo and _ms(redo[arn]) == _ms(observation) and arn in details:
                 # The same observation again: keep what its first write emitted on the item.
                 emitted = details[arn].emitted
-            requests.append(
-                {
-                    "PutRequest": {
-                        "Item": inventory_item(
-                            observation, self.ttl, fingerprint=fp, emitted=emitted
-                        )
-                    }
-                }
-            )
+            item = inventory_item(observation, fingerprint=fp, emitted=emitted)
+            requests.append({"PutRequest": {"Item": item}})
         for chunk in chunks(requests, 25):
             self._batch_write(list(chunk))
-        SINK_WRITES.labels(self.table).inc(len(fresh))
-        applied.written = len(fresh)
+        SINK_WRITES.labels(self.table).inc(len(requests))
+        applied.written = len(requests)
         return applied
+
+    def _rewrite_due(self, arn: str, head: StoredHead, now_ms: int) -> bool:
+        """An unchanged item is written anyway when it holds something to clear, or once its
+        observation is older than the rewrite age, which is spread per ARN over the second
+        half of sink.rewrite_unchanged_after_s so that refreshes do not all land at once."""
+        if head.legacy or head.observed_ms is None:
+            return True
+        half = self.rewrite_after_ms // 2
+        spread = int.from_bytes(arn_digest(arn)) % max(1, half)
+        return now_ms - head.observed_ms > half + spread
+
+    def _not_seen_later(
+        self, fresh: list[Observation], verdicts: dict[str, Verdict]
+    ) -> list[Observation]:
+        """Drop changed observations that a later mark of their shard holds: the item may not
+        hold that later observation (an unchanged one is not written), the mark does."""
+        changed: dict[str, list[Observation]] = {}
+        for o in fresh:
+            if verdicts[o.arn] in {Verdict.COMPARE, Verdict.TAGS_CHANGED}:
+                changed.setdefault(str(o.shard), []).append(o)
+        stale: set[str] = set()
+        for shard, observations in changed.items():
+            digests = {arn_digest(o.arn): o for o in observations}
+            oldest = min(_ms(o) for o in observations)
+            for digest, seen_ms in self.seen.last_seen(shard, list(digests), oldest).items():
+                if seen_ms > _ms(digests[digest]):
+                    stale.add(digests[digest].arn)
+        return [o for o in fresh if o.arn not in stale]
 
     @staticmethod
     def _emitted(
@@ -301,7 +361,11 @@ class InventoryStore:
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
         pending: dict[str, Any] = {self.table: requests}
         for attempt in range(_WRITE_ATTEMPTS):
-            response = self._call("batch_write_item", RequestItems=pending)
+            response = self._call(
+                "batch_write_item", RequestItems=pending, ReturnConsumedCapacity="TOTAL"
+            )
+            for used in response.get("ConsumedCapacity") or []:
+                SINK_WRITE_UNITS.labels(self.table).inc(used.get("CapacityUnits", 0))
             pending = response.get("UnprocessedItems") or {}
             unprocessed = sum(len(requests) for requests in pending.values())
             SINK_UNPROCESSED.labels(self.table, "batch_write_item").inc(unprocessed)

@@ -14,6 +14,7 @@ import boto3
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from consumers.sink.seen import SeenMarks
 from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings, load_settings
 from fleetstream.devstack.seed import Estate
@@ -160,4 +161,11 @@ def ec2_observation(resource_id: str, at: datetime, size: str = "small") -> Obse
         observed_at=at,
         sweep_id=f"sweep-{at:%H%M}",
         tags={"Team": "a"},
+    )
+
+
+def seen_marks(settings: Settings) -> SeenMarks:
+    """The sink's seen-marks table of these settings (created by Tables.ensure)."""
+    return SeenMarks(
+        dynamodb_client(settings), settings.sink.seen_table_name, settings.sink.seen_retention_s
     )

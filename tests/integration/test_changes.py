@@ -6,7 +6,7 @@ import gc
 import threading
 import time
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from fleetstream.devstack.seed import SEED_AMI, EstateSpec, seed_estate
 from fleetstream.dynamodb import Tables
 from fleetstream.inventory_read import scan_items
 from fleetstream.kafka import ensure_topics
-from fleetstream.models import ShardOutcome, ShardStatus
+from fleetstream.models import ShardOutcome, ShardStatus, utc_now
 from fleetstream.wire import (
     ChangeEvent,
     ChangeType,
@@ -36,6 +36,7 @@ from tests.integration.helpers import (
     member_client,
     produce_raw,
     read_topic,
+    seen_marks,
     settings_for,
     sweep,
 )
@@ -153,7 +154,8 @@ def test_exactly_the_changes_of_the_estate_are_emitted_and_state_rebuilds_it(
     assert compacted_state(settings) == live_inventory(settings)
 
 
-T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+# Recent: deletion uses seen marks only while they are younger than sink.seen_retention_s.
+T0 = (utc_now() - timedelta(days=1)).replace(second=0, microsecond=0)
 
 
 def kinds(outputs: list[SinkOutput]) -> list[tuple[str, str | None, bool]]:
@@ -167,7 +169,8 @@ def test_a_batch_redelivered_after_its_writes_emits_its_changes_again(pipeline: 
     """The crash window: DynamoDB written, the sink dies before its records reach Kafka."""
     client = dynamodb_client(pipeline)
     Tables(client, pipeline.sink.table, pipeline.sink.sweeps_table).ensure()
-    store = InventoryStore(client, pipeline.sink.table, timedelta(days=1))
+    seen = seen_marks(pipeline)
+    store = InventoryStore(client, pipeline.sink.table, seen)
     t1, t2, t3 = T0, T0 + timedelta(hours=1), T0 + timedelta(hours=2)
 
     batch = [observation("i-1", t1, "small"), observation("i-2", t1, "small")]
@@ -195,7 +198,7 @@ def test_a_batch_redelivered_after_its_writes_emits_its_changes_again(pipeline: 
     assert store.apply([observation("i-1", t3 + timedelta(hours=1), "huge")]).outputs == []
 
     # Deletion: a tombstone written, a crash, the outcome redelivered: DELETED again.
-    tombstoner = Tombstoner(client, pipeline.sink.table, timedelta(days=1))
+    tombstoner = Tombstoner(client, pipeline.sink.table, timedelta(days=1), seen, margin_ms=2000)
     outcome = ShardOutcome(
         sweep_id="sweep-gone",
         account_id=ACCOUNT,
@@ -206,6 +209,7 @@ def test_a_batch_redelivered_after_its_writes_emits_its_changes_again(pipeline: 
         pages=1,
         shard_started_at=t3 + timedelta(minutes=30),
         finished_at=t3 + timedelta(minutes=31),
+        described_from=t3 + timedelta(minutes=30),
     )
     deleted = tombstoner.sweep_shard(outcome)
     assert [d.resource_id for d in deleted] == ["i-2"]
@@ -216,6 +220,7 @@ def test_a_batch_redelivered_after_its_writes_emits_its_changes_again(pipeline: 
         sweep_id="sweep-later",
         shard_started_at=t3 + timedelta(hours=5),
         finished_at=t3 + timedelta(hours=5, minutes=1),
+        described_from=t3 + timedelta(hours=5),
     )
     assert [d.resource_id for d in tombstoner.sweep_shard(later_outcome)] == ["i-1"]
     # A resource back after its tombstone is CREATED again.

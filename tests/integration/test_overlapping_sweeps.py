@@ -4,7 +4,7 @@ when a restarted planner issues a shard that is still in flight)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -17,11 +17,13 @@ from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings
 from fleetstream.dynamodb import Tables
 from fleetstream.inventory_read import scan_items
-from fleetstream.models import Observation, ResourceEvent, ShardOutcome, ShardStatus
+from fleetstream.models import Observation, ResourceEvent, ShardOutcome, ShardStatus, utc_now
 from fleetstream.sweeps import SweepStore
+from tests.integration.helpers import seen_marks
 
 pytestmark = pytest.mark.integration
-T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+# Recent: deletion uses seen marks only while they are younger than sink.seen_retention_s.
+T0 = (utc_now() - timedelta(days=1)).replace(second=0, microsecond=0)
 ACCOUNT = "111111111111"
 
 
@@ -49,6 +51,7 @@ def complete(sweep_id: str, started: datetime, finished: datetime, count: int) -
         pages=1,
         shard_started_at=started,
         finished_at=finished,
+        described_from=started,
     )
 
 
@@ -63,10 +66,11 @@ def test_the_older_sweep_completing_last_deletes_nothing_it_should_not(pipeline:
     table = pipeline.sink.table
     Tables(client, table, pipeline.sink.sweeps_table).ensure()
     ttl = timedelta(days=1)
+    marks = seen_marks(pipeline)
     sink = Sink(
-        InventoryStore(client, table, ttl),
+        InventoryStore(client, table, marks),
         SweepStore(client, pipeline.sink.sweeps_table, ttl),
-        Tombstoner(client, table, ttl),
+        Tombstoner(client, table, ttl, marks, margin_ms=2000),
         GoneAccounts(client, table),
     )
 
@@ -98,3 +102,34 @@ def test_the_older_sweep_completing_last_deletes_nothing_it_should_not(pipeline:
         if "deleted_at_ms" not in item
     }
     assert live == {"i-1", "i-3"}
+
+
+def test_a_page_described_by_a_describer_whose_clock_is_behind_is_still_seen(
+    pipeline: Settings,
+) -> None:
+    client = dynamodb_client(pipeline)
+    table = pipeline.sink.table
+    Tables(client, table, pipeline.sink.sweeps_table).ensure()
+    ttl = timedelta(days=1)
+    marks = seen_marks(pipeline)
+    sink = Sink(
+        InventoryStore(client, table, marks),
+        SweepStore(client, pipeline.sink.sweeps_table, ttl),
+        Tombstoner(client, table, ttl, marks, margin_ms=2000),
+        GoneAccounts(client, table),
+    )
+
+    def write(*events: ResourceEvent) -> list[tuple[str, str]]:
+        return changes(sink.write(list(events)))
+
+    before = T0 - timedelta(hours=1)
+    write(seen("i-1", before, "P"), seen("i-2", before, "P"))
+    # Sweep S: the first page on a true clock at T0; after a rebalance the second page is
+    # described by a describer whose clock is 5 minutes behind.
+    write(seen("i-1", T0 + timedelta(seconds=1), "S"))
+    write(seen("i-2", T0 - timedelta(minutes=5), "S"))
+    assert write(complete("S", T0, T0 + timedelta(seconds=10), 2)) == []
+    # The next sweep does not see i-2: it is deleted.
+    later = T0 + timedelta(minutes=10)
+    write(seen("i-1", later + timedelta(seconds=1), "S2"))
+    assert write(complete("S2", later, later + timedelta(seconds=10), 1)) == [("i-2", "DELETED")]

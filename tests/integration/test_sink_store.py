@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from consumers.sink.accounts import GoneAccounts
 from consumers.sink.store import InventoryStore
 from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings
 from fleetstream.dynamodb import Tables
 from fleetstream.inventory_read import count_shard, scan_items
-from fleetstream.models import Observation, ShardKey
+from fleetstream.models import Observation, ShardKey, ShardOutcome, ShardStatus, utc_now
+from tests.integration.helpers import seen_marks
 
 pytestmark = pytest.mark.integration
-T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+# Recent: an unchanged observation older than sink.rewrite_unchanged_after_s is rewritten.
+T0 = (utc_now() - timedelta(hours=1)).replace(microsecond=0)
 
 
 def observation(resource_id: str, at: datetime, team: str) -> Observation:
@@ -39,7 +42,7 @@ def teams(client: Any, table: str) -> dict[str, str]:
 def test_older_observations_never_overwrite_newer_ones(pipeline: Settings) -> None:
     client = dynamodb_client(pipeline)
     Tables(client, pipeline.sink.table, pipeline.sink.sweeps_table).ensure()
-    store = InventoryStore(client, pipeline.sink.table, timedelta(days=1))
+    store = InventoryStore(client, pipeline.sink.table, seen_marks(pipeline))
     newer = T0 + timedelta(minutes=5)
 
     assert store.write([observation("i-1", newer, "new"), observation("i-2", T0, "old")]) == 2
@@ -51,17 +54,97 @@ def test_older_observations_never_overwrite_newer_ones(pipeline: Settings) -> No
     store.write([observation("i-3", newer, "new"), observation("i-3", T0, "old")])
     assert teams(client, pipeline.sink.table)["i-3"] == "new"
 
-    # Replaying the same observation is harmless.
-    assert store.write([observation("i-1", newer, "new")]) == 1
+    # Replaying the same observation is harmless: unchanged, it is not even written again.
+    assert store.write([observation("i-1", newer, "new")]) == 0
     assert teams(client, pipeline.sink.table) == {"i-1": "new", "i-2": "new", "i-3": "new"}
+
+
+def test_unchanged_items_are_rewritten_only_when_old_or_carrying_a_legacy_ttl(
+    pipeline: Settings,
+) -> None:
+    client = dynamodb_client(pipeline)
+    table = pipeline.sink.table
+    Tables(client, table, pipeline.sink.sweeps_table).ensure()
+    store = InventoryStore(
+        client,
+        table,
+        seen_marks(pipeline),
+        rewrite_unchanged_after_s=3600,
+        clock=(T0 + timedelta(minutes=15)).timestamp,
+    )
+    assert store.write([observation("i-1", T0, "a"), observation("i-2", T0, "a")]) == 2
+    # An item written by an older version: a TTL on a live item.
+    client.update_item(
+        TableName=table,
+        Key={"arn": {"S": observation("i-2", T0, "a").arn}},
+        UpdateExpression="SET expires_at = :e",
+        ExpressionAttributeValues={":e": {"N": "1"}},
+    )
+    later = T0 + timedelta(minutes=10)
+    # i-1 is unchanged and young: not written. i-2 is rewritten once, without its TTL.
+    assert store.write([observation("i-1", later, "a"), observation("i-2", later, "a")]) == 1
+    items = {i["resource_id"]["S"]: i for i in scan_items(client, table)}
+    assert "expires_at" not in items["i-2"]
+    assert items["i-2"]["observed_at_ms"]["N"] == str(int(later.timestamp() * 1000))
+    assert items["i-1"]["observed_at_ms"]["N"] == str(int(T0.timestamp() * 1000))
+    assert store.write([observation("i-2", later + timedelta(minutes=1), "a")]) == 0
+    # Three hours on (past the whole spread of a 1 h rewrite age), both are written again.
+    at = T0 + timedelta(hours=3)
+    aged = InventoryStore(
+        client,
+        table,
+        seen_marks(pipeline),
+        rewrite_unchanged_after_s=3600,
+        clock=at.timestamp,
+    )
+    assert aged.write([observation("i-1", at, "a"), observation("i-2", at, "a")]) == 2
 
 
 def test_batches_beyond_dynamodb_limits_are_chunked(pipeline: Settings) -> None:
     client = dynamodb_client(pipeline)
     Tables(client, pipeline.sink.table, pipeline.sink.sweeps_table).ensure()
-    store = InventoryStore(client, pipeline.sink.table, timedelta(days=1))
+    store = InventoryStore(client, pipeline.sink.table, seen_marks(pipeline))
     # 260 items: more than one BatchGetItem (100) and many BatchWriteItem (25) requests.
     written = store.write([observation(f"i-{n:04d}", T0, "t") for n in range(260)])
     assert written == 260
     shard = ShardKey("111111111111", "us-east-1", "ec2.instance")
     assert count_shard(client, pipeline.sink.table, shard) == 260
+
+
+def test_an_item_deleted_while_its_account_is_marked_gone_is_skipped(pipeline: Settings) -> None:
+    """The by_account index named an item that is gone by the time it is marked: the
+    conditional update fails, and the sink goes on instead of crashing (issue 13 hole 6)."""
+    client = dynamodb_client(pipeline)
+    table = pipeline.sink.table
+    Tables(client, table, pipeline.sink.sweeps_table).ensure()
+    InventoryStore(client, table, seen_marks(pipeline)).write(
+        [observation("i-1", T0, "a"), observation("i-2", T0, "a")]
+    )
+    other = dynamodb_client(pipeline)
+    vanished: list[str] = []
+
+    def delete_it_first(params: dict[str, Any], **_: Any) -> None:
+        # The real race, made certain: another writer removes the first item just before
+        # its UpdateItem reaches DynamoDB Local.
+        if not vanished:
+            vanished.append(params["Key"]["arn"]["S"])
+            other.delete_item(TableName=table, Key=params["Key"])
+
+    client.meta.events.register("provide-client-params.dynamodb.UpdateItem", delete_it_first)
+    gone = ShardOutcome(
+        sweep_id="s",
+        account_id="111111111111",
+        region="*",
+        resource_type="ec2.instance",
+        status=ShardStatus.ACCOUNT_GONE,
+        resource_count=0,
+        pages=0,
+        shard_started_at=T0,
+        finished_at=T0,
+        error_code="AccountSuspended",
+    )
+    assert GoneAccounts(client, table).mark(gone) == 1
+    items = {i["arn"]["S"]: i for i in scan_items(client, table)}
+    assert vanished and vanished[0] not in items  # never recreated from its index entry
+    [left] = items.values()
+    assert left["account_status"] == {"S": "SUSPENDED"}

@@ -243,11 +243,11 @@ def test_a_change_event_too_large_for_kafka_leaves_out_its_attributes() -> None:
 
 def test_the_item_stores_the_fingerprint_and_what_was_emitted() -> None:
     seen = observation(instance())
-    plain = inventory_item(seen, timedelta(days=1))
+    plain = inventory_item(seen)
     assert plain["fingerprint"] == {"S": observation_fingerprint(seen)}
     assert "emitted_ms" not in plain
     emitted = Emitted(ChangeType.CREATED)
-    item = inventory_item(seen, timedelta(days=1), fingerprint="f", emitted=emitted)
+    item = inventory_item(seen, fingerprint="f", emitted=emitted)
     assert item["fingerprint"] == {"S": "f"}
     assert item["emitted_ms"] == {"N": str(epoch_ms(T0))}
     assert Emitted.from_json(item["emitted"]["S"]) == emitted

@@ -33,13 +33,13 @@ class OneClient:
         return self.client
 
 
-def describer(clients: Any) -> Describer:
+def describer(clients: Any, now: datetime = NOW) -> Describer:
     return Describer(
         clients,
         CATALOG,
         page_size=5,
         role_arn_of=lambda a: f"arn:aws:iam::{a}:role/R",
-        clock=lambda: NOW,
+        clock=lambda: now,
     )
 
 
@@ -90,6 +90,41 @@ def test_the_last_page_completes_the_shard_with_its_total() -> None:
     assert result.outcome is not None
     assert result.outcome.status is ShardStatus.COMPLETE
     assert (result.outcome.resource_count, result.outcome.pages) == (22, 5)
+
+
+def ec2_client() -> Any:
+    return boto3.Session(aws_access_key_id="x", aws_secret_access_key="x").client(
+        "ec2", region_name="eu-west-1"
+    )
+
+
+def test_the_first_page_measures_the_shard_start_on_the_describers_own_clock() -> None:
+    # The planner's start is a year ahead (a wrong clock): the describer's own time is used.
+    planned = work(shard_started_at=NOW + timedelta(days=365))
+    client = ec2_client()
+    with Stubber(client) as stub:
+        stub.add_response(
+            "describe_instances",
+            {"Reservations": [{"Instances": [{"InstanceId": "i-1"}]}], "NextToken": "n"},
+        )
+        first = describer(OneClient(client)).handle(planned)
+    assert first.next_item is not None and first.next_item.described_from == NOW
+    client = ec2_client()
+    later = describer(OneClient(client), NOW + timedelta(minutes=3))
+    with Stubber(client) as stub:
+        stub.add_response("describe_instances", {"Reservations": []})
+        last = later.handle(first.next_item)
+    # Carried by the next page (another describer, later) to the outcome.
+    assert last.outcome is not None and last.outcome.described_from == NOW
+    # A retry of the first page carries it too.
+    retried = describer(OneClient(error=throttled())).handle(planned).retry
+    assert retried is not None and retried.described_from == NOW
+    # A later page written before work_item v4 has none, and neither has its outcome.
+    client = ec2_client()
+    with Stubber(client) as stub:
+        stub.add_response("describe_instances", {"Reservations": []})
+        old = describer(OneClient(client)).handle(work(page_token={"t": "x"}, page_number=3))
+    assert old.outcome is not None and old.outcome.described_from is None
 
 
 def test_a_role_that_cannot_be_assumed_fails_the_shard_with_the_reason() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -31,17 +31,18 @@ def observation(attributes: str) -> Observation:
 
 
 def test_item_shape() -> None:
-    item = inventory_item(observation('{"a":1}'), timedelta(days=1))
+    item = inventory_item(observation('{"a":1}'))
     assert item["shard"] == {"S": "111111111111/us-east-1/ec2.instance"}
     assert item["tags"] == {"M": {"Name": {"S": "a"}}}
     assert item["attributes"] == {"S": '{"a":1}'}
-    assert int(item["expires_at"]["N"]) == int((NOW + timedelta(days=1)).timestamp())
+    # A live item never expires: only tombstones get a TTL.
+    assert "expires_at" not in item
     assert int(item["observed_at_ms"]["N"]) == int(NOW.timestamp() * 1000)
 
 
 def test_large_attributes_are_compressed_not_dropped() -> None:
     big = json.dumps({"k": ["x" * 100] * (ATTRIBUTES_INLINE_LIMIT // 50)})
-    item = inventory_item(observation(big), timedelta(days=1))
+    item = inventory_item(observation(big))
     assert "attributes" not in item
     assert zlib.decompress(item["attributes_z"]["B"]).decode() == big
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,6 +43,8 @@ def test_work_item_round_trip_keeps_the_page_token() -> None:
         issued_at=NOW,
     )
     data = encode_work_item(item)
+    carried = replace(item, described_from=NOW)
+    assert decode_work_item(encode_work_item(carried)) == carried
     assert data[:2] == b"\xc3\x01"
     assert decode_work_item(data) == item
 
@@ -74,6 +77,8 @@ def test_observation_and_outcome_round_trip() -> None:
     )
     assert decode_resource_event(encode_resource_event(observation)) == observation
     assert decode_resource_event(encode_resource_event(outcome)) == outcome
+    measured = replace(outcome, status=ShardStatus.COMPLETE, described_from=NOW)
+    assert decode_resource_event(encode_resource_event(measured)) == measured
 
 
 @pytest.mark.parametrize(
