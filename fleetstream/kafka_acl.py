@@ -80,7 +80,9 @@ STAGES: dict[str, Stage] = {
         Stage(
             "describer",
             consumes=("work", "work-retry", "refresh"),
-            produces=("work", "work-retry", "resources", "dlq"),
+            # A refresh that lists and keeps (IAM roles, S3 buckets, ...) may span pages: its
+            # next page goes back to `refresh`.
+            produces=("work", "work-retry", "refresh", "resources", "dlq"),
             group="describer.group_id",
             transactional=True,
         ),

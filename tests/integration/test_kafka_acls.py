@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,12 +27,13 @@ from fleetstream.devstack import LocalStack, StackEndpoints, StackError
 from fleetstream.devstack.kafka_node import KafkaNode, SecureListeners
 from fleetstream.devstack.seed import EstateSpec, seed_estate
 from fleetstream.kafka_acl import all_bindings, apply_acls
-from fleetstream.models import ShardStatus
+from fleetstream.models import GLOBAL_REGION, ShardStatus, WorkItem
 from fleetstream.sweeps import SweepStore
+from fleetstream.wire import encode_work_item
 from fleetstream.workers import WorkerPool
 from producers.main import plan_sweep
 from tests.conftest import pipeline_env
-from tests.integration.helpers import inventory_facts
+from tests.integration.helpers import inventory_facts, inventory_items, member_client, produce_raw
 from tests.tls_certs import CertificateAuthority
 
 pytestmark = pytest.mark.integration
@@ -184,3 +185,59 @@ def test_a_sweep_with_a_kafka_user_per_stage_reaches_dynamodb(
     }
     assert inventory_facts(admin) == {f for f in estate.truth() if f[0] in assumable}
     assert progress.resources > 0
+
+
+def test_a_refresh_longer_than_a_page_goes_on_under_the_describers_acls(
+    acl_broker: AclBroker,
+    acl_pipeline: dict[str, str],
+    local_stack: StackEndpoints,
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+) -> None:
+    """IAM roles are refreshed by listing and keeping the named ones: past one page, the
+    describer writes the refresh's next page to `refresh`, which its user must be allowed."""
+    assert local_stack.aws_endpoint
+    estate = seed_estate(
+        local_stack.aws_endpoint,
+        EstateSpec(member_accounts=1, regions=("us-east-1",), paged_region=None),
+    )
+    account = next(a.account_id for a in estate.accounts if a.assumable)
+    iam = member_client(local_stack.aws_endpoint, account, "iam", "us-east-1")
+    trust = {"Version": "2012-10-17", "Statement": []}
+    names = [f"acl-refresh-{uuid.uuid4().hex[:8]}-{n}" for n in range(12)]
+    for name in names:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    monkeypatch.setenv("FLEETSTREAM_RESOURCE_TYPES", json.dumps(["iam.role"]))
+    monkeypatch.setenv("FLEETSTREAM_DESCRIBER__PAGE_SIZE", "5")
+    admin = load_settings(None)
+    target = names[-1]  # listed last: several pages after the first
+    now = datetime.now(UTC)
+    refresh = WorkItem(
+        sweep_id=f"refresh-{uuid.uuid4().hex[:8]}",
+        account_id=account,
+        region=GLOBAL_REGION,
+        resource_type="iam.role",
+        shard_started_at=now,
+        issued_at=now,
+        resource_ids=(target,),
+        triggered_at=now,
+    )
+    pool = WorkerPool(None, log_dir)
+    try:
+        pool.start("describer", 1, stage_env(acl_broker, "describer"))
+        pool.start("sink", 1, stage_env(acl_broker, "sink"))
+        for group in (admin.describer.group_id, admin.sink.group_id):
+            while not kafka.wait_for_group(admin.kafka, group, 1, 5.0):
+                pool.check()
+        produce_raw(
+            admin,
+            admin.kafka.topic("refresh"),
+            [(f"{account}/{GLOBAL_REGION}".encode(), encode_work_item(refresh))],
+        )
+        deadline = time.monotonic() + 90
+        while target not in inventory_items(admin) and time.monotonic() < deadline:
+            pool.check()
+            time.sleep(0.5)
+    finally:
+        pool.stop()
+    assert target in inventory_items(admin), "the refresh never reached its role's page"

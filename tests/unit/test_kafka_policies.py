@@ -80,7 +80,8 @@ def writable_topics(template: dict[str, Any], role: str) -> set[str]:
 
 # Which topics each hub role's stages produce (README, How it works; docs/topics.md).
 EXPECTED_WRITES = {
-    "HubTaskRole": {"work", "work-retry", "resources", "dlq"},  # planner + describer
+    # planner + describer (a refresh that spans pages writes its next page to refresh)
+    "HubTaskRole": {"work", "work-retry", "refresh", "resources", "dlq"},
     "SinkTaskRole": {"changes", "state", "dlq"},
     "LagExporterTaskRole": set(),
     "RouterTaskRole": {"refresh", "dlq"},
