@@ -1,6 +1,8 @@
 """The audit table: every request, step and per-resource outcome; also the idempotency record.
 
-Key (request_id, record): `request` holds who asked what and the plan (and who approved it);
+Key (request_id, record): `request` holds who asked what and the plan (and who approved it,
+with a digest of the content approved: the only content the id may run; an approval's own
+`request` record is written only where its id holds no other record);
 `refusal#<submission id>` why one submission was refused (a refusal never overwrites a planned
 request's record, so a forged request reusing its id changes nothing); `step#<step id>#<step>`
 (and `#<check>` for a workflow's re-checks) is one step's execution, written once with a
