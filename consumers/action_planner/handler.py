@@ -15,6 +15,8 @@ from fleetstream.actions.audit import AuditLog
 from fleetstream.actions.models import ActionRequest, ActionResult, ActionStep, ResultKind
 from fleetstream.actions.policy import (
     Estate,
+    approval_refusal,
+    approved_content,
     authentication_refusal,
     malformed_ids,
     needs_approval,
@@ -92,6 +94,8 @@ class ActionPlanner:
                 return self._refused(
                     request, f"request id {request.request_id} belongs to another submitter"
                 )
+            if stored.status == "APPROVED":
+                return self._refused(request, f"request id {request.request_id} is an approval's")
             # The same submission again means this planner died before its transaction
             # committed: it is planned again, with the same step ids, which the actor dedupes.
             if stored.status == "PLANNED" and request.submission_id not in stored.submissions:
@@ -102,13 +106,24 @@ class ActionPlanner:
                     f"({stored.summary}); not acting again"
                 )
                 return Planned(self._result(request, "PLANNED", note, duplicate=True), [])
+            # An approval covers the content it approved, not the request id: an earlier
+            # submission replayed, or new content signed under the approved submission, after
+            # the approval does not run (it would act on what the approver never saw).
+            if stored.approved_by and stored.approved_content != approved_content(request):
+                return self._refused(
+                    request,
+                    f"request {request.request_id} was approved by {stored.approved_by} for "
+                    f"other content (submission {stored.submission}); this submission was "
+                    "not approved",
+                )
         plan, reason = self._plan(request, estate)
         if reason is not None:
             return self._refused(request, reason)
         if request.dry_run:
             return Planned(self._result(request, "DRY_RUN", _summary(plan, 0)), [])
         counts = _counts(plan)
-        approved = stored is not None and bool(stored.approved_by)  # a redelivery after it
+        # A redelivery after its approval (the content is the approved one, checked above).
+        approved = stored is not None and bool(stored.approved_by)
         if needs_approval(self._policy, request, plan) and not approved:
             summary = (
                 f"{_summary(plan, 0)}; awaits approval by a submitter other than "
@@ -123,8 +138,25 @@ class ActionPlanner:
 
     def _approve(self, approval: ActionRequest) -> Planned:
         """An approval: a different submitter's signed request naming the request it approves,
-        with the same action, parameters and selector. The request is planned again now."""
+        with the same action, parameters and selector. The request is planned again now; a
+        dry-run approval only says whether it would be, and approves nothing."""
         assert approval.approves is not None
+        # Its own id first: an approval's record must never land on another request's.
+        own = (
+            None
+            if approval.request_id == approval.approves
+            else self._audit.request(approval.request_id)
+        )
+        if own is not None and not (
+            own.status == "APPROVED"
+            and own.requested_by == approval.requested_by
+            and own.approves == approval.approves
+        ):
+            return self._refused(
+                approval,
+                f"request id {approval.request_id} belongs to another request; an approval "
+                "needs an id of its own",
+            )
         stored = self._audit.request(approval.approves)
         redelivered = (
             stored is not None
@@ -136,29 +168,23 @@ class ActionPlanner:
                 f"request {approval.approves} was approved by {stored.approved_by} already; "
                 "not acting again"
             )
-            return Planned(self._result(approval, "APPROVED", note, duplicate=True), [])
+            status = "DRY_RUN" if approval.dry_run else "APPROVED"
+            return Planned(self._result(approval, status, note, duplicate=True), [])
         if stored is None or (stored.status != "AWAITING_APPROVAL" and not redelivered):
             status = "unknown" if stored is None else stored.status
             return self._refused(
                 approval, f"request {approval.approves} does not await approval ({status})"
             )
-        if stored.requested_by == approval.requested_by:
-            return self._refused(
-                approval,
-                f"an approval must come from a different submitter than the request's "
-                f"({stored.requested_by})",
-            )
+        reason = approval_refusal(
+            approval,
+            stored,
+            self._keys,
+            self._clock(),
+            timedelta(seconds=self._policy.max_request_age_s),
+        )
+        if reason is not None:
+            return self._refused(approval, reason)
         original = stored.request(approval.approves)
-        if (approval.action, dict(approval.params), approval.selector.canonical()) != (
-            original.action,
-            dict(original.params),
-            stored.selector,
-        ):
-            return self._refused(
-                approval,
-                f"the approval's action, parameters or selector differ from those of request "
-                f"{approval.approves}",
-            )
         # The policy and the inventory may have changed while it waited: checked again.
         try:
             spec = action_spec(original.action)
@@ -173,14 +199,21 @@ class ActionPlanner:
             return self._refused(approval, f"request {approval.approves} cannot run: {reason}")
         steps = self._steps(original, spec, plan)
         summary = f"{_summary(plan, len(steps))}; approved by {approval.requested_by}"
+        if approval.dry_run:
+            # A dry run shows what the approval would run; the request keeps waiting.
+            note = f"dry run: would approve request {approval.approves} ({summary}); not approved"
+            return Planned(self._result(approval, "DRY_RUN", note), [])
         # A redelivery (this planner died before its transaction committed) plans it again
-        # with the same step ids, which the actor dedupes; otherwise only one approval wins.
+        # with the same step ids, which the actor dedupes; otherwise only one approval wins,
+        # and only while the submission it read is still the one waiting.
         if not redelivered and not self._audit.approve(
-            approval.approves, approval, _counts(plan), len(steps), summary
+            original, approval, _counts(plan), len(steps), summary, approved_content(original)
         ):
-            note = f"request {approval.approves} was approved already; not acting again"
+            note = f"request {approval.approves} was approved (or replaced) already; not acting"
             return Planned(self._result(approval, "APPROVED", note, duplicate=True), [])
-        self._audit.record_request(approval, "APPROVED", _counts(plan), len(steps), summary)
+        # Conditional: an id that meanwhile holds another record keeps it (the approval is
+        # still recorded on the request it approved: approved_by, approval_submission).
+        self._audit.record_approval(approval, _counts(plan), len(steps), summary)
         return Planned(
             self._result(approval, "APPROVED", summary),
             steps,

@@ -12,9 +12,11 @@ from consumers.actor.main import step_record
 from fleetstream.actions.audit import audit_log
 from fleetstream.actions.policy import Estate, RequestRefusedError
 from fleetstream.actions.selector import InventoryQuery
+from fleetstream.actions.signing import submitter_key_problem
 from fleetstream.actions.wire import decode_request, encode_result
 from fleetstream.aws import AwsClients, dynamodb_client
 from fleetstream.config import ActionPolicy, Settings
+from fleetstream.errors import ConfigError
 from fleetstream.kafka_auth import resolve_secret
 from fleetstream.loop import TransactionalLoop, run_group, to_dead_letter, transactional_group
 from fleetstream.records import OutRecord
@@ -24,11 +26,16 @@ log = logging.getLogger(__name__)
 
 
 def submitter_keys(policy: ActionPolicy) -> dict[str, str]:
-    """Each submitter's signing key, read once at start (a ConfigError names a missing one)."""
-    return {
+    """Each submitter's signing key, read once at start (a ConfigError names a missing, short
+    or shared one)."""
+    keys = {
         name: resolve_secret(source, name, section="actions.policy.submitters")
         for name, source in policy.submitters.items()
     }
+    problem = submitter_key_problem(keys)
+    if problem is not None:
+        raise ConfigError(problem)
+    return keys
 
 
 def estate_of(settings: Settings, clients: AwsClients) -> Callable[[], Estate]:

@@ -1,6 +1,8 @@
 """The audit table: every request, step and per-resource outcome; also the idempotency record.
 
-Key (request_id, record): `request` holds who asked what and the plan (and who approved it);
+Key (request_id, record): `request` holds who asked what and the plan (and who approved it,
+with a digest of the content approved: the only content the id may run; an approval's own
+`request` record is written only where its id holds no other record);
 `refusal#<submission id>` why one submission was refused (a refusal never overwrites a planned
 request's record, so a forged request reusing its id changes nothing); `step#<step id>#<step>`
 (and `#<check>` for a workflow's re-checks) is one step's execution, written once with a
@@ -87,6 +89,9 @@ class RequestRecord:
     submission: str = ""  # the submission that was planned (or awaits approval)
     approved_by: str = ""
     approval_submission: str = ""  # the approval's submission that planned it
+    # policy.approved_content() of what was approved: the only content this id runs.
+    approved_content: str = ""
+    approves: str = ""  # an approval's own record: the request it approved
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> RequestRecord:
@@ -107,6 +112,8 @@ class RequestRecord:
             submission=text("submission"),
             approved_by=text("approved_by"),
             approval_submission=text("approval_submission"),
+            approved_content=text("approved_content"),
+            approves=text("approves"),
         )
 
     def request(self, request_id: str) -> ActionRequest:
@@ -160,6 +167,52 @@ class AuditLog:
         self, request: ActionRequest, status: str, plan: Mapping[str, int], steps: int, summary: str
     ) -> None:
         """Who asked for what, the plan, and every submission of the same request."""
+        self._update_request(request, status, plan, steps, summary)
+
+    def record_approval(
+        self, approval: ActionRequest, plan: Mapping[str, int], steps: int, summary: str
+    ) -> bool:
+        """An approval's own record (APPROVED), under its own id; False, writing nothing, when
+        that id holds any other record than this approver's approval (it overwrites none)."""
+        try:
+            self._update_request(
+                approval,
+                "APPROVED",
+                plan,
+                steps,
+                summary,
+                approves=approval.approves or "",
+                condition=(
+                    "attribute_not_exists(#record) OR "
+                    "(#status = :status AND requested_by = :by AND approves = :approves)"
+                ),
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def _update_request(
+        self,
+        request: ActionRequest,
+        status: str,
+        plan: Mapping[str, int],
+        steps: int,
+        summary: str,
+        approves: str = "",
+        condition: str | None = None,
+    ) -> None:
+        names = {"#action": "action", "#status": "status", "#plan": "plan"}
+        values: dict[str, Any] = {}
+        conditional: dict[str, Any] = {}
+        approves_set = ""
+        if approves:
+            approves_set = ", approves = :approves"
+            values[":approves"] = {"S": approves}
+        if condition is not None:
+            conditional["ConditionExpression"] = condition
+            names["#record"] = "record"
         call_dynamodb(
             self._client,
             "update_item",
@@ -169,11 +222,13 @@ class AuditLog:
                 "SET #action = :action, params = :params, selector = :selector, "
                 "requested_by = :by, requested_at = :at, #status = :status, #plan = :plan, "
                 "steps = :steps, summary = :summary, expires_at = :ttl, "
-                "max_targets = :max, submission = :submission_id "
+                f"max_targets = :max, submission = :submission_id{approves_set} "
                 "ADD submissions :submission"
             ),
-            ExpressionAttributeNames={"#action": "action", "#status": "status", "#plan": "plan"},
-            ExpressionAttributeValues={
+            ExpressionAttributeNames=names,
+            **conditional,
+            ExpressionAttributeValues=values
+            | {
                 ":action": {"S": request.action},
                 ":params": {"S": json.dumps(dict(request.params), sort_keys=True)},
                 ":selector": {"S": request.selector.canonical()},
@@ -235,13 +290,16 @@ class AuditLog:
 
     def approve(
         self,
-        request_id: str,
+        original: ActionRequest,
         approval: ActionRequest,
         plan: Mapping[str, int],
         steps: int,
         summary: str,
+        content: str,
     ) -> bool:
-        """AWAITING_APPROVAL -> PLANNED with the approver; False when it no longer awaits."""
+        """AWAITING_APPROVAL -> PLANNED with the approver and a digest of the approved content;
+        False when it no longer awaits, or another submission replaced the one approved."""
+        request_id = original.request_id
         try:
             call_dynamodb(
                 self._client,
@@ -250,9 +308,10 @@ class AuditLog:
                 Key=_key(request_id, "request"),
                 UpdateExpression=(
                     "SET #status = :planned, #plan = :plan, steps = :steps, summary = :summary, "
-                    "approved_by = :by, approved_at = :at, approval_submission = :submission"
+                    "approved_by = :by, approved_at = :at, approval_submission = :submission, "
+                    "approved_content = :content"
                 ),
-                ConditionExpression="#status = :awaiting",
+                ConditionExpression="#status = :awaiting AND submission = :original",
                 ExpressionAttributeNames={"#status": "status", "#plan": "plan"},
                 ExpressionAttributeValues={
                     ":planned": {"S": "PLANNED"},
@@ -263,6 +322,8 @@ class AuditLog:
                     ":by": {"S": approval.requested_by},
                     ":at": {"S": approval.requested_at.isoformat()},
                     ":submission": {"S": approval.submission_id},
+                    ":content": {"S": content},
+                    ":original": {"S": original.submission_id},
                 },
             )
         except ClientError as exc:

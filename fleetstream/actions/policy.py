@@ -8,11 +8,14 @@ policy's limit, and its submitter counts only once its signature verifies
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from fleetstream.actions.audit import RequestRecord
 from fleetstream.actions.models import ActionRequest
 from fleetstream.actions.registry import ActionError, ActionSpec
 from fleetstream.actions.selector import Plan, arn_identity
@@ -122,6 +125,61 @@ def needs_approval(policy: ActionPolicy, request: ActionRequest, plan: Plan) -> 
     """The plan is above the action's approval threshold."""
     threshold = policy.actions[request.action].approval_above
     return threshold is not None and plan.total > threshold
+
+
+def approved_content(request: ActionRequest) -> str:
+    """A digest of what an approval lets run: the action, parameters, selector, max_targets and
+    submission. A request id is approved for this content only: any other submission under
+    the same id (an earlier one replayed, or new content re-signed) does not ride on it."""
+    body = {
+        "action": request.action,
+        "params": dict(sorted(request.params.items())),
+        "selector": request.selector.canonical(),
+        "max_targets": request.max_targets,
+        "submission_id": request.submission_id,
+    }
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def approval_refusal(
+    approval: ActionRequest,
+    stored: RequestRecord,
+    keys: Mapping[str, str],
+    now: datetime,
+    max_age: timedelta,
+) -> str | None:
+    """Why this (authenticated) approval may not plan the stored request it approves, or None.
+    The request's status (awaiting, approved already) is the planner's to judge."""
+    if approval.request_id == approval.approves:
+        return f"an approval needs its own request id, not that of request {approval.approves}"
+    if stored.requested_by == approval.requested_by:
+        return (
+            f"an approval must come from a different submitter than the request's "
+            f"({stored.requested_by})"
+        )
+    # The request was authenticated when it was submitted; it must still be now: a removed
+    # submitter's waiting requests, or ones past the replay window, are not run by an approval.
+    if stored.requested_by not in keys:
+        return (
+            f"the request's submitter {stored.requested_by!r} is no longer in "
+            "actions.policy.submitters"
+        )
+    if datetime.fromisoformat(stored.requested_at) < now - max_age:
+        return (
+            f"request {approval.approves} is older than actions.policy.max_request_age_s="
+            f"{max_age.total_seconds():.0f}; submit it anew"
+        )
+    if (approval.action, dict(approval.params), approval.selector.canonical()) != (
+        stored.action,
+        dict(stored.params),
+        stored.selector,
+    ):
+        return (
+            f"the approval's action, parameters or selector differ from those of request "
+            f"{approval.approves}"
+        )
+    return None
 
 
 def _target_accounts(policy: ActionPolicy, estate: Estate) -> set[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +19,8 @@ from fleetstream.actions.models import ActionRequest
 # Bumped if the canonical form ever changes, so old and new signatures never collide.
 _CANONICAL_VERSION = "fleetstream-action-request-v2"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# An HMAC key shorter than this is guessable (an empty one lets anyone sign).
+MIN_KEY_BYTES = 16
 
 
 def canonical_bytes(request: ActionRequest) -> bytes:
@@ -59,3 +62,26 @@ def _epoch_ms(moment: datetime) -> int:
     """Whole milliseconds since the epoch, exactly as Avro's timestamp-millis keeps them."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     return (aware - _EPOCH) // timedelta(milliseconds=1)
+
+
+def submitter_key_problem(keys: Mapping[str, str]) -> str | None:
+    """What is wrong with the planner's submitter keys, or None: every key at least
+    MIN_KEY_BYTES long, and no key under two names (one holder could approve its own requests
+    under the other name). The message names submitters, never a key."""
+    for name, key in sorted(keys.items()):
+        size = len(key.encode())
+        if size < MIN_KEY_BYTES:
+            return (
+                f"actions.policy.submitters.{name}: the key is {size} bytes; at least "
+                f"{MIN_KEY_BYTES} are needed (a short or empty key lets anyone sign)"
+            )
+    holders: dict[str, list[str]] = {}
+    for name, key in sorted(keys.items()):
+        holders.setdefault(key, []).append(name)
+    for names in holders.values():
+        if len(names) > 1:
+            return (
+                f"actions.policy.submitters {', '.join(names)} share one key: give each its "
+                "own (one key holder could approve its own requests under the other name)"
+            )
+    return None

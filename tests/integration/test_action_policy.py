@@ -18,12 +18,18 @@ from typing import Any
 import pytest
 
 from fleetstream.actions.audit import audit_log
-from fleetstream.actions.models import ActionRequest, ActionResult, ResultKind, Selector
+from fleetstream.actions.models import (
+    ActionRequest,
+    ActionResult,
+    ActionStep,
+    ResultKind,
+    Selector,
+)
 from fleetstream.actions.signing import sign_request
-from fleetstream.actions.wire import decode_result, encode_request
+from fleetstream.actions.wire import decode_result, decode_step, encode_request
 from fleetstream.config import Settings
 from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import EstateSpec, seed_estate
+from fleetstream.devstack.seed import Estate, EstateSpec, seed_estate
 from fleetstream.models import utc_now
 from fleetstream.serde import AvroCodec, codec, schemas_dir
 from fleetstream.workers import WorkerPool
@@ -435,3 +441,278 @@ def test_approval_by_another_submitter_and_requests_without_the_flag(
     for instance in instances:
         tags = instance_tags(endpoint, account, instance)
         assert tags.get("Reviewed") == "Yes" and "V1" not in tags and "NoFlag" not in tags
+
+
+# --- An approval covers exactly what was approved (review of the two-person rule) ---------
+
+SECOND_REGION = "us-east-1"
+
+
+def approval_of(
+    request_id: str, selector: Selector, action: str, params: dict[str, str]
+) -> ActionRequest:
+    """Bob's signed approval of a request (its own, fresh approval id)."""
+    approval = replace(
+        new_request(action, selector, params),
+        request_id=f"apr-{uuid.uuid4().hex[:16]}",
+        approves=request_id,
+    )
+    return signed(approval, "bob", BOB_KEY)
+
+
+def results_of(
+    settings: Settings, request_id: str, submission_id: str, count: int = 1
+) -> list[ActionResult]:
+    """The PLAN results of one submission of a request, in order, once there are `count`."""
+    deadline = time.monotonic() + 120
+    found: list[ActionResult] = []
+    while time.monotonic() < deadline:
+        messages = read_topic(settings, settings.kafka.topic("action-results"), idle_s=0.5)
+        found = [
+            result
+            for result in (decode_result(m.value()) for m in messages)
+            if result.kind is ResultKind.PLAN
+            and (result.request_id, result.submission_id) == (request_id, submission_id)
+        ]
+        if len(found) >= count:
+            return found
+    raise AssertionError(f"{len(found)} of {count} results of {request_id}/{submission_id}")
+
+
+def steps_on_action_work(settings: Settings, request_id: str) -> list[ActionStep]:
+    """Every step the planner committed for a request (read_committed: with its result)."""
+    messages = read_topic(settings, settings.kafka.topic("action-work"), idle_s=0.5)
+    steps = [decode_step(m.value()) for m in messages]
+    return [s for s in steps if s.request_id == request_id]
+
+
+def wait_steps_done(pool: WorkerPool, settings: Settings, steps: list[ActionStep]) -> None:
+    """Every step marked done by the actor (whatever it did), so its AWS calls are logged."""
+    audit = audit_log(settings)
+    deadline = time.monotonic() + 180
+    wanted = {(s.request_id, f"done#{s.step_id}") for s in steps}
+    while time.monotonic() < deadline:
+        done = {
+            (request_id, item["record"]["S"])
+            for request_id in {r for r, _ in wanted}
+            for item in audit.records(request_id)
+        }
+        if wanted <= done:
+            return
+        pool.check()
+        time.sleep(0.2)
+    raise AssertionError(f"steps not done: {sorted(wanted - done)}")
+
+
+def request_record_of(settings: Settings, request_id: str) -> dict[str, Any]:
+    return next(i for i in audit_log(settings).records(request_id) if i["record"]["S"] == "request")
+
+
+def two_region_estate(endpoint: str) -> tuple[Estate, list[str], list[str]]:
+    """One account with 3 instances in each of two regions: their ARNs per region."""
+    estate = seed_estate(
+        endpoint,
+        EstateSpec(
+            member_accounts=1,
+            regions=(REGION, SECOND_REGION),
+            instances_per_region=3,
+            paged_region=None,
+        ),
+    )
+    account = estate.accounts[0].account_id
+
+    def arns(region: str) -> list[str]:
+        return [
+            f"arn:aws:ec2:{region}:{account}:instance/{i.instance_id}"
+            for i in estate.instances
+            if i.region == region
+        ]
+
+    return estate, arns(REGION), arns(SECOND_REGION)
+
+
+def test_an_approval_is_bound_to_the_content_it_approved(
+    local_stack: StackEndpoints,
+    pipeline: object,
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+) -> None:
+    """Alice asks to stop 3 instances, swaps the waiting request for a small tag, bob approves
+    the tag; re-sending the stop (its original bytes, or new content under the approved
+    submission) must not run: nothing is stopped."""
+    endpoint = local_stack.aws_endpoint
+    assert endpoint
+    estate, eu_arns, us_arns = two_region_estate(endpoint)
+    settings = settings_for(
+        monkeypatch,
+        estate,
+        **policy_env(
+            {
+                "stop": {"max_targets": 10, "approval_above": 1},
+                "tag": {"max_targets": 10, "approval_above": 1},
+            }
+        ),
+    )
+    stop_many = Selector("ec2.instance", arns=tuple(eu_arns))
+    tag_few = Selector("ec2.instance", arns=tuple(us_arns[:2]))
+    wanted = signed(new_request("stop", stop_many, {}), "alice", ALICE_KEY)
+    rid = wanted.request_id
+    innocuous = signed(
+        replace(new_request("tag", tag_few, {"Team": "a"}), request_id=rid), "alice", ALICE_KEY
+    )
+    pool = WorkerPool(None, log_dir)
+    started = time.time()
+    try:
+        start_action_plane(pool, settings)
+        produce_requests(settings, wanted)
+        first = results_of(settings, rid, wanted.submission_id)[-1]
+        produce_requests(settings, innocuous)
+        second = results_of(settings, rid, innocuous.submission_id)[-1]
+        produce_requests(settings, approval_of(rid, tag_few, "tag", {"Team": "a"}))
+        approved = wait_finished(pool, settings, rid)
+        # The original bytes again, and new content signed under the approved submission.
+        produce_requests(settings, wanted)
+        replayed = results_of(settings, rid, wanted.submission_id, count=2)[-1]
+        resigned = signed(
+            replace(
+                new_request("stop", stop_many, {}),
+                request_id=rid,
+                submission_id=innocuous.submission_id,
+            ),
+            "alice",
+            ALICE_KEY,
+        )
+        produce_requests(settings, resigned)
+        # AWAITING_APPROVAL, PLANNED (with bob's approval), then this one.
+        resent = results_of(settings, rid, innocuous.submission_id, count=3)[-1]
+        steps = steps_on_action_work(settings, rid)
+        wait_steps_done(pool, settings, steps)
+        calls = calls_since(endpoint, started)
+    finally:
+        pool.stop()
+
+    assert (first.status, second.status) == ("AWAITING_APPROVAL", "AWAITING_APPROVAL")
+    assert approved.status == "PLANNED" and approved.outcomes == Counter({"OK": 2})
+    for result in (replayed, resent):
+        assert result.status == "REFUSED" or result.duplicate, result
+    assert [s.action for s in steps] == ["tag"], steps
+    assert calls["StopInstances"] == 0, calls
+    assert calls["CreateTags"] == 1, calls
+    stored = request_record_of(settings, rid)
+    assert (stored["action"]["S"], stored["approved_by"]["S"]) == ("tag", "bob")
+
+
+def test_a_dry_run_approval_approves_nothing(
+    local_stack: StackEndpoints,
+    pipeline: object,
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+) -> None:
+    """Bob's dry-run approval leaves the request waiting and acts on nothing; his real
+    approval still runs it."""
+    endpoint = local_stack.aws_endpoint
+    assert endpoint
+    estate, eu_arns, _ = two_region_estate(endpoint)
+    settings = settings_for(
+        monkeypatch,
+        estate,
+        **policy_env({"tag": {"max_targets": 10, "approval_above": 1}}),
+    )
+    two = Selector("ec2.instance", arns=tuple(eu_arns[:2]))
+    request = signed(new_request("tag", two, {"Team": "a"}), "alice", ALICE_KEY)
+    dry = signed(
+        replace(
+            approval_of(request.request_id, two, "tag", {"Team": "a"}), dry_run=True, signature=""
+        ),
+        "bob",
+        BOB_KEY,
+    )
+    real = approval_of(request.request_id, two, "tag", {"Team": "a"})
+    pool = WorkerPool(None, log_dir)
+    started = time.time()
+    try:
+        start_action_plane(pool, settings)
+        produce_requests(settings, request)
+        waiting = results_of(settings, request.request_id, request.submission_id)[-1]
+        produce_requests(settings, dry)
+        dry_result = results_of(settings, dry.request_id, dry.submission_id)[-1]
+        after_dry = request_record_of(settings, request.request_id)
+        dry_steps = steps_on_action_work(settings, request.request_id)
+        produce_requests(settings, real)
+        real_result = results_of(settings, real.request_id, real.submission_id)[-1]
+        status = wait_finished(pool, settings, request.request_id)
+        calls = calls_since(endpoint, started)
+    finally:
+        pool.stop()
+
+    assert waiting.status == "AWAITING_APPROVAL", waiting
+    assert dry_result.status in ("DRY_RUN", "REFUSED"), dry_result
+    assert after_dry["status"]["S"] == "AWAITING_APPROVAL", after_dry
+    assert "approved_by" not in after_dry, after_dry
+    assert dry_steps == [], dry_steps
+    assert (real_result.status, real_result.duplicate) == ("APPROVED", False), real_result
+    assert status.status == "PLANNED" and status.outcomes == Counter({"OK": 2}), status.summary()
+    assert calls["CreateTags"] == 1, calls
+    assert request_record_of(settings, request.request_id)["approved_by"]["S"] == "bob"
+
+
+def test_an_approval_cannot_take_another_requests_id(
+    local_stack: StackEndpoints,
+    pipeline: object,
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+) -> None:
+    """An approval whose own id is a planned request's id, or the id it approves, is refused
+    and overwrites no audit record; a proper approval then runs the request."""
+    endpoint = local_stack.aws_endpoint
+    assert endpoint
+    estate, eu_arns, _ = two_region_estate(endpoint)
+    settings = settings_for(
+        monkeypatch,
+        estate,
+        **policy_env({"tag": {"max_targets": 10, "approval_above": 1}}),
+    )
+    one = Selector("ec2.instance", arns=tuple(eu_arns[:1]))
+    two = Selector("ec2.instance", arns=tuple(eu_arns[1:3]))
+    planned = signed(new_request("tag", one, {"Team": "p"}), "alice", ALICE_KEY)
+    waiting = signed(new_request("tag", two, {"Team": "q"}), "alice", ALICE_KEY)
+    q = waiting.request_id
+    squatting = signed(
+        replace(
+            approval_of(q, two, "tag", {"Team": "q"}), request_id=planned.request_id, signature=""
+        ),
+        "bob",
+        BOB_KEY,
+    )
+    itself = signed(
+        replace(approval_of(q, two, "tag", {"Team": "q"}), request_id=q, signature=""),
+        "bob",
+        BOB_KEY,
+    )
+    proper = approval_of(q, two, "tag", {"Team": "q"})
+    pool = WorkerPool(None, log_dir)
+    try:
+        start_action_plane(pool, settings)
+        produce_requests(settings, planned, waiting)
+        wait_finished(pool, settings, planned.request_id)
+        results_of(settings, q, waiting.submission_id)
+        produce_requests(settings, squatting)
+        squatted = results_of(settings, planned.request_id, squatting.submission_id)[-1]
+        produce_requests(settings, itself)
+        self_named = results_of(settings, q, itself.submission_id)[-1]
+        q_before_proper = request_record_of(settings, q)
+        produce_requests(settings, proper)
+        status = wait_finished(pool, settings, q)
+    finally:
+        pool.stop()
+
+    p_record = request_record_of(settings, planned.request_id)
+    assert (p_record["status"]["S"], p_record["requested_by"]["S"]) == ("PLANNED", "alice")
+    assert p_record["action"]["S"] == "tag" and "approved_by" not in p_record, p_record
+    assert squatted.status == "REFUSED", squatted
+    assert self_named.status == "REFUSED", self_named
+    assert q_before_proper["status"]["S"] == "AWAITING_APPROVAL", q_before_proper
+    assert q_before_proper["requested_by"]["S"] == "alice", q_before_proper
+    assert status.status == "PLANNED" and status.outcomes == Counter({"OK": 2}), status.summary()
+    q_record = request_record_of(settings, q)
+    assert (q_record["requested_by"]["S"], q_record["approved_by"]["S"]) == ("alice", "bob")
