@@ -45,6 +45,13 @@ def unpack(blob: bytes) -> Iterator[bytes]:
     return (blob[i : i + DIGEST_BYTES] for i in range(0, len(blob), DIGEST_BYTES))
 
 
+def part_name(digests: Sequence[bytes]) -> str:
+    """A mark part's name: a hash of every digest it holds. Two parts share a key only when
+    they hold the same digests, so a put never replaces a mark with one of other content (a
+    zombie sink's differently cut batch writes beside the new owner's marks, never over them)."""
+    return hashlib.blake2b(b"".join(digests), digest_size=16).hexdigest()
+
+
 def mark_key(observed_ms: int, sweep_id: str, part: str = "") -> str:
     """The sort key: time first, so a key range is a time range."""
     return f"{observed_ms:013d}#{sweep_id}#{part}"
@@ -91,8 +98,7 @@ class SeenMarks:
             ordered = sorted(digests)
             expires = max(observed_ms // 1000, now_s) + self.retention_s
             for part in chunks(ordered, _DIGESTS_PER_MARK):
-                # The part names its content: first and last digest and how many.
-                name = f"{part[0].hex()}{part[-1].hex()}{len(part)}"
+                name = part_name(part)
                 item = {
                     "shard": {"S": shard},
                     "mark": {"S": mark_key(observed_ms, sweep_id, name)},
