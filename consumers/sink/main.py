@@ -74,6 +74,7 @@ def make_writer(settings: Settings) -> BatchWriter:
             ddb,
             settings.sink.table,
             seen,
+            skip_unchanged=settings.sink.skip_unchanged,
             rewrite_unchanged_after_s=settings.sink.rewrite_unchanged_after_s,
         ),
         SweepStore(ddb, settings.sink.sweeps_table, ttl),

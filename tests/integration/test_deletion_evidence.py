@@ -228,7 +228,9 @@ def test_b_an_unchanged_estate_is_not_rewritten_and_deletions_stay_exact(
             paged_instances=23,
         ),
     )
-    settings = settings_for(monkeypatch, estate)
+    # What skipping unchanged writes saves is measured here: enabled explicitly.
+    settings = settings_for(monkeypatch, estate, FLEETSTREAM_SINK__SKIP_UNCHANGED="true")
+    assert settings.sink.skip_unchanged
     ddb = dynamodb_client(settings)
     sweep(settings, log_dir, ok=True)
     first = {i["arn"]["S"]: i for i in scan_items(ddb, settings.sink.table)}
@@ -395,3 +397,35 @@ def test_d_a_refused_future_observation_keeps_its_resource(pipeline: Settings) -
         if "refused" in m
     ]
     assert [(m["sweep_id"]["S"], m["count"]["N"]) for m in refusals] == [("sweep-now", "1")]
+
+
+def test_e_by_default_a_second_sweep_rewrites_unchanged_items_and_emits_nothing(
+    local_stack: StackEndpoints,
+    pipeline: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+) -> None:
+    """Default settings (sink.skip_unchanged off): every unchanged item gets a fresh
+    observed_at, so an older sink running after a rollback (whose deletion compares
+    observed_at with the shard start) still sees it as seen."""
+    assert local_stack.aws_endpoint
+    estate = small_estate(local_stack.aws_endpoint)
+    settings = settings_for(monkeypatch, estate)
+    ddb = dynamodb_client(settings)
+    sweep(settings, log_dir, ok=True)
+    first = {i["arn"]["S"]: i for i in scan_items(ddb, settings.sink.table)}
+    events_before = sum(len(ids) for ids in change_types(settings).values())
+    sweep(settings, log_dir, ok=True)
+    second = {i["arn"]["S"]: i for i in scan_items(ddb, settings.sink.table)}
+    rewritten = [
+        arn
+        for arn, item in second.items()
+        if item["observed_at_ms"] != first[arn]["observed_at_ms"]
+    ]
+    events_after = sum(len(ids) for ids in change_types(settings).values())
+    print(
+        f"default settings, second sweep: {len(rewritten)}/{len(second)} items rewritten, "
+        f"{events_after - events_before} change events"
+    )
+    assert sorted(rewritten) == sorted(first)
+    assert events_after == events_before
