@@ -102,13 +102,9 @@ def make_writer(settings: Settings) -> BatchWriter:
         for message in batch:
             try:
                 event = check_times(decode_resource_event(message.value()), now, tolerance)
-            except FutureTimeError as exc:
-                refused.append(exc.observation)
-                dead.append(
-                    to_dead_letter(message, exc, kind="poison", group=group, dlq_topic=dlq_topic)
-                )
-                continue
             except PoisonMessageError as exc:
+                if isinstance(exc, FutureTimeError):
+                    refused.append(exc.observation)
                 dead.append(
                     to_dead_letter(message, exc, kind="poison", group=group, dlq_topic=dlq_topic)
                 )
