@@ -272,8 +272,13 @@ class SinkSettings(_Section):
     # How long seen marks are kept: a COMPLETE outcome whose shard started longer ago than
     # this (less a safety hour) finds no evidence and deletes nothing.
     seen_retention_s: Annotated[int, Field(ge=7200, le=90 * 86400)] = 7 * 86400
-    # An unchanged resource is written again (observed_at refreshed) once its stored
-    # observation is older than this, spread per ARN over the second half of it.
+    # Skip writing unchanged resources (their seen mark is the deletion evidence). Off in
+    # this release: a sink older than the seen marks, running after a rollback, deletes every
+    # item whose observed_at is older than the shard's start. Enable once every sink runs
+    # this version and rollback to an older sink is no longer possible.
+    skip_unchanged: bool = False
+    # With skip_unchanged: an unchanged resource is written again (observed_at refreshed) once
+    # its stored observation is older than this, spread per ARN over the second half of it.
     rewrite_unchanged_after_s: Annotated[int, Field(ge=60, le=90 * 86400)] = 86400
     # Describers' clocks may disagree by this much: an item observed this close before the
     # shard's start is never a deletion candidate on time alone.

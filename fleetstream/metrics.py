@@ -123,7 +123,8 @@ DELETIONS_WITHHELD = Counter(
     "fleetstream_deletions_withheld_total",
     "COMPLETE shard outcomes that deleted nothing for want of evidence, by reason "
     "(no_described_from: written by an older describer; evidence_expired: the shard started "
-    "longer ago than the seen marks are kept).",
+    "longer ago than the seen marks are kept; refused_observation: an observation of that "
+    "shard and sweep was refused as future-dated).",
     ["reason"],
 )
 TOMBSTONE_CONFLICTS = Counter(

@@ -5,6 +5,11 @@ make an observation "newer" than every later one (pinning the item) or an outcom
 later than the observations it should protect. The sink accepts a time no further ahead of
 its own clock than sink.future_tolerance_s: a later observation is dead-lettered with the
 reason, a later outcome is recorded as FAILED with error ClockSkew and deletes nothing.
+
+A refused observation is no evidence of absence: the resource exists, only its time is wrong.
+So the sink first puts a refusal mark for the observation's (shard, sweep) into the seen-marks
+table (consumers/sink/seen.py), and a COMPLETE outcome of that sweep deletes nothing in that
+shard (consumers/sink/deletions.py): without the mark it would tombstone the resource.
 """
 
 from __future__ import annotations
@@ -20,7 +25,13 @@ CLOCK_SKEW = "ClockSkew"
 
 
 class FutureTimeError(PoisonMessageError):
-    """A record carries a time beyond the sink's clock plus its tolerance."""
+    """An observation carries a time beyond the sink's clock plus its tolerance."""
+
+    def __init__(self, message: str, observation: Observation) -> None:
+        super().__init__(message)
+        # The refused observation: its resource evidently exists, so the sink records the
+        # refusal for the observation's (shard, sweep) before dead-lettering it.
+        self.observation = observation
 
 
 def _ahead(moment: datetime | None, now: datetime, tolerance: timedelta) -> bool:
@@ -35,7 +46,8 @@ def check_times(event: ResourceEvent, now: datetime, tolerance: timedelta) -> Re
             SINK_FUTURE_REFUSED.labels("observation").inc()
             raise FutureTimeError(
                 f"observed_at {event.observed_at.isoformat()} of {event.arn} is more than "
-                f"{tolerance.total_seconds():g}s ahead of the sink's clock ({now.isoformat()})"
+                f"{tolerance.total_seconds():g}s ahead of the sink's clock ({now.isoformat()})",
+                event,
             )
         return event
     late = [

@@ -13,7 +13,9 @@ the marks hold observation times. With margin = sink.clock_skew_margin_ms:
 
 No candidate is compared with the planner's or the router's clock, so a planner running
 ahead deletes nothing. An outcome without described_from (an older describer's) deletes
-nothing, nor does one whose start is older than the marks are kept.
+nothing, nor does one whose start is older than the marks are kept, nor one of a sweep for
+which the sink refused an observation of the shard as future-dated (a refusal mark: that
+resource exists but left no mark of its time; consumers/sink/clocks.py).
 
 Each deletion is a conditional UpdateItem on the observed_at_ms the selection read: a write
 by another sink meanwhile (after a rebalance) wins. The tombstone keeps absent_since_ms =
@@ -36,7 +38,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from consumers.sink.changes import Deletion
-from consumers.sink.seen import SeenMarks, arn_digest, unpack
+from consumers.sink.seen import Mark, SeenMarks, arn_digest, unpack
 from fleetstream.aws_errors import error_code
 from fleetstream.dynamodb import SHARD_INDEX, call_dynamodb
 from fleetstream.metrics import DELETIONS_WITHHELD, TOMBSTONE_CONFLICTS, TOMBSTONES
@@ -102,7 +104,17 @@ class Tombstoner:
             return []
         shard = str(outcome.shard)
         cutoff_ms = from_ms - self.margin_ms
-        seen = self._seen(shard, cutoff_ms, outcome.sweep_id)
+        this_sweep = list(self.seen.sweep_marks(shard, outcome.sweep_id))
+        if any(mark.refused for mark in this_sweep):
+            DELETIONS_WITHHELD.labels("refused_observation").inc()
+            log.warning(
+                "shard %s (sweep %s): an observation of this sweep was refused as future-dated "
+                "(a describer's clock far ahead): nothing deleted",
+                outcome.shard,
+                outcome.sweep_id,
+            )
+            return []
+        seen = self._seen(shard, cutoff_ms, this_sweep)
         finished_ms = epoch_ms(outcome.finished_at)
         gone = [
             (arn, observed_ms)
@@ -119,12 +131,13 @@ class Tombstoner:
             log.info("shard %s: %d resources deleted", outcome.shard, len(deleted))
         return deleted
 
-    def _seen(self, shard: str, cutoff_ms: int, sweep_id: str) -> set[bytes]:
+    def _seen(self, shard: str, cutoff_ms: int, this_sweep: list[Mark]) -> set[bytes]:
         seen: set[bytes] = set()
         for mark in self.seen.marks(shard, cutoff_ms):
-            seen.update(unpack(mark.digests))
+            if not mark.refused:  # a refusal mark's time is the sink's, not an observation's
+                seen.update(unpack(mark.digests))
         # This sweep's pages described by a describer whose clock is behind the first page's.
-        for mark in self.seen.sweep_marks(shard, sweep_id):
+        for mark in this_sweep:
             if mark.observed_ms < cutoff_ms:
                 seen.update(unpack(mark.digests))
         return seen

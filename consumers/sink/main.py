@@ -9,7 +9,7 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from consumers.sink.accounts import GoneAccounts
 from consumers.sink.changes import SinkOutput
-from consumers.sink.clocks import check_times
+from consumers.sink.clocks import FutureTimeError, check_times
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.freshness import EventTimes
 from consumers.sink.handler import Sink
@@ -29,7 +29,7 @@ from fleetstream.loop import (
     to_dead_letter,
 )
 from fleetstream.metrics import lag_stats_callback
-from fleetstream.models import ResourceEvent
+from fleetstream.models import Observation, ResourceEvent
 from fleetstream.records import OutRecord
 from fleetstream.sweeps import SweepStore
 from fleetstream.wire import decode_resource_event, encode_change_event, encode_resource_state
@@ -74,6 +74,7 @@ def make_writer(settings: Settings) -> BatchWriter:
             ddb,
             settings.sink.table,
             seen,
+            skip_unchanged=settings.sink.skip_unchanged,
             rewrite_unchanged_after_s=settings.sink.rewrite_unchanged_after_s,
         ),
         SweepStore(ddb, settings.sink.sweeps_table, ttl),
@@ -97,16 +98,23 @@ def make_writer(settings: Settings) -> BatchWriter:
         dead: list[OutRecord] = []
         triggers = EventTimes()
         now = datetime.now(UTC)  # the sink's own clock: no time beyond it decides anything
+        refused: list[Observation] = []
         for message in batch:
             try:
                 event = check_times(decode_resource_event(message.value()), now, tolerance)
             except PoisonMessageError as exc:
+                if isinstance(exc, FutureTimeError):
+                    refused.append(exc.observation)
                 dead.append(
                     to_dead_letter(message, exc, kind="poison", group=group, dlq_topic=dlq_topic)
                 )
                 continue
             events.append(event)
             triggers.note(event, header(message, TRIGGERED_AT_HEADER))
+        if refused:
+            # Before any outcome of this batch: the refused resources exist, so their sweep
+            # must not delete them for want of a mark.
+            seen.record_refused(refused, int(now.timestamp() * 1000))
         # Written to DynamoDB now; the driver produces these and flushes before the batch's
         # offsets count as processed.
         outputs = sink.write(events)

@@ -9,6 +9,12 @@ table, before any inventory write of the batch:
           count (N), expires_at (N, TTL: max(observed, now) + sink.seen_retention_s)
   LSI     by_sweep: shard + sweep_id, so one shard's marks of one sweep are one query
 
+A refusal mark (`refused` BOOL true, written by record_refused) says the sink refused some
+observations of that (shard, sweep) for a time too far ahead of its clock: the resources exist
+but no mark of their time can be trusted. Its sort key holds the sink's clock at the refusal
+(it orders nothing), its digests are kept for diagnosis only and count as seen for nobody; a
+COMPLETE outcome of that sweep deletes nothing in that shard (consumers/sink/deletions.py).
+
 A put is idempotent (same key, same content); a redelivered batch cut differently writes other
 parts, whose union still covers every observation. Every time in a mark is a describer's
 observation time, so comparing it with the shard's start as a describer measured it compares
@@ -45,6 +51,13 @@ def unpack(blob: bytes) -> Iterator[bytes]:
     return (blob[i : i + DIGEST_BYTES] for i in range(0, len(blob), DIGEST_BYTES))
 
 
+def part_name(digests: Sequence[bytes]) -> str:
+    """A mark part's name: a hash of every digest it holds. Two parts share a key only when
+    they hold the same digests, so a put never replaces a mark with one of other content (a
+    zombie sink's differently cut batch writes beside the new owner's marks, never over them)."""
+    return hashlib.blake2b(b"".join(digests), digest_size=16).hexdigest()
+
+
 def mark_key(observed_ms: int, sweep_id: str, part: str = "") -> str:
     """The sort key: time first, so a key range is a time range."""
     return f"{observed_ms:013d}#{sweep_id}#{part}"
@@ -61,6 +74,17 @@ class Mark:
     observed_ms: int
     sweep_id: str
     digests: bytes
+    # A refusal mark: no evidence of when its digests were seen; their sweep deletes nothing.
+    refused: bool = False
+
+
+def _mark(item: dict[str, Any]) -> Mark:
+    return Mark(
+        int(item["observed_ms"]["N"]),
+        item["sweep_id"]["S"],
+        item["arns"]["B"],
+        refused=item.get("refused", {}).get("BOOL", False),
+    )
 
 
 class SeenMarks:
@@ -91,8 +115,7 @@ class SeenMarks:
             ordered = sorted(digests)
             expires = max(observed_ms // 1000, now_s) + self.retention_s
             for part in chunks(ordered, _DIGESTS_PER_MARK):
-                # The part names its content: first and last digest and how many.
-                name = f"{part[0].hex()}{part[-1].hex()}{len(part)}"
+                name = part_name(part)
                 item = {
                     "shard": {"S": shard},
                     "mark": {"S": mark_key(observed_ms, sweep_id, name)},
@@ -108,6 +131,35 @@ class SeenMarks:
         SINK_SEEN_MARKS.labels(self.table).inc(len(requests))
         return len(requests)
 
+    def record_refused(self, observations: Iterable[Observation], now_ms: int) -> int:
+        """Put one refusal mark per (shard, sweep) of these refused observations; return how
+        many. Written before the batch's offsets are stored, so the outcome that follows on
+        the same partition finds it."""
+        groups: dict[tuple[str, str], set[bytes]] = {}
+        for observation in observations:
+            key = (str(observation.shard), observation.sweep_id)
+            groups.setdefault(key, set()).add(arn_digest(observation.arn))
+        expires = now_ms // 1000 + self.retention_s
+        requests: list[dict[str, Any]] = []
+        for (shard, sweep_id), digests in groups.items():
+            # One mark per group: the digests are diagnosis only, at most one batch's worth.
+            ordered = sorted(digests)[:_DIGESTS_PER_MARK]
+            item = {
+                "shard": {"S": shard},
+                "mark": {"S": mark_key(now_ms, sweep_id, f"refused-{part_name(ordered)}")},
+                "observed_ms": {"N": str(now_ms)},
+                "sweep_id": {"S": sweep_id},
+                "arns": {"B": b"".join(ordered)},
+                "count": {"N": str(len(ordered))},
+                "refused": {"BOOL": True},
+                "expires_at": {"N": str(expires)},
+            }
+            requests.append({"PutRequest": {"Item": item}})
+        for chunk in chunks(requests, 25):
+            self._batch_write(list(chunk))
+        SINK_SEEN_MARKS.labels(self.table).inc(len(requests))
+        return len(requests)
+
     def marks(self, shard: str, from_ms: int) -> Iterator[Mark]:
         """Every mark of a shard observed at from_ms or later (consistent reads)."""
         pages = self.client.get_paginator("query").paginate(
@@ -118,12 +170,12 @@ class SeenMarks:
                 ":shard": {"S": shard},
                 ":from": {"S": f"{max(0, from_ms):013d}"},
             },
-            ProjectionExpression="observed_ms, sweep_id, arns",
+            ProjectionExpression="observed_ms, sweep_id, arns, refused",
             ConsistentRead=True,
         )
         for page in pages:
             for item in page["Items"]:
-                yield Mark(int(item["observed_ms"]["N"]), item["sweep_id"]["S"], item["arns"]["B"])
+                yield _mark(item)
 
     def sweep_marks(self, shard: str, sweep_id: str) -> Iterator[Mark]:
         """Every mark of a shard written for one sweep, whatever its time (consistent reads)."""
@@ -133,18 +185,20 @@ class SeenMarks:
             KeyConditionExpression="#shard = :shard AND sweep_id = :sweep",
             ExpressionAttributeNames={"#shard": "shard"},
             ExpressionAttributeValues={":shard": {"S": shard}, ":sweep": {"S": sweep_id}},
-            ProjectionExpression="observed_ms, sweep_id, arns",
+            ProjectionExpression="observed_ms, sweep_id, arns, refused",
             ConsistentRead=True,
         )
         for page in pages:
             for item in page["Items"]:
-                yield Mark(int(item["observed_ms"]["N"]), item["sweep_id"]["S"], item["arns"]["B"])
+                yield _mark(item)
 
     def last_seen(self, shard: str, digests: Sequence[bytes], after_ms: int) -> dict[bytes, int]:
         """For those of these digests that a mark later than after_ms holds: the latest time."""
         wanted = set(digests)
         latest: dict[bytes, int] = {}
         for mark in self.marks(shard, after_ms + 1):
+            if mark.refused:
+                continue
             for digest in unpack(mark.digests):
                 if digest in wanted and mark.observed_ms > latest.get(digest, -1):
                     latest[digest] = mark.observed_ms

@@ -13,13 +13,15 @@ Inventory table (one item per resource):
           expires_at (N, TTL epoch seconds): set by consumers/sink/deletions.py; a new
           observation replaces the whole item. Live items have no TTL: they never expire.
 
-An unchanged observation (same fingerprint and tags, live item, nothing legacy to clear) is
-not written at all: its seen mark (consumers/sink/seen.py) is the evidence deletion needs.
-The item is written again only once its stored observation is older than
-sink.rewrite_unchanged_after_s (spread per ARN over the second half of it), so readers see
-observed_at at most that old. Since items no longer hold the latest observation time, the
-stale check also asks the marks: a changed observation of which a later mark of its shard
-holds the ARN is stale.
+With sink.skip_unchanged, an unchanged observation (same fingerprint and tags, live item,
+nothing legacy to clear) is not written at all: its seen mark (consumers/sink/seen.py) is the
+evidence deletion needs. The item is written again only once its stored observation is older
+than sink.rewrite_unchanged_after_s (spread per ARN over the second half of it), so readers
+see observed_at at most that old. Since items then no longer hold the latest observation time,
+the stale check also asks the marks: a changed observation of which a later mark of its shard
+holds the ARN is stale. skip_unchanged is off by default in this release: every unchanged
+observation is written (no change event), so an older sink running after a rollback, whose
+deletion compares observed_at with the shard's start, still finds every seen item fresh.
 """
 
 from __future__ import annotations
@@ -195,12 +197,14 @@ class InventoryStore:
         table: str,
         seen: SeenMarks,
         *,
+        skip_unchanged: bool = False,
         rewrite_unchanged_after_s: int = 86_400,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
         self.table = table
         self.seen = seen
+        self.skip_unchanged = skip_unchanged
         self.rewrite_after_ms = rewrite_unchanged_after_s * 1000
         self._clock = clock
         for operation in ("batch_get_item", "batch_write_item"):
@@ -240,7 +244,8 @@ class InventoryStore:
         unchanged = {
             o.arn
             for o in fresh
-            if verdicts[o.arn] is Verdict.UNCHANGED
+            if self.skip_unchanged
+            and verdicts[o.arn] is Verdict.UNCHANGED
             and not self._rewrite_due(o.arn, heads[o.arn], now_ms)
         }
         SINK_UNCHANGED.labels(self.table).inc(len(unchanged))

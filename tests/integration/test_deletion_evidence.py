@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,14 @@ from fleetstream.devstack import StackEndpoints
 from fleetstream.devstack.seed import EstateSpec, seed_estate
 from fleetstream.dynamodb import Tables
 from fleetstream.inventory_read import scan_items
-from fleetstream.models import CLOCK_OFFSET_ENV, ShardOutcome, ShardStatus, WorkItem, utc_now
+from fleetstream.models import (
+    CLOCK_OFFSET_ENV,
+    ResourceEvent,
+    ShardOutcome,
+    ShardStatus,
+    WorkItem,
+    utc_now,
+)
 from fleetstream.sweeps import SweepStore
 from fleetstream.wire import (
     ChangeType,
@@ -220,7 +228,9 @@ def test_b_an_unchanged_estate_is_not_rewritten_and_deletions_stay_exact(
             paged_instances=23,
         ),
     )
-    settings = settings_for(monkeypatch, estate)
+    # What skipping unchanged writes saves is measured here: enabled explicitly.
+    settings = settings_for(monkeypatch, estate, FLEETSTREAM_SINK__SKIP_UNCHANGED="true")
+    assert settings.sink.skip_unchanged
     ddb = dynamodb_client(settings)
     sweep(settings, log_dir, ok=True)
     first = {i["arn"]["S"]: i for i in scan_items(ddb, settings.sink.table)}
@@ -310,3 +320,112 @@ def test_c_times_from_the_future_are_refused(pipeline: Settings) -> None:
     # Nothing deleted, nothing from the future written.
     assert live_ids(pipeline) == {"i-present"}
     assert change_types(pipeline)[ChangeType.DELETED] == set()
+
+
+def produce_events(settings: Settings, events: list[ResourceEvent]) -> None:
+    """Produce resource events to the resources topic, keyed by shard as the describer does."""
+    produce_raw(
+        settings,
+        settings.kafka.topic("resources"),
+        [(str(e.shard).encode(), encode_resource_event(e)) for e in events],
+    )
+
+
+@contextmanager
+def sink_loop(settings: Settings) -> Iterator[None]:
+    """The sink's consumer loop (the one a sink process runs) on a thread, until the block ends."""
+    sink = build(settings)
+    worker = threading.Thread(target=sink.run, daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        sink.stop()
+        worker.join(30)
+        sink.producer.flush(10)
+        del sink
+        gc.collect()
+
+
+def wait_until(condition: Any, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.25)
+
+
+def test_d_a_refused_future_observation_keeps_its_resource(pipeline: Settings) -> None:
+    """Page 2 of a shard described by a describer a day ahead: its observation is refused, and
+    the sweep's COMPLETE outcome must not take that as "not seen"."""
+    kafka.ensure_topics(pipeline.kafka)
+    now = utc_now()
+    earlier = replace(ec2_observation("i-2", now - timedelta(hours=1)), sweep_id="sweep-earlier")
+    page_1 = replace(ec2_observation("i-1", now), sweep_id="sweep-now")
+    page_2 = replace(ec2_observation("i-2", now + timedelta(days=1)), sweep_id="sweep-now")
+    complete = ShardOutcome(
+        sweep_id="sweep-now",
+        account_id=ACCOUNT,
+        region="us-east-1",
+        resource_type="ec2.instance",
+        status=ShardStatus.COMPLETE,
+        resource_count=2,
+        pages=2,
+        shard_started_at=now - timedelta(seconds=5),
+        finished_at=now,
+        described_from=now - timedelta(seconds=5),
+    )
+    sweeps = SweepStore(dynamodb_client(pipeline), pipeline.sink.sweeps_table, timedelta(days=1))
+    with sink_loop(pipeline):
+        produce_events(pipeline, [earlier])
+        wait_until(lambda: "i-2" in live_ids(pipeline), "i-2 written by an earlier batch")
+        produce_events(pipeline, [page_1, page_2, complete])
+        wait_until(lambda: sweeps.progress(complete.sweep_id).shards, "outcome recorded")
+    dead = read_topic(pipeline, pipeline.kafka.topic("dlq"))
+    found = change_types(pipeline)
+    print(
+        f"future page-2 observation: {len(dead)} dead-lettered, "
+        f"DELETED {sorted(found[ChangeType.DELETED])}, live {sorted(live_ids(pipeline))}"
+    )
+    # The batch that held the outcome had its records produced (its dead letter is there).
+    assert [m.value() for m in dead] == [encode_resource_event(page_2)]
+    assert found[ChangeType.CREATED] == {"i-1", "i-2"}
+    assert found[ChangeType.DELETED] == set()
+    assert live_ids(pipeline) == {"i-1", "i-2"}
+    refusals = [
+        m
+        for m in scan_items(dynamodb_client(pipeline), pipeline.sink.seen_table_name)
+        if "refused" in m
+    ]
+    assert [(m["sweep_id"]["S"], m["count"]["N"]) for m in refusals] == [("sweep-now", "1")]
+
+
+def test_e_by_default_a_second_sweep_rewrites_unchanged_items_and_emits_nothing(
+    local_stack: StackEndpoints,
+    pipeline: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+) -> None:
+    """Default settings (sink.skip_unchanged off): every unchanged item gets a fresh
+    observed_at, so an older sink running after a rollback (whose deletion compares
+    observed_at with the shard start) still sees it as seen."""
+    assert local_stack.aws_endpoint
+    estate = small_estate(local_stack.aws_endpoint)
+    settings = settings_for(monkeypatch, estate)
+    ddb = dynamodb_client(settings)
+    sweep(settings, log_dir, ok=True)
+    first = {i["arn"]["S"]: i for i in scan_items(ddb, settings.sink.table)}
+    events_before = sum(len(ids) for ids in change_types(settings).values())
+    sweep(settings, log_dir, ok=True)
+    second = {i["arn"]["S"]: i for i in scan_items(ddb, settings.sink.table)}
+    rewritten = [
+        arn
+        for arn, item in second.items()
+        if item["observed_at_ms"] != first[arn]["observed_at_ms"]
+    ]
+    events_after = sum(len(ids) for ids in change_types(settings).values())
+    print(
+        f"default settings, second sweep: {len(rewritten)}/{len(second)} items rewritten, "
+        f"{events_after - events_before} change events"
+    )
+    assert sorted(rewritten) == sorted(first)
+    assert events_after == events_before

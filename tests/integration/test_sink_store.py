@@ -42,7 +42,8 @@ def teams(client: Any, table: str) -> dict[str, str]:
 def test_older_observations_never_overwrite_newer_ones(pipeline: Settings) -> None:
     client = dynamodb_client(pipeline)
     Tables(client, pipeline.sink.table, pipeline.sink.sweeps_table).ensure()
-    store = InventoryStore(client, pipeline.sink.table, seen_marks(pipeline))
+    # skip_unchanged on: the replay below measures that an unchanged one is not rewritten.
+    store = InventoryStore(client, pipeline.sink.table, seen_marks(pipeline), skip_unchanged=True)
     newer = T0 + timedelta(minutes=5)
 
     assert store.write([observation("i-1", newer, "new"), observation("i-2", T0, "old")]) == 2
@@ -69,6 +70,7 @@ def test_unchanged_items_are_rewritten_only_when_old_or_carrying_a_legacy_ttl(
         client,
         table,
         seen_marks(pipeline),
+        skip_unchanged=True,
         rewrite_unchanged_after_s=3600,
         clock=(T0 + timedelta(minutes=15)).timestamp,
     )
@@ -94,10 +96,32 @@ def test_unchanged_items_are_rewritten_only_when_old_or_carrying_a_legacy_ttl(
         client,
         table,
         seen_marks(pipeline),
+        skip_unchanged=True,
         rewrite_unchanged_after_s=3600,
         clock=at.timestamp,
     )
     assert aged.write([observation("i-1", at, "a"), observation("i-2", at, "a")]) == 2
+
+
+def test_by_default_unchanged_items_are_rewritten_without_a_change(pipeline: Settings) -> None:
+    """sink.skip_unchanged is off by default (a rollback to an older sink stays safe): an
+    unchanged observation refreshes observed_at and emits no change event."""
+    client = dynamodb_client(pipeline)
+    table = pipeline.sink.table
+    Tables(client, table, pipeline.sink.sweeps_table).ensure()
+    assert pipeline.sink.skip_unchanged is False
+    store = InventoryStore(
+        client, table, seen_marks(pipeline), skip_unchanged=pipeline.sink.skip_unchanged
+    )
+    first = store.apply([observation("i-1", T0, "a"), observation("i-2", T0, "a")])
+    assert first.written == 2 and len([o for o in first.outputs if o.change]) == 2
+    later = T0 + timedelta(minutes=1)
+    again = store.apply([observation("i-1", later, "a"), observation("i-2", later, "a")])
+    assert again.written == 2
+    assert [o.change for o in again.outputs if o.change is not None] == []
+    observed = {i["resource_id"]["S"]: i["observed_at_ms"]["N"] for i in scan_items(client, table)}
+    stamp = str(int(later.timestamp() * 1000))
+    assert observed == {"i-1": stamp, "i-2": stamp}
 
 
 def test_batches_beyond_dynamodb_limits_are_chunked(pipeline: Settings) -> None:
