@@ -115,21 +115,9 @@ class SeenMarks:
             ordered = sorted(digests)
             expires = max(observed_ms // 1000, now_s) + self.retention_s
             for part in chunks(ordered, _DIGESTS_PER_MARK):
-                name = part_name(part)
-                item = {
-                    "shard": {"S": shard},
-                    "mark": {"S": mark_key(observed_ms, sweep_id, name)},
-                    "observed_ms": {"N": str(observed_ms)},
-                    "sweep_id": {"S": sweep_id},
-                    "arns": {"B": b"".join(part)},
-                    "count": {"N": str(len(part))},
-                    "expires_at": {"N": str(expires)},
-                }
+                item = _mark_item(shard, sweep_id, observed_ms, part_name(part), part, expires)
                 requests.append({"PutRequest": {"Item": item}})
-        for chunk in chunks(requests, 25):
-            self._batch_write(list(chunk))
-        SINK_SEEN_MARKS.labels(self.table).inc(len(requests))
-        return len(requests)
+        return self._put(requests)
 
     def record_refused(self, observations: Iterable[Observation], now_ms: int) -> int:
         """Put one refusal mark per (shard, sweep) of these refused observations; return how
@@ -144,17 +132,14 @@ class SeenMarks:
         for (shard, sweep_id), digests in groups.items():
             # One mark per group: the digests are diagnosis only, at most one batch's worth.
             ordered = sorted(digests)[:_DIGESTS_PER_MARK]
-            item = {
-                "shard": {"S": shard},
-                "mark": {"S": mark_key(now_ms, sweep_id, f"refused-{part_name(ordered)}")},
-                "observed_ms": {"N": str(now_ms)},
-                "sweep_id": {"S": sweep_id},
-                "arns": {"B": b"".join(ordered)},
-                "count": {"N": str(len(ordered))},
-                "refused": {"BOOL": True},
-                "expires_at": {"N": str(expires)},
-            }
+            name = f"refused-{part_name(ordered)}"
+            item = _mark_item(shard, sweep_id, now_ms, name, ordered, expires)
+            item["refused"] = {"BOOL": True}
             requests.append({"PutRequest": {"Item": item}})
+        return self._put(requests)
+
+    def _put(self, requests: list[dict[str, Any]]) -> int:
+        """Write the marks' put requests (idempotent) in batches; return how many."""
         for chunk in chunks(requests, 25):
             self._batch_write(list(chunk))
         SINK_SEEN_MARKS.labels(self.table).inc(len(requests))
@@ -222,3 +207,23 @@ class SeenMarks:
                 return
             backoff(attempt)
         raise RetryBatchError("DynamoDB left seen marks unprocessed after retries", 5.0)
+
+
+def _mark_item(
+    shard: str,
+    sweep_id: str,
+    observed_ms: int,
+    name: str,
+    digests: Sequence[bytes],
+    expires_at: int,
+) -> dict[str, Any]:
+    """One mark: the digests a shard's sweep was seen with at observed_ms (part `name`)."""
+    return {
+        "shard": {"S": shard},
+        "mark": {"S": mark_key(observed_ms, sweep_id, name)},
+        "observed_ms": {"N": str(observed_ms)},
+        "sweep_id": {"S": sweep_id},
+        "arns": {"B": b"".join(digests)},
+        "count": {"N": str(len(digests))},
+        "expires_at": {"N": str(expires_at)},
+    }
