@@ -7,11 +7,13 @@ FLEETSTREAM_SCHEMA_REGISTRY_URL so that a bring-your-own stack needs no file at 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -390,9 +392,33 @@ class NotifierSettings(_Section):
     @field_validator("webhook_url")
     @classmethod
     def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith(("https://", "http://")):
-            raise ValueError("must be an http(s) URL")  # the value itself is never echoed
+        # The URL is a credential and the digest is inventory: plain http only to this host.
+        if value is not None:
+            _https_unless_loopback(value.get_secret_value())  # never echoes the value
         return value
+
+
+def _https_unless_loopback(url: str) -> None:
+    """An https URL, or http to a loopback host (local tests); ValueError otherwise."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "https":
+        return
+    if scheme != "http":
+        raise ValueError("must be an http(s) URL")
+    if not _is_loopback(parts.hostname):
+        raise ValueError("must be an https URL (plain http only to 127.0.0.1, ::1 or localhost)")
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name other than localhost: its address is not ours to trust
 
 
 _SUBMITTER_NAME = re.compile(r"^[\w.@-]{1,64}$")

@@ -84,3 +84,39 @@ def test_the_webhook_url_must_be_http_and_is_never_echoed() -> None:
     assert "secret" not in str(caught.value)
     env = {"FLEETSTREAM_NOTIFIER__WEBHOOK_URL": "https://hooks.example/T/B/secret"}
     assert "secret" not in repr(load_settings(None, env))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://hooks.example/T/B/secret",
+        "http://10.0.0.7:8080/T/B/secret",
+        "http://127.0.0.1.example/T/B/secret",  # a name that only starts like loopback
+        "http://localhost.example/T/B/secret",
+        "http://user@/T/B/secret",  # no host at all
+    ],
+)
+def test_a_plain_http_webhook_outside_loopback_is_a_config_error(url: str) -> None:
+    # The URL is a credential: over plain http anyone on the path reads it (and the digest).
+    env = {"FLEETSTREAM_NOTIFIER__WEBHOOK_URL": url}
+    with pytest.raises(ConfigError, match=r"notifier\.webhook_url: .*https") as caught:
+        load_settings(None, env)
+    assert "secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example/T/B/secret",
+        "http://127.0.0.1:8080/T/B/secret",
+        "http://localhost:8080/T/B/secret",
+        "HTTP://LOCALHOST/T/B/secret",
+        "http://[::1]:8080/T/B/secret",
+        "http://127.0.0.2/T/B/secret",
+    ],
+)
+def test_https_or_loopback_webhooks_are_accepted(url: str) -> None:
+    env = {"FLEETSTREAM_NOTIFIER__WEBHOOK_URL": url}
+    settings = load_settings(None, env)
+    assert settings.notifier.webhook_url is not None
+    assert settings.notifier.webhook_url.get_secret_value() == url
