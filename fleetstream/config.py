@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -240,6 +241,10 @@ class AwsSettings(_Section):
 
 class DescriberSettings(_Section):
     group_id: str = "fleetstream-describer"
+    # The per-deployment key of redacted values' fingerprints (HMAC-SHA256), a secret (env,
+    # file or secrets_manager) of at least 16 bytes; required: the describer does not start
+    # without it. Keep it: a new key changes every redacted value once (MODIFIED events).
+    redaction_key: SecretSource | None = None
     # A stable id per replica (e.g. the ECS task or pod ordinal) lets a restarted describer
     # fence its predecessor's open transaction at once instead of after its timeout.
     instance_id: str | None = None
@@ -620,6 +625,8 @@ def isolated_env(tag: str, topic_prefix: str) -> dict[str, str]:
         "FLEETSTREAM_ACTIONS__GROUP_ID": f"actor-{tag}",
         "FLEETSTREAM_ACTIONS__PLANNER_GROUP_ID": f"action-planner-{tag}",
         "FLEETSTREAM_ACTIONS__AUDIT_TABLE": f"actions-{tag}",
+        # A run's own redaction key, as a deployment has its own.
+        "FLEETSTREAM_DESCRIBER__REDACTION_KEY": secrets.token_hex(32),
     }
 
 

@@ -14,7 +14,11 @@ from fleetstream.config import load_settings
 from fleetstream.devstack.seed import EstateSpec, reset_moto, seed_estate
 from fleetstream.devstack.stack import LocalStack
 from fleetstream.devstack.state import StackEndpoints
-from fleetstream.devstack.submitter import dev_actions_config, dev_submitter_key
+from fleetstream.devstack.submitter import (
+    dev_actions_config,
+    dev_redaction_key,
+    dev_submitter_key,
+)
 from fleetstream.inventory_read import shard_counts
 from fleetstream.oneshot import run_sweep
 from fleetstream.progress import TerminalProgress
@@ -24,10 +28,11 @@ DEMO_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 
 
 def demo_config(
-    endpoints: StackEndpoints, hub_account: str, submitter_key: Path
+    endpoints: StackEndpoints, hub_account: str, submitter_key: Path, redaction_key: Path
 ) -> dict[str, object]:
-    """The config the demo writes: the local stack's endpoints, a small page size, and the
-    local submitter key so that `fleetstream act --execute` works on the demo estate."""
+    """The config the demo writes: the local stack's endpoints, a small page size, the local
+    redaction key, and the local submitter key so that `fleetstream act --execute` works on
+    the demo estate."""
     return {
         "kafka": {"bootstrap_servers": endpoints.kafka_bootstrap, "partitions": 6},
         "aws": {"endpoint_url": endpoints.aws_endpoint, "member_role_name": "FleetstreamReadOnly"},
@@ -36,7 +41,7 @@ def demo_config(
         "regions": {"include": list(DEMO_REGIONS)},
         "resource_types": ["ec2.instance"],
         # Small pages so that the busy region spans several pages, as a large estate would.
-        "describer": {"page_size": 5},
+        "describer": {"page_size": 5, "redaction_key": {"file": str(redaction_key)}},
         "sink": {"dynamodb_endpoint": endpoints.dynamodb_endpoint},
         "metrics": {"stats_interval_ms": 1000},
         "actions": dev_actions_config({"file": str(submitter_key)}),
@@ -66,7 +71,9 @@ def run_demo(home: Path, *, accounts: int, keep_stack: bool, echo: Callable[[str
             f"{len(estate.instances)} EC2 instances"
         )
         config_path = home / "demo.yaml"
-        config = demo_config(endpoints, estate.hub_account_id, dev_submitter_key(home))
+        config = demo_config(
+            endpoints, estate.hub_account_id, dev_submitter_key(home), dev_redaction_key(home)
+        )
         config_path.write_text(yaml.safe_dump(config))
         settings = load_settings(config_path)
         result = run_sweep(

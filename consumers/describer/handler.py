@@ -68,6 +68,7 @@ class Describer:
         *,
         page_size: int,
         role_arn_of: Callable[[str], str],
+        redaction_key: bytes,
         retry: RetryPolicy | None = None,
         clock: Callable[[], datetime] = utc_now,
         jitter: Callable[[], float] = random.random,
@@ -76,6 +77,7 @@ class Describer:
         self._catalog = catalog
         self._page_size = page_size
         self._role_arn_of = role_arn_of
+        self._redaction_key = redaction_key
         self._clock = clock
         self._retry = retry or RetryPolicy()
         self._jitter = jitter
@@ -108,6 +110,7 @@ class Describer:
                 region=item.region,
                 sweep_id=item.sweep_id,
                 observed_at=observed_at,
+                redaction_key=self._redaction_key,
             )
             for raw in page.items
         ]

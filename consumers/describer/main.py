@@ -9,8 +9,9 @@ from confluent_kafka import Message
 from consumers.describer.handler import Describer, DescribeResult, dead_lettered_outcome
 from fleetstream.aws import AwsClients
 from fleetstream.catalog import entries_for
-from fleetstream.config import Settings
-from fleetstream.errors import PoisonMessageError
+from fleetstream.config import DescriberSettings, Settings
+from fleetstream.errors import ConfigError, PoisonMessageError
+from fleetstream.kafka_auth import resolve_secret
 from fleetstream.loop import (
     NOT_BEFORE_HEADER,
     TRIGGERED_AT_HEADER,
@@ -35,6 +36,8 @@ from fleetstream.wire import (
 )
 
 log = logging.getLogger(__name__)
+# Short keys are guessable, which is what keying the fingerprints is meant to prevent.
+MIN_REDACTION_KEY_BYTES = 16
 
 
 def make_handler(settings: Settings, clients: AwsClients | None = None) -> Handler:
@@ -46,6 +49,7 @@ def make_handler(settings: Settings, clients: AwsClients | None = None) -> Handl
         catalog,
         page_size=settings.describer.page_size,
         role_arn_of=settings.aws.member_role_arn,
+        redaction_key=redaction_key(settings.describer),
         retry=RetryPolicy(
             max_attempts=settings.describer.retry_max_attempts,
             base_s=settings.describer.retry_base_s,
@@ -93,6 +97,26 @@ def make_handler(settings: Settings, clients: AwsClients | None = None) -> Handl
         return records
 
     return handle
+
+
+def redaction_key(options: DescriberSettings) -> bytes:
+    """The deployment's redaction key; a ConfigError (never the key) when unset or short.
+
+    There is no fallback: an unkeyed fingerprint of a low-entropy secret is recoverable.
+    """
+    if options.redaction_key is None:
+        raise ConfigError(
+            "describer.redaction_key is not set: give the deployment a secret of at least "
+            f"{MIN_REDACTION_KEY_BYTES} bytes ({{secrets_manager: ARN}}, {{env: NAME}} or "
+            "{file: PATH}; docs/security.md)"
+        )
+    key = resolve_secret(options.redaction_key, "redaction_key", "describer").encode()
+    if len(key) < MIN_REDACTION_KEY_BYTES:
+        raise ConfigError(
+            f"describer.redaction_key: {options.redaction_key.describe()} holds fewer than "
+            f"{MIN_REDACTION_KEY_BYTES} bytes (use e.g. openssl rand -hex 32)"
+        )
+    return key
 
 
 def make_dead_letter_follow_up(settings: Settings) -> DeadLetterFollowUp:

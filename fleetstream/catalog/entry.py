@@ -120,7 +120,7 @@ class CatalogEntry:
     paginated: bool = True
     request_params: Mapping[str, object] = field(default_factory=dict)
     volatile_fields: tuple[str, ...] = ()  # ignored by change detection
-    # Values replaced by "<redacted:sha256:...>" before anything leaves the describer.
+    # Values replaced by "<redacted:hmac-sha256:...>" before anything leaves the describer.
     sensitive_fields: tuple[str, ...] = ()
     item_key: str | None = None  # list items are plain strings: each becomes {item_key: s}
     details: tuple[Detail, ...] = ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -48,41 +49,47 @@ def canonical_json(item: object) -> str:
     return json.dumps(item, sort_keys=True, separators=(",", ":"), default=_json_default)
 
 
-def redacted(value: object) -> str:
-    """A stand-in that hides a value but changes when it changes."""
+def redacted(value: object, key: bytes) -> str:
+    """A stand-in that hides a value but changes when it changes.
+
+    Keyed (HMAC-SHA256 under the deployment's describer.redaction_key): a plain hash of a
+    low-entropy secret is recovered by hashing a dictionary, and equal secrets would match
+    across deployments. The same key gives the same stand-in every sweep, so changes show.
+    """
     text = value if isinstance(value, str) else canonical_json(value)
-    return f"<redacted:sha256:{hashlib.sha256(text.encode()).hexdigest()[:16]}>"
+    digest = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:16]
+    return f"<redacted:hmac-sha256:{digest}>"
 
 
-def _redact_all(node: Any) -> Any:
+def _redact_all(node: Any, key: bytes) -> Any:
     """Every leaf value redacted; keys, lists and nulls stay, so the structure is visible."""
     if isinstance(node, dict):
-        return {key: _redact_all(value) for key, value in node.items()}
+        return {name: _redact_all(value, key) for name, value in node.items()}
     if isinstance(node, list):
-        return [_redact_all(value) for value in node]
-    return None if node is None else redacted(node)
+        return [_redact_all(value, key) for value in node]
+    return None if node is None else redacted(node, key)
 
 
-def _redact_path(node: Any, parts: list[str]) -> Any:
+def _redact_path(node: Any, parts: list[str], key: bytes) -> Any:
     if not parts:
-        return _redact_all(node)
+        return _redact_all(node, key)
     head, rest = parts[0], parts[1:]
     if head.endswith("[]"):
         head = head[:-2]
         if isinstance(node, dict) and isinstance(node.get(head), list):
-            node[head] = [_redact_path(element, rest) for element in node[head]]
+            node[head] = [_redact_path(element, rest, key) for element in node[head]]
     elif isinstance(node, dict) and head in node:
-        node[head] = _redact_path(node[head], rest)
+        node[head] = _redact_path(node[head], rest, key)
     return node
 
 
-def redact(item: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:
+def redact(item: dict[str, Any], paths: tuple[str, ...], key: bytes) -> dict[str, Any]:
     """A copy of item with the values under each dotted path (a[].b forms) redacted."""
     if not paths:
         return item
     copied = copy.deepcopy(item)
     for path in paths:
-        _redact_path(copied, path.split("."))
+        _redact_path(copied, path.split("."), key)
     return copied
 
 
@@ -125,8 +132,10 @@ def observe(
     region: str,
     sweep_id: str,
     observed_at: datetime,
+    redaction_key: bytes,
 ) -> Observation:
-    """Turn one raw listed item into an Observation (sensitive values redacted)."""
+    """Turn one raw listed item into an Observation (sensitive values redacted under
+    redaction_key, the deployment's secret)."""
     resource_id = str(search(entry.id_path, item))
     tags = extract_tags(entry, item)
     name: str | None
@@ -144,7 +153,7 @@ def observe(
         resource_id=resource_id,
         name=name,
         tags=tags,
-        attributes_json=canonical_json(redact(item, entry.sensitive_fields)),
+        attributes_json=canonical_json(redact(item, entry.sensitive_fields, redaction_key)),
         observed_at=observed_at,
         sweep_id=sweep_id,
     )

@@ -1,4 +1,5 @@
-"""A submitter key for the local stack, so `fleetstream act --execute` works against it.
+"""A submitter key for the local stack, so `fleetstream act --execute` works against it,
+and its redaction key (describer.redaction_key), so the describer starts.
 
 Generated once per stack home (a file readable only by its owner) and named both as the
 submitting side's key and as the planner's only submitter. Local use only: a deployment
@@ -21,9 +22,18 @@ DEV_MAX_TARGETS = 10_000
 
 def dev_submitter_key(home: Path) -> Path:
     """The local stack's submitter key file (created on first use, mode 0600)."""
-    path = home / "dev-submitter.key"
+    return _dev_secret_file(home / "dev-submitter.key")
+
+
+def dev_redaction_key(home: Path) -> Path:
+    """The local stack's describer.redaction_key file (created on first use, mode 0600): kept
+    under the home, so redacted fingerprints stay stable from one demo run to the next."""
+    return _dev_secret_file(home / "dev-redaction.key")
+
+
+def _dev_secret_file(path: Path) -> Path:
     if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as out:
             out.write(secrets.token_hex(32) + "\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import json
 import uuid
@@ -473,6 +474,11 @@ def test_planted_secrets_reach_neither_dynamodb_nor_the_resources_topic(
     assert all(secret not in o.attributes_json for o in observations)
     # Redacted, not dropped: the name stays and the value's fingerprint still shows changes.
     function = next(o for o in observations if o.resource_type == "lambda.function")
-    digest = hashlib.sha256(secret.encode()).hexdigest()[:16]
+    # Keyed with the deployment's redaction key: not a plain (dictionary-recoverable) SHA-256.
+    key = settings.describer.redaction_key
+    assert key is not None and key.value is not None
+    digest = hmac.new(
+        key.value.get_secret_value().encode(), secret.encode(), hashlib.sha256
+    ).hexdigest()[:16]
     variables = json.loads(function.attributes_json)["Environment"]["Variables"]
-    assert variables == {"DB_PASSWORD": f"<redacted:sha256:{digest}>"}
+    assert variables == {"DB_PASSWORD": f"<redacted:hmac-sha256:{digest}>"}

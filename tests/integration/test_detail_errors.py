@@ -16,6 +16,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from consumers.describer.handler import Describer
+from consumers.describer.main import redaction_key
 from fleetstream.aws import AwsClients
 from fleetstream.catalog.s3 import BUCKET
 from fleetstream.config import Settings, load_settings
@@ -227,6 +228,7 @@ def test_refused_detail_calls_are_counted(
         {BUCKET.type_name: BUCKET},
         page_size=100,
         role_arn_of=settings.aws.member_role_arn,
+        redaction_key=redaction_key(settings.describer),
     )
     now = datetime.now(UTC)
 

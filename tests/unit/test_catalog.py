@@ -18,6 +18,7 @@ from fleetstream.errors import ConfigError
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
+KEY = b"unit-test-redaction-key"
 
 
 def ec2_client() -> Any:
@@ -81,6 +82,7 @@ def test_observe_builds_arn_name_tags_and_canonical_attributes() -> None:
         region="cn-north-1",
         sweep_id="s",
         observed_at=NOW,
+        redaction_key=KEY,
     )
     assert observation.arn == "arn:aws-cn:ec2:cn-north-1:111111111111:instance/i-9"
     assert observation.name == "web-1"
@@ -99,6 +101,7 @@ def test_untagged_resource_has_no_name() -> None:
         region="us-east-1",
         sweep_id="s",
         observed_at=NOW,
+        redaction_key=KEY,
     )
     assert observation.name is None
     assert observation.tags == {}

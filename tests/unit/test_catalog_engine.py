@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from fleetstream.catalog.engine import fetch_page, observe
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
+KEY = b"unit-test-redaction-key"
 ACCOUNT = "111111111111"
 
 
@@ -38,6 +40,7 @@ def seen(entry: CatalogEntry, item: dict[str, Any], region: str = "eu-west-1") -
         region=region,
         sweep_id="s",
         observed_at=NOW,
+        redaction_key=KEY,
     )
 
 
@@ -292,7 +295,8 @@ def test_buckets_get_their_real_region_and_tolerate_missing_tags() -> None:
 
 
 def fingerprint(value: str) -> str:
-    return f"<redacted:sha256:{hashlib.sha256(value.encode()).hexdigest()[:16]}>"
+    digest = hmac.new(KEY, value.encode(), hashlib.sha256).hexdigest()[:16]
+    return f"<redacted:hmac-sha256:{digest}>"
 
 
 def test_sensitive_values_are_replaced_by_fingerprints_keeping_keys_and_structure() -> None:

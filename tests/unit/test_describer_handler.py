@@ -39,6 +39,7 @@ def describer(clients: Any, now: datetime = NOW) -> Describer:
         CATALOG,
         page_size=5,
         role_arn_of=lambda a: f"arn:aws:iam::{a}:role/R",
+        redaction_key=b"unit-test-redaction-key",
         clock=lambda: now,
     )
 
