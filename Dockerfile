@@ -7,15 +7,23 @@
 #   docker build -t fleetstream .
 #   docker run --rm fleetstream --help
 
+# The base image is referenced by tag, not digest: pin it (python:3.11-slim-bookworm@sha256:...)
+# from a machine that can pull and verify it (docs/security.md).
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /app/venv
 WORKDIR /src
+# Every dependency (the lambda extra's and the build backend's included) from the hash-locked
+# file: a changed or substituted distribution fails the build. Regenerate it with pip-compile
+# (README "Development": the dependency lock).
+COPY requirements.lock ./
+RUN /app/venv/bin/pip install --no-deps --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY fleetstream fleetstream
 COPY producers producers
 COPY consumers consumers
-RUN /app/venv/bin/pip install ".[lambda]"
+# The package itself, with what the lock installed: nothing more is fetched.
+RUN /app/venv/bin/pip install --no-deps --no-index --no-build-isolation .
 
 FROM python:3.11-slim-bookworm
 COPY --from=build /app/venv /app/venv
