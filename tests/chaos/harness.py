@@ -101,6 +101,8 @@ def pipeline_env(endpoints: StackEndpoints, tag: str, estate: Estate, ddb: str) 
         "FLEETSTREAM_DESCRIBER__COMMIT_WATCHDOG_S": "30",
         "FLEETSTREAM_ACCOUNTS__INCLUDE": str([a.account_id for a in estate.accounts]),
         "FLEETSTREAM_REGIONS__INCLUDE": str(list(REGIONS)),
+        # The describer does not start without one (describer.redaction_key).
+        "FLEETSTREAM_DESCRIBER__REDACTION_KEY": f"chaos-redaction-key-{tag}",
     }
 
 
