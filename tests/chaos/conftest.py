@@ -14,10 +14,20 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_SEED] = new_seed()
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    """Print the seed at the top of every run, so a CI log says how to replay it."""
+def _replay_line(config: pytest.Config) -> str:
     seed = config.stash[_SEED]
     return f"chaos seed {seed} (replay: {SEED_ENV}={seed})"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """The seed at the top of a run that names tests/chaos (the header is printed before
+    conftests below the named paths load, and not at all with -q)."""
+    return _replay_line(config)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The seed at the end of every run that collected the chaos tests, -q or not."""
+    terminalreporter.write_line(_replay_line(terminalreporter.config))
 
 
 @pytest.fixture

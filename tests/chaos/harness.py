@@ -3,9 +3,9 @@ and a check of the final DynamoDB table against moto's ground truth.
 
 Each trial seeds its own estate (3 member accounts + 1 whose role cannot be assumed), runs a
 clean sweep, then deletes one instance in a healthy shard (it must be tombstoned) and one in a
-shard made to fail with AccessDenied (it must NOT be), and runs a second sweep under the
-trial's fault: SIGKILLed workers, a broker restart, DynamoDB unreachable for 20 s, AWS
-throttling and 5xx, or poison messages written onto the pipeline's topics.
+shard made to fail with AccessDenied (it must NOT be), stops one (its attributes must follow),
+and runs a second sweep under the trial's fault: SIGKILLed workers, a broker restart, DynamoDB
+unreachable for 20 s, AWS throttling and 5xx, or poison messages written onto the pipeline's topics.
 
 A trial passes only if, besides an exact inventory: every observation reached the resources
 topic exactly once, every kind of fault it injected really happened while the sweep was in
@@ -42,6 +42,7 @@ from fleetstream.models import Observation, ResourceEvent
 from fleetstream.sweeps import SweepProgress, SweepStore
 from fleetstream.wire import decode_resource_event
 from fleetstream.workers import WorkerPool
+from tests.chaos.attributes import described_instances, differing_attributes
 from tests.chaos.proxy import CuttableProxy
 from tests.integration.helpers import (
     aws_calls,
@@ -57,6 +58,7 @@ FAULTS = ("kill", "broker", "dynamodb", "aws", "poison")
 AWS_FAULTS = ("RequestLimitExceeded", "InternalError")
 EXIT_LOG_LINES = 8
 SEED_ENV = "FLEETSTREAM_CHAOS_SEED"
+PAGE_LATENCY_MS = 1000  # per DescribeInstances call of the faulted sweep
 InFlight = Callable[[], bool]  # is the trial's sweep still running?
 REGIONS = ("us-east-1", "eu-west-1")
 SWEEP_TIMEOUT_S = 180.0
@@ -104,6 +106,7 @@ class TrialResult:
     dlq_expected: int = 0
     dlq_found: int = -1
     duplicates: int = -1
+    attributes_differ: int = -1
     restarts: int = 0
     # Fault kind -> how many times it was injected while the sweep was in flight.
     injected: dict[str, int] = field(default_factory=dict)
@@ -123,6 +126,7 @@ class TrialResult:
             and self.failed_shards_as_expected
             and self.dlq_found == self.dlq_expected
             and self.duplicates == 0
+            and self.attributes_differ == 0
             and not self.missed
             and not self.unexpected_exits
         )
@@ -262,6 +266,10 @@ class Trial:
         kept = estate.instances_of(failing, "eu-west-1")[0].instance_id
         member_client(aws, healthy, "ec2", "us-east-1").terminate_instances(InstanceIds=[gone])
         member_client(aws, failing, "ec2", "eu-west-1").terminate_instances(InstanceIds=[kept])
+        # Same id, same tags, other attributes: only the attribute check sees whether the
+        # second sweep really rewrote it.
+        stopped = estate.instances_of(healthy, "eu-west-1")[0].instance_id
+        member_client(aws, healthy, "ec2", "eu-west-1").stop_instances(InstanceIds=[stopped])
         rules: list[dict[str, object]] = [
             {
                 "action": "DescribeInstances",
@@ -278,7 +286,12 @@ class Trial:
                 {"action": "DescribeInstances", "rate": 0.3, "code": AWS_FAULTS[0]},
                 {"action": "DescribeInstances", "rate": 0.3, "code": AWS_FAULTS[1], "status": 500},
             ]
-        set_faults(aws, {"errors": rules, "seed": self.rng.randrange(2**32)})
+        # A second of latency per page keeps the sweep in flight (its paged shards take 4 pages
+        # one after another) past every fault's start: on an idle machine the unslowed sweep
+        # finished before the first SIGKILL or the broker stop, which then proved nothing.
+        latency = {"DescribeInstances": PAGE_LATENCY_MS}
+        seed = self.rng.randrange(2**32)
+        set_faults(aws, {"errors": rules, "latency_ms": latency, "seed": seed})
         if self.result.fault == "poison":
             self.result.dlq_expected = self._poison(settings)
             # Written before the plan, read by workers busy with the sweep; the DLQ count
@@ -326,7 +339,7 @@ class Trial:
         fault = self.result.fault
         if fault == "kill":
             for _ in range(3):
-                time.sleep(self.rng.uniform(0.2, 2.0))
+                time.sleep(self.rng.uniform(0.1, 0.8))
                 victim = self.rng.choice(pool.workers)
                 self.result.count("SIGKILL", in_flight())
                 victim.process.send_signal(signal.SIGKILL)
@@ -335,7 +348,7 @@ class Trial:
                 self.result.restarts += 1
                 self.result.notes.append(f"killed {victim.role}-{victim.index}")
         elif fault == "broker":
-            time.sleep(self.rng.uniform(0.5, 2.0))
+            time.sleep(self.rng.uniform(0.2, 1.5))
             self.result.count("broker stopped", in_flight())
             self.stack.stop_component("kafka")
             time.sleep(4)
@@ -425,7 +438,12 @@ class Trial:
         live = inventory_facts(direct)
         result.lost = len(expected_live - live)
         result.stale = len(live - expected_live)
-        tombstoned = {rid for rid, item in inventory_items(direct).items() if "deleted_at" in item}
+        items = inventory_items(direct)
+        tombstoned = {rid for rid, item in items.items() if "deleted_at" in item}
+        differing = differing_attributes(items, described_instances(aws, estate))
+        result.attributes_differ = len(differing)
+        if differing:
+            result.notes.append(f"attributes differ from moto's: {'; '.join(differing[:3])}")
         result.wrongly_deleted = len(tombstoned - {gone})
         result.missing_tombstones = len({gone} - tombstoned)
         dead = read_topic(direct, direct.kafka.topic("dlq"), idle_s=2)
@@ -453,17 +471,18 @@ def report_table(results: list[TrialResult]) -> str:
     """A markdown table: trial -> fault -> outcome."""
     lines = [
         "| trial | fault | outcome | seconds | lost | stale | wrongly deleted | missing tombstones "
-        "| DLQ (expected/found) | duplicates | injected in flight | missed | restarts "
-        "| unexpected exits | notes |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| DLQ (expected/found) | duplicates | attributes differ | injected in flight | missed "
+        "| restarts | unexpected exits | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         injected = ", ".join(f"{kind} x{n}" for kind, n in r.injected.items())
+        exits = "; ".join(map(str, r.unexpected_exits))
         lines.append(
             f"| {r.trial} | {r.fault} | {'ok' if r.ok else 'FAIL'} | {r.seconds:.0f} | {r.lost} "
             f"| {r.stale} | {r.wrongly_deleted} | {r.missing_tombstones} "
-            f"| {r.dlq_expected}/{r.dlq_found} | {r.duplicates} | {injected} "
-            f"| {'; '.join(r.missed)} | {r.restarts} | {'; '.join(map(str, r.unexpected_exits))} "
+            f"| {r.dlq_expected}/{r.dlq_found} | {r.duplicates} | {r.attributes_differ} "
+            f"| {injected} | {'; '.join(r.missed)} | {r.restarts} | {exits} "
             f"| {'; '.join(r.notes)} |"
         )
     return "\n".join(lines)

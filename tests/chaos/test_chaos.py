@@ -30,6 +30,8 @@ def test_trial_loses_nothing_and_deletes_only_what_is_gone(
     assert result.missing_tombstones == 0, table
     assert result.failed_shards_as_expected, table
     assert result.dlq_found == result.dlq_expected, table
+    # Every live item's attributes equal moto's describe output, volatile fields aside.
+    assert result.attributes_differ == 0, table
     # Exactly once: no observation reached the resources topic twice.
     assert result.duplicates == 0, table
     # The fault really happened, and while the sweep was in flight.
