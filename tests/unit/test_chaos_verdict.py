@@ -17,6 +17,7 @@ CLEAN = TrialResult(
     failed_shards_as_expected=True,
     dlq_found=0,
     duplicates=0,
+    attributes_differ=0,
     injected={"SIGKILL": 3},
 )
 
@@ -27,6 +28,10 @@ def test_a_clean_trial_passes() -> None:
 
 def test_a_duplicate_observation_fails_the_trial() -> None:
     assert not replace(CLEAN, duplicates=1).ok
+
+
+def test_attributes_that_differ_from_moto_fail_the_trial() -> None:
+    assert not replace(CLEAN, attributes_differ=1).ok
 
 
 def test_a_fault_that_missed_the_sweep_fails_the_trial() -> None:
