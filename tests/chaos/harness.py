@@ -7,10 +7,11 @@ shard made to fail with AccessDenied (it must NOT be), stops one (its attributes
 and runs a second sweep under the trial's fault: SIGKILLed workers, a broker restart, DynamoDB
 unreachable for 20 s, AWS throttling and 5xx, or poison messages written onto the pipeline's topics.
 
-A trial passes only if, besides an exact inventory: every observation reached the resources
-topic exactly once, every kind of fault it injected really happened while the sweep was in
-flight, and no worker exited that the harness did not kill. Its random choices come from the
-run's seed, so a run is replayed with the same seed.
+A trial passes only if, besides an exact inventory (ids, tags, and attributes equal to moto's
+describe output): every observation reached the resources topic exactly once, every kind of
+fault it injected really happened while the sweep was in flight (each page of the faulted sweep
+is slowed by PAGE_LATENCY_MS so that it is), and no worker exited that the harness did not
+kill. Its random choices come from the run's seed, so a run is replayed with the same seed.
 """
 
 from __future__ import annotations
