@@ -8,7 +8,12 @@
                              "action" is the Query-protocol Action or, for JSON-protocol
                              services such as Organizations, the operation of X-Amz-Target,
                              whose injected errors are then JSON; S3 bucket calls are named
-                             by operation, e.g. GetBucketLocation)
+                             by operation, e.g. GetBucketLocation; every rule fires at
+                             its own rate: the rules matching a call take consecutive
+                             slices of one draw, so two rules of 0.3 and 0.15 on one action
+                             fail 30% and 15% of its calls; where the rates of a call's
+                             rules add up past 1, the earlier rules win; an optional
+                             integer "seed" makes the draws replayable)
   GET  /_fleetstream/calls   [{"service", "action", "account", "region", "token", "role_arn",
                                "at"}, ...]
   POST /_fleetstream/reset   clears faults and the call log
@@ -51,6 +56,7 @@ class FaultInjectionMiddleware:
         self.app = app
         self._lock = threading.Lock()
         self._faults: dict[str, Any] = {}
+        self._random = random.Random()
         self._calls: deque[dict[str, Any]] = deque(maxlen=_LOG_LIMIT)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -77,12 +83,11 @@ class FaultInjectionMiddleware:
         with self._lock:
             self._calls.append(call)
             latency = self._faults.get("latency_ms", {}).get(action, 0)
-            error = next(
-                (rule for rule in self._faults.get("errors", []) if _matches(rule, call)), None
-            )
+            matching = [rule for rule in self._faults.get("errors", []) if _matches(rule, call)]
+            error = drawn_rule(matching, self._random.random()) if matching else None
         if latency:
             time.sleep(latency / 1000)
-        if error and random.random() < float(error.get("rate", 0)):
+        if error:
             code = str(error.get("code", "RequestLimitExceeded"))
             call["injected"] = code
             json_protocol = bool(environ.get("HTTP_X_AMZ_TARGET"))
@@ -94,6 +99,7 @@ class FaultInjectionMiddleware:
             faults = json.loads(get_input_stream(environ).read() or b"{}")
             with self._lock:
                 self._faults = faults
+                self._random = random.Random(faults.get("seed"))
             body: Any = {"ok": True}
         elif verb == "calls":
             with self._lock:
@@ -111,6 +117,20 @@ class FaultInjectionMiddleware:
             "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
         )
         return [data]
+
+
+def drawn_rule(rules: list[dict[str, Any]], draw: float) -> dict[str, Any] | None:
+    """The rule a draw in [0, 1) falls to, each rule owning a slice as wide as its rate.
+
+    Not "the first matching rule, then its rate": that let a 0.3 throttling rule shadow a
+    0.15 5xx rule on the same action, which then never fired.
+    """
+    floor = 0.0
+    for rule in rules:
+        floor += float(rule.get("rate", 0))
+        if draw < floor:
+            return rule
+    return None
 
 
 def _matches(rule: dict[str, Any], call: dict[str, Any]) -> bool:

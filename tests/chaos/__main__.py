@@ -1,7 +1,8 @@
 """The long chaos run: `python -m tests.chaos --trials 50 --out chaos-report.md`.
 
 Starts its own local stack, runs the trials (faults in rotation), prints and writes the table
-trial -> fault -> outcome, and exits 1 if any trial failed.
+trial -> fault -> outcome, and exits 1 if any trial failed. Every run draws a new seed (printed
+first and written in the report); `--seed N` replays a run's random choices.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from fleetstream.devstack import LocalStack, StackError
-from tests.chaos.harness import FAULTS, Trial, TrialResult, report_table
+from tests.chaos.harness import FAULTS, SEED_ENV, Trial, TrialResult, new_seed, report_table
 
 
 def main() -> int:
@@ -25,7 +26,12 @@ def main() -> int:
     parser.add_argument(
         "--workdir", type=Path, help="Keep the stack and worker logs here (default: a temp dir)."
     )
+    parser.add_argument(
+        "--seed", type=int, help=f"Replay a run (default: ${SEED_ENV}, else a fresh seed)."
+    )
     args = parser.parse_args()
+    seed = new_seed() if args.seed is None else args.seed
+    print(f"chaos seed {seed} (replay: python -m tests.chaos --seed {seed})", flush=True)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(name, "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -39,11 +45,11 @@ def main() -> int:
             for number in range(1, args.trials + 1):
                 fault = faults[(number - 1) % len(faults)]
                 try:
-                    result = Trial(stack, number, fault, workdir).run()
+                    result = Trial(stack, number, fault, workdir, seed).run()
                 except StackError as exc:
                     # The harness' own broker restart failed: record it, bring the stack
                     # back, and go on with the next trial.
-                    result = TrialResult(number, fault, notes=[f"harness: {exc}"])
+                    result = TrialResult(number, fault, seed, notes=[f"harness: {exc}"])
                     stack.start()
                 results.append(result)
                 print(report_table([result]).splitlines()[-1], flush=True)
@@ -51,8 +57,12 @@ def main() -> int:
             stack.stop()
     table = report_table(results)
     passed = sum(r.ok for r in results)
-    summary = f"{passed} passed, {len(results) - passed} failed"
-    args.out.write_text(f"# fleetstream chaos run\n\n{table}\n\n{summary}\n")
+    summary = f"{passed} passed, {len(results) - passed} failed; seed {seed}"
+    args.out.write_text(
+        f"# fleetstream chaos run, seed {seed}\n\n"
+        f"Replay: `python -m tests.chaos --seed {seed} --trials {args.trials}`\n\n"
+        f"{table}\n\n{summary}\n"
+    )
     print(f"\n{table}\n\n{summary}")
     return 0 if passed == len(results) else 1
 

@@ -3,14 +3,21 @@ and a check of the final DynamoDB table against moto's ground truth.
 
 Each trial seeds its own estate (3 member accounts + 1 whose role cannot be assumed), runs a
 clean sweep, then deletes one instance in a healthy shard (it must be tombstoned) and one in a
-shard made to fail with AccessDenied (it must NOT be), and runs a second sweep under the
-trial's fault: SIGKILLed workers, a broker restart, DynamoDB unreachable for 20 s, AWS
-throttling and 5xx, or poison messages written onto the pipeline's topics.
+shard made to fail with AccessDenied (it must NOT be), stops one (its attributes must follow),
+and runs a second sweep under the trial's fault: SIGKILLed workers, a broker restart, DynamoDB
+unreachable for 20 s, AWS throttling and 5xx, or poison messages written onto the pipeline's topics.
+
+A trial passes only if, besides an exact inventory (ids, tags, and attributes equal to moto's
+describe output): every observation reached the resources topic exactly once, every kind of
+fault it injected really happened while the sweep was in flight (each page of the faulted sweep
+is slowed by PAGE_LATENCY_MS so that it is), and no worker exited that the harness did not
+kill. Its random choices come from the run's seed, so a run is replayed with the same seed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import signal
@@ -36,8 +43,10 @@ from fleetstream.models import Observation, ResourceEvent
 from fleetstream.sweeps import SweepProgress, SweepStore
 from fleetstream.wire import decode_resource_event
 from fleetstream.workers import WorkerPool
+from tests.chaos.attributes import described_instances, differing_attributes
 from tests.chaos.proxy import CuttableProxy
 from tests.integration.helpers import (
+    aws_calls,
     inventory_facts,
     inventory_items,
     member_client,
@@ -47,8 +56,39 @@ from tests.integration.helpers import (
 )
 
 FAULTS = ("kill", "broker", "dynamodb", "aws", "poison")
+AWS_FAULTS = ("RequestLimitExceeded", "InternalError")
+EXIT_LOG_LINES = 8
+SEED_ENV = "FLEETSTREAM_CHAOS_SEED"
+PAGE_LATENCY_MS = 1000  # per DescribeInstances call of the faulted sweep
+InFlight = Callable[[], bool]  # is the trial's sweep still running?
 REGIONS = ("us-east-1", "eu-west-1")
 SWEEP_TIMEOUT_S = 180.0
+
+
+@dataclass(frozen=True)
+class WorkerExit:
+    """A worker that exited without the harness killing it, and what it logged last."""
+
+    worker: str
+    code: int
+    log_tail: tuple[str, ...]
+
+    def __str__(self) -> str:
+        # One table cell: the log's messages joined, pipes escaped.
+        lines = " / ".join(self.log_tail).replace("|", "\\|")
+        return f"{self.worker} exited {self.code}: {lines}"
+
+
+def log_messages(text: str) -> tuple[str, ...]:
+    """A worker log's lines, each JSON record shortened to 'LEVEL logger: message'."""
+    messages = []
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+            messages.append(f"{record['level']} {record['logger']}: {record['message']}")
+        except (ValueError, KeyError, TypeError):
+            messages.append(line)
+    return tuple(messages)
 
 
 @dataclass
@@ -57,6 +97,7 @@ class TrialResult:
 
     trial: int
     fault: str
+    seed: int = 0
     seconds: float = 0.0
     lost: int = -1
     stale: int = -1
@@ -66,7 +107,14 @@ class TrialResult:
     dlq_expected: int = 0
     dlq_found: int = -1
     duplicates: int = -1
+    attributes_differ: int = -1
     restarts: int = 0
+    # Fault kind -> how many times it was injected while the sweep was in flight.
+    injected: dict[str, int] = field(default_factory=dict)
+    # Fault kinds the trial meant to inject that did not happen, or not during the sweep.
+    missed: list[str] = field(default_factory=list)
+    # Workers that exited without the harness killing them, each with its log's tail.
+    unexpected_exits: list[WorkerExit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -78,7 +126,18 @@ class TrialResult:
             and self.missing_tombstones == 0
             and self.failed_shards_as_expected
             and self.dlq_found == self.dlq_expected
+            and self.duplicates == 0
+            and self.attributes_differ == 0
+            and not self.missed
+            and not self.unexpected_exits
         )
+
+    def count(self, kind: str, in_flight: bool) -> None:
+        """Record one injected fault; one that hit no sweep in flight proves nothing."""
+        if in_flight:
+            self.injected[kind] = self.injected.get(kind, 0) + 1
+        else:
+            self.missed.append(f"{kind} after the sweep had finished")
 
 
 def pipeline_env(endpoints: StackEndpoints, tag: str, estate: Estate, ddb: str) -> dict[str, str]:
@@ -137,11 +196,13 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 class Trial:
     """One chaos trial on a running local stack."""
 
-    def __init__(self, stack: LocalStack, number: int, fault: str, workdir: Path) -> None:
+    def __init__(
+        self, stack: LocalStack, number: int, fault: str, workdir: Path, seed: int
+    ) -> None:
         self.stack = stack
         self.endpoints = stack.endpoints()
-        self.result = TrialResult(number, fault)
-        self.rng = random.Random(f"{number}-{fault}")
+        self.result = TrialResult(number, fault, seed)
+        self.rng = random.Random(f"{seed}-{number}-{fault}")
         self.workdir = workdir
         self.tag = uuid.uuid4().hex[:8]
 
@@ -198,7 +259,7 @@ class Trial:
         pool.start("sink", 2)
         for group in (settings.describer.group_id, settings.sink.group_id):
             kafka.wait_for_group(settings.kafka, group, 2, 60)
-        first = self._wait(direct, self._plan(), pool, lambda: None)
+        first = self._wait(direct, self._plan(), pool, lambda _: None)
         if not first.finished:
             self.result.notes.append("the clean sweep did not finish")
             return
@@ -208,6 +269,10 @@ class Trial:
         kept = estate.instances_of(failing, "eu-west-1")[0].instance_id
         member_client(aws, healthy, "ec2", "us-east-1").terminate_instances(InstanceIds=[gone])
         member_client(aws, failing, "ec2", "eu-west-1").terminate_instances(InstanceIds=[kept])
+        # Same id, same tags, other attributes: only the attribute check sees whether the
+        # second sweep really rewrote it.
+        stopped = estate.instances_of(healthy, "eu-west-1")[0].instance_id
+        member_client(aws, healthy, "ec2", "eu-west-1").stop_instances(InstanceIds=[stopped])
         rules: list[dict[str, object]] = [
             {
                 "action": "DescribeInstances",
@@ -219,21 +284,47 @@ class Trial:
             },
         ]
         if self.result.fault == "aws":
+            # Rates high enough that both kinds happen in a sweep of ~15 pages.
             rules += [
-                {"action": "DescribeInstances", "rate": 0.3, "code": "RequestLimitExceeded"},
-                {
-                    "action": "DescribeInstances",
-                    "rate": 0.15,
-                    "code": "InternalError",
-                    "status": 500,
-                },
+                {"action": "DescribeInstances", "rate": 0.3, "code": AWS_FAULTS[0]},
+                {"action": "DescribeInstances", "rate": 0.3, "code": AWS_FAULTS[1], "status": 500},
             ]
-        set_faults(aws, {"errors": rules})
+        # A second of latency per page keeps the sweep in flight (its paged shards take 4 pages
+        # one after another) past every fault's start: on an idle machine the unslowed sweep
+        # finished before the first SIGKILL or the broker stop, which then proved nothing.
+        latency = {"DescribeInstances": PAGE_LATENCY_MS}
+        seed = self.rng.randrange(2**32)
+        set_faults(aws, {"errors": rules, "latency_ms": latency, "seed": seed})
         if self.result.fault == "poison":
             self.result.dlq_expected = self._poison(settings)
-        second = self._wait(direct, self._plan(), pool, lambda: self._inject(pool, proxy))
+            # Written before the plan, read by workers busy with the sweep; the DLQ count
+            # (dlq_found == dlq_expected) proves every one was met and dead-lettered.
+            self.result.injected["poison records"] = self.result.dlq_expected
+        since = time.time()
+        second = self._wait(
+            direct, self._plan(), pool, lambda in_flight: self._inject(pool, proxy, in_flight)
+        )
         set_faults(aws, {})
+        if self.result.fault == "aws":
+            self._count_aws_faults(estate, since)
         self._check(estate, direct, second, gone, kept, failing)
+        self._restart_the_dead(pool, restart=False)  # and none died while it was checked
+
+    def _count_aws_faults(self, estate: Estate, since: float) -> None:
+        aws = self.endpoints.aws_endpoint
+        assert aws
+        accounts = {a.account_id for a in estate.accounts}
+        codes = Counter(
+            str(call.get("injected"))
+            for call in aws_calls(aws)
+            if call["at"] >= since and call["account"] in accounts
+        )
+        for kind in AWS_FAULTS:
+            # Every injected error answered a describer's call of this sweep: work in flight.
+            if codes[kind]:
+                self.result.injected[kind] = codes[kind]
+            else:
+                self.result.missed.append(f"no {kind} injected")
 
     def _plan(self) -> str:
         done = subprocess.run(
@@ -247,46 +338,47 @@ class Trial:
             raise RuntimeError(f"fleetstream plan failed: {done.stderr.strip()}")
         return done.stdout.strip().splitlines()[-1]
 
-    def _inject(self, pool: WorkerPool, proxy: CuttableProxy) -> None:
+    def _inject(self, pool: WorkerPool, proxy: CuttableProxy, in_flight: InFlight) -> None:
         fault = self.result.fault
         if fault == "kill":
             for _ in range(3):
-                time.sleep(self.rng.uniform(0.2, 2.0))
+                time.sleep(self.rng.uniform(0.1, 0.8))
                 victim = self.rng.choice(pool.workers)
+                self.result.count("SIGKILL", in_flight())
                 victim.process.send_signal(signal.SIGKILL)
                 victim.process.wait()
                 pool.restart(victim)
                 self.result.restarts += 1
                 self.result.notes.append(f"killed {victim.role}-{victim.index}")
         elif fault == "broker":
-            time.sleep(self.rng.uniform(0.5, 2.0))
+            time.sleep(self.rng.uniform(0.2, 1.5))
+            self.result.count("broker stopped", in_flight())
             self.stack.stop_component("kafka")
             time.sleep(4)
             restart_kafka(self.stack)
         elif fault == "dynamodb":
             time.sleep(self.rng.uniform(0.2, 1.0))
+            self.result.count("DynamoDB cut", in_flight())
             proxy.cut()
             time.sleep(20)
             proxy.restore()
 
     def _wait(
-        self, direct: Settings, sweep_id: str, pool: WorkerPool, inject: Callable[[], None]
+        self,
+        direct: Settings,
+        sweep_id: str,
+        pool: WorkerPool,
+        inject: Callable[[InFlight], None],
     ) -> SweepProgress:
         sweeps = SweepStore(dynamodb_client(direct), direct.sink.sweeps_table, timedelta(days=1))
-        inject()
+        inject(lambda: not sweeps.progress(sweep_id).finished)
         deadline = time.monotonic() + SWEEP_TIMEOUT_S
         progress = sweeps.progress(sweep_id)
         while not progress.finished and time.monotonic() < deadline:
-            # A supervisor (ECS, Kubernetes) restarts what dies; so does the harness.
-            for worker in list(pool.workers):
-                if worker.process.poll() is not None:
-                    self.result.notes.append(
-                        f"{worker.role}-{worker.index} exited {worker.process.returncode}"
-                    )
-                    pool.restart(worker)
-                    self.result.restarts += 1
+            self._restart_the_dead(pool)
             time.sleep(0.5)
             progress = sweeps.progress(sweep_id)
+        self._restart_the_dead(pool)
         if not progress.finished:
             # Leave every worker's thread stacks in its log, for the post-mortem.
             for worker in pool.workers:
@@ -294,6 +386,23 @@ class Trial:
                     worker.process.send_signal(signal.SIGUSR1)
             time.sleep(1)
         return progress
+
+    def _restart_the_dead(self, pool: WorkerPool, *, restart: bool = True) -> None:
+        """A supervisor (ECS, Kubernetes) restarts what dies; so does the harness. But the
+        harness restarts at once what it kills itself, so a dead worker here exited on its own:
+        the trial fails, with the worker's last log lines."""
+        for worker in list(pool.workers):
+            code = worker.process.poll()
+            if code is not None:
+                self.result.unexpected_exits.append(
+                    WorkerExit(
+                        f"{worker.role}-{worker.index}",
+                        code,
+                        log_messages(worker.tail(EXIT_LOG_LINES)),
+                    )
+                )
+                if restart:
+                    pool.restart(worker)
 
     def _poison(self, settings: Settings) -> int:
         junk = [
@@ -332,7 +441,12 @@ class Trial:
         live = inventory_facts(direct)
         result.lost = len(expected_live - live)
         result.stale = len(live - expected_live)
-        tombstoned = {rid for rid, item in inventory_items(direct).items() if "deleted_at" in item}
+        items = inventory_items(direct)
+        tombstoned = {rid for rid, item in items.items() if "deleted_at" in item}
+        differing = differing_attributes(items, described_instances(aws, estate))
+        result.attributes_differ = len(differing)
+        if differing:
+            result.notes.append(f"attributes differ from moto's: {'; '.join(differing[:3])}")
         result.wrongly_deleted = len(tombstoned - {gone})
         result.missing_tombstones = len({gone} - tombstoned)
         dead = read_topic(direct, direct.kafka.topic("dlq"), idle_s=2)
@@ -350,18 +464,28 @@ def _decoded(message: Message) -> ResourceEvent | None:
         return None  # the poison this trial wrote itself
 
 
+def new_seed() -> int:
+    """The run's seed: FLEETSTREAM_CHAOS_SEED to replay a run, else a fresh one."""
+    given = os.environ.get(SEED_ENV)
+    return int(given) if given else random.SystemRandom().randrange(2**31)
+
+
 def report_table(results: list[TrialResult]) -> str:
     """A markdown table: trial -> fault -> outcome."""
     lines = [
         "| trial | fault | outcome | seconds | lost | stale | wrongly deleted | missing tombstones "
-        "| DLQ (expected/found) | duplicates | restarts | notes |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| DLQ (expected/found) | duplicates | attributes differ | injected in flight | missed "
+        "| restarts | unexpected exits | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
+        injected = ", ".join(f"{kind} x{n}" for kind, n in r.injected.items())
+        exits = "; ".join(map(str, r.unexpected_exits))
         lines.append(
             f"| {r.trial} | {r.fault} | {'ok' if r.ok else 'FAIL'} | {r.seconds:.0f} | {r.lost} "
             f"| {r.stale} | {r.wrongly_deleted} | {r.missing_tombstones} "
-            f"| {r.dlq_expected}/{r.dlq_found} | {r.duplicates} | {r.restarts} "
+            f"| {r.dlq_expected}/{r.dlq_found} | {r.duplicates} | {r.attributes_differ} "
+            f"| {injected} | {'; '.join(r.missed)} | {r.restarts} | {exits} "
             f"| {'; '.join(r.notes)} |"
         )
     return "\n".join(lines)

@@ -1,6 +1,7 @@
 """The short chaos run of CI: one trial per fault kind against the real local stack.
 
-The long run: `python -m tests.chaos --trials 50 --out chaos-report.md`.
+The long run: `python -m tests.chaos --trials 50 --out chaos-report.md`. The seed is in the
+header of pytest's output; FLEETSTREAM_CHAOS_SEED=<seed> replays it.
 """
 
 from __future__ import annotations
@@ -10,21 +11,47 @@ from pathlib import Path
 import pytest
 
 from fleetstream.devstack import LocalStack
-from tests.chaos.harness import FAULTS, Trial, report_table
+from fleetstream.loop import STUCK_EXIT_CODE
+from tests.chaos.harness import FAULTS, Trial, WorkerExit, report_table
 
 pytestmark = pytest.mark.chaos
 
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_trial_loses_nothing_and_deletes_only_what_is_gone(
-    devstack: LocalStack, fault: str, tmp_path: Path
+    devstack: LocalStack, fault: str, tmp_path: Path, chaos_seed: int
 ) -> None:
-    result = Trial(devstack, 1, fault, tmp_path).run()
-    print(report_table([result]))
-    assert result.lost == 0
-    assert result.stale == 0
-    assert result.wrongly_deleted == 0
-    assert result.missing_tombstones == 0
-    assert result.failed_shards_as_expected, result.notes
-    assert result.dlq_found == result.dlq_expected
-    assert result.ok
+    result = Trial(devstack, 1, fault, tmp_path, chaos_seed).run()
+    table = report_table([result])
+    print(f"chaos seed {chaos_seed}\n{table}")
+    assert result.lost == 0, table
+    assert result.stale == 0, table
+    assert result.wrongly_deleted == 0, table
+    assert result.missing_tombstones == 0, table
+    assert result.failed_shards_as_expected, table
+    assert result.dlq_found == result.dlq_expected, table
+    # Every live item's attributes equal moto's describe output, volatile fields aside.
+    assert result.attributes_differ == 0, table
+    # Exactly once: no observation reached the resources topic twice.
+    assert result.duplicates == 0, table
+    # The fault really happened, and while the sweep was in flight.
+    assert result.injected, table
+    assert not result.missed, table
+    # Every restart was the harness's: no worker died of the fault. One known gap is marked,
+    # not hidden (the trial is still FAIL in the report; every check above still holds): after
+    # a broker restart librdkafka can block a describer's transaction commit (librdkafka issue
+    # 5456) until the commit watchdog exits it with code 75 for its supervisor to restart.
+    if (
+        fault == "broker"
+        and result.unexpected_exits
+        and all(map(_watchdog, result.unexpected_exits))
+    ):
+        pytest.xfail(f"known gap, issue 13: the commit watchdog exited a describer\n{table}")
+    assert not result.unexpected_exits, table
+    assert result.ok, table
+
+
+def _watchdog(exit_: WorkerExit) -> bool:
+    return exit_.code == STUCK_EXIT_CODE and any(
+        "stuck past the watchdog" in line for line in exit_.log_tail
+    )

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from consumers.sink.seen import SeenMarks
 from fleetstream.aws import dynamodb_client
@@ -24,6 +24,7 @@ from fleetstream.oneshot import SweepResult, run_sweep
 
 Fact = tuple[str, str, str, frozenset[tuple[str, str]]]
 ACCOUNT = "111111111111"
+READ_TOPIC_LIMIT_S = 120.0  # a topic that never reports its end: return what was read
 
 
 def settings_for(monkeypatch: pytest.MonkeyPatch, estate: Estate, **env: str) -> Settings:
@@ -67,13 +68,20 @@ def inventory_facts(settings: Settings) -> set[Fact]:
 
 
 def read_topic(settings: Settings, topic: str, *, idle_s: float = 3.0) -> list[Any]:
-    """Every committed message of a topic, from the beginning (read_committed)."""
+    """Every committed message of a topic, from the beginning (read_committed).
+
+    Reads until every partition has reported its end (its last stable offset) since its last
+    message, and idle_s has passed without one: on a loaded machine the first fetch can take
+    longer than idle_s, and an idle timer alone then returned a partial read (too few retries,
+    duplicates or dead letters counted).
+    """
     consumer = Consumer(
         {
             "bootstrap.servers": settings.kafka.bootstrap_servers,
             "group.id": f"reader-{time.time_ns()}",
             "enable.auto.commit": False,
             "isolation.level": "read_committed",
+            "enable.partition.eof": True,
         }
     )
     try:
@@ -81,12 +89,20 @@ def read_topic(settings: Settings, topic: str, *, idle_s: float = 3.0) -> list[A
         partitions = metadata.topics[topic].partitions
         consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
         messages: list[Any] = []
+        at_end: set[int | None] = set()
         last = time.monotonic()
-        while time.monotonic() - last < idle_s:
+        give_up = last + READ_TOPIC_LIMIT_S
+        while time.monotonic() < give_up and (
+            at_end != set(partitions) or time.monotonic() - last < idle_s
+        ):
             for message in consumer.consume(500, timeout=0.5):
-                if message.error() is None:
+                error = message.error()
+                if error is None:
                     messages.append(message)
+                    at_end.discard(message.partition())
                     last = time.monotonic()
+                elif error.code() == KafkaError._PARTITION_EOF:
+                    at_end.add(message.partition())
         return messages
     finally:
         consumer.close()

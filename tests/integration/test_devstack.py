@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from typing import Any, Literal
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from confluent_kafka import Consumer, Producer
 
@@ -17,6 +19,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 from fleetstream.devstack import LocalStack, StackEndpoints
 from fleetstream.devstack.kafka_node import KafkaNode
 from fleetstream.devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
+from tests.integration.helpers import aws_calls, set_faults
 
 pytestmark = pytest.mark.integration
 
@@ -214,3 +217,44 @@ def _client_as(aws: str, role_arn: str, service: Literal["ec2", "sts"], region: 
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
     )
+
+
+FAULT_CALLS = 400
+
+
+def test_every_error_rule_fires_at_its_own_rate(local_stack: StackEndpoints) -> None:
+    """Two rules on one action (the chaos suite's throttling and 5xx): both must fire."""
+    aws = _aws(local_stack)
+    ec2 = boto3.client(
+        "ec2",
+        endpoint_url=aws,
+        region_name="ap-southeast-2",
+        aws_access_key_id=DUMMY_KEY,
+        aws_secret_access_key=DUMMY_KEY,
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
+    rates = {"RequestLimitExceeded": 0.3, "InternalError": 0.15}
+    rules = [
+        {"action": "DescribeInstances", "rate": 0.3, "code": "RequestLimitExceeded"},
+        {"action": "DescribeInstances", "rate": 0.15, "code": "InternalError", "status": 500},
+    ]
+    since = time.time()
+    set_faults(aws, {"errors": rules})
+    try:
+        for _ in range(FAULT_CALLS):
+            try:
+                ec2.describe_instances()
+            except ClientError as exc:
+                assert exc.response["Error"]["Code"] in rates
+    finally:
+        set_faults(aws, {})
+    injected = Counter(
+        call.get("injected")
+        for call in aws_calls(aws)
+        if call["action"] == "DescribeInstances" and call["at"] >= since
+    )
+    print(f"injected per rule over {FAULT_CALLS} calls: {dict(injected)}")
+    for code, rate in rates.items():
+        # Binomial: the bounds are more than four standard deviations from the mean.
+        expected = rate * FAULT_CALLS
+        assert expected / 2 < injected[code] < expected * 2, (code, dict(injected))

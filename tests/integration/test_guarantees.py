@@ -13,6 +13,7 @@ from fleetstream.devstack.seed import Estate, EstateSpec, collect_truth, seed_es
 from fleetstream.models import ShardStatus
 from fleetstream.wire import decode_work_item
 from tests.integration.helpers import (
+    aws_calls,
     inventory_facts,
     inventory_items,
     member_client,
@@ -24,6 +25,7 @@ from tests.integration.helpers import (
 
 pytestmark = pytest.mark.integration
 REGIONS = ("us-east-1", "eu-west-1")
+STORM_SEED = 4
 
 
 def small_estate(endpoint: str) -> Estate:
@@ -119,7 +121,10 @@ def test_a_throttling_storm_slows_the_sweep_but_loses_nothing(
         FLEETSTREAM_AWS__MAX_ATTEMPTS="1",
     )
     storm = {"action": "DescribeInstances", "rate": 0.6, "code": "RequestLimitExceeded"}
-    set_faults(endpoint, {"errors": [storm]})
+    # Seeded: the first 5 draws of Random(4) are all below 0.6, so the sweep's first 5 calls are
+    # throttled whatever else happens. Unseeded, the 6-page sweep sometimes drew 2 throttles
+    # in all and "the storm did not happen" (3 runs of 7 on 2026-12-02).
+    set_faults(endpoint, {"errors": [storm], "seed": STORM_SEED})
     try:
         result = sweep(settings, log_dir)
     finally:
@@ -135,7 +140,15 @@ def test_a_throttling_storm_slows_the_sweep_but_loses_nothing(
         decode_work_item(m.value())
         for m in read_topic(settings, settings.kafka.topic("work-retry"))
     ]
-    assert len(retries) >= 3, "the storm did not happen"
+    accounts = {a.account_id for a in estate.accounts}
+    calls = [
+        c
+        for c in aws_calls(endpoint)
+        if c["action"] == "DescribeInstances" and c["account"] in accounts
+    ]
+    throttled = sum(c.get("injected") == "RequestLimitExceeded" for c in calls)
+    seen = f"{throttled} of {len(calls)} DescribeInstances calls throttled, {len(retries)} retries"
+    assert len(retries) >= 3, f"the storm did not happen: {seen}"
     assert all(r.attempt >= 1 and "RequestLimitExceeded" in (r.last_error or "") for r in retries)
 
 

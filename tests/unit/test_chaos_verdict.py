@@ -1,0 +1,59 @@
+"""The chaos harness' verdict on a trial: what makes a trial pass (no servers needed)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tests.chaos.harness import TrialResult, WorkerExit, log_messages, report_table
+
+CLEAN = TrialResult(
+    1,
+    "kill",
+    seed=42,
+    lost=0,
+    stale=0,
+    wrongly_deleted=0,
+    missing_tombstones=0,
+    failed_shards_as_expected=True,
+    dlq_found=0,
+    duplicates=0,
+    attributes_differ=0,
+    injected={"SIGKILL": 3},
+)
+
+
+def test_a_clean_trial_passes() -> None:
+    assert CLEAN.ok
+
+
+def test_a_duplicate_observation_fails_the_trial() -> None:
+    assert not replace(CLEAN, duplicates=1).ok
+
+
+def test_attributes_that_differ_from_moto_fail_the_trial() -> None:
+    assert not replace(CLEAN, attributes_differ=1).ok
+
+
+def test_a_fault_that_missed_the_sweep_fails_the_trial() -> None:
+    result = replace(CLEAN, injected={}, missed=[])
+    result.count("SIGKILL", in_flight=False)
+    assert result.missed == ["SIGKILL after the sweep had finished"]
+    assert not result.ok
+    hit = replace(CLEAN, injected={})
+    hit.count("SIGKILL", in_flight=True)
+    assert hit.injected == {"SIGKILL": 1}
+    assert hit.ok
+
+
+def test_a_worker_exit_the_harness_did_not_cause_fails_the_trial() -> None:
+    log = (
+        '{"ts": "t", "level": "CRITICAL", "logger": "fleetstream.loop", "message": "stuck"}\n'
+        "Traceback | not JSON\n"
+    )
+    exit_ = WorkerExit("describer-0", 75, log_messages(log))
+    result = replace(CLEAN, unexpected_exits=[exit_])
+    assert not result.ok
+    assert str(exit_) == (
+        "describer-0 exited 75: CRITICAL fleetstream.loop: stuck / Traceback \\| not JSON"
+    )
+    assert str(exit_) in report_table([result])
