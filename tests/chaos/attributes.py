@@ -20,8 +20,9 @@ from tests.integration.helpers import member_client
 INSTANCE_TYPE = "ec2.instance"
 
 
-def described_instances(aws_endpoint: str, estate: Estate) -> dict[str, Any]:
-    """Instance id -> moto's describe output, redacted and serialized as the describer does."""
+def described_instances(aws_endpoint: str, estate: Estate, key: bytes) -> dict[str, Any]:
+    """Instance id -> moto's describe output, redacted (under the trial's redaction key) and
+    serialized as the describer does."""
     entry = CATALOG[INSTANCE_TYPE]
     found: dict[str, Any] = {}
     for account in estate.accounts:
@@ -33,7 +34,7 @@ def described_instances(aws_endpoint: str, estate: Estate) -> dict[str, Any]:
             for page in pages:
                 for reservation in page["Reservations"]:
                     for instance in reservation["Instances"]:
-                        document = canonical_json(redact(instance, entry.sensitive_fields))
+                        document = canonical_json(redact(instance, entry.sensitive_fields, key))
                         found[instance["InstanceId"]] = json.loads(document)
     return found
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from confluent_kafka import Message
 
+from consumers.describer.main import redaction_key
 from fleetstream import kafka
 from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings, load_settings
@@ -443,7 +444,8 @@ class Trial:
         result.stale = len(live - expected_live)
         items = inventory_items(direct)
         tombstoned = {rid for rid, item in items.items() if "deleted_at" in item}
-        differing = differing_attributes(items, described_instances(aws, estate))
+        described = described_instances(aws, estate, redaction_key(direct.describer))
+        differing = differing_attributes(items, described)
         result.attributes_differ = len(differing)
         if differing:
             result.notes.append(f"attributes differ from moto's: {'; '.join(differing[:3])}")
