@@ -1,6 +1,6 @@
 """The Lambda functions' entry points (the image's or package's handler setting):
 
-    fleetstream.lambda_mode.handlers.describer   behind an ESM on the work and work-retry topics
+    fleetstream.lambda_mode.handlers.describer   behind ESMs on work, work-retry and refresh
     fleetstream.lambda_mode.handlers.sink        behind an ESM on the resources topic
     fleetstream.lambda_mode.handlers.forward_event  target of the hub event bus's rule
 
