@@ -15,12 +15,14 @@ import pytest
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from consumers.sink.seen import SeenMarks
+from fleetstream import kafka
 from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings, load_settings
 from fleetstream.devstack.seed import Estate
 from fleetstream.inventory_read import scan_items
 from fleetstream.models import Observation
 from fleetstream.oneshot import SweepResult, run_sweep
+from fleetstream.workers import WorkerPool
 
 Fact = tuple[str, str, str, frozenset[tuple[str, str]]]
 ACCOUNT = "111111111111"
@@ -185,3 +187,15 @@ def seen_marks(settings: Settings) -> SeenMarks:
     return SeenMarks(
         dynamodb_client(settings), settings.sink.seen_table_name, settings.sink.seen_retention_s
     )
+
+
+def start_event_pipeline(pool: WorkerPool, settings: Settings) -> None:
+    """Start one describer, sink and event router and wait until each has joined its group."""
+    for role, group in (
+        ("describer", settings.describer.group_id),
+        ("sink", settings.sink.group_id),
+        ("router", settings.router.group_id),
+    ):
+        pool.start(role, 1)
+        if not kafka.wait_for_group(settings.kafka, group, 1, 60):
+            pool.check()

@@ -25,7 +25,13 @@ from fleetstream.oneshot import run_sweep
 from fleetstream.wire import ChangeEvent, ChangeType, decode_change_event, decode_work_item
 from fleetstream.workers import WorkerPool
 from tests.dashboards import load, queries_without_data, row_panels
-from tests.integration.helpers import member_client, produce_raw, read_topic, settings_for
+from tests.integration.helpers import (
+    member_client,
+    produce_raw,
+    read_topic,
+    settings_for,
+    start_event_pipeline,
+)
 from tests.prometheus_fixtures import PrometheusFactory
 
 pytestmark = pytest.mark.integration
@@ -134,14 +140,7 @@ def live_pipeline(
     kafka.ensure_topics(settings.kafka)
     pool = WorkerPool(None, log_dir)
     try:
-        for role, group in (
-            ("describer", settings.describer.group_id),
-            ("sink", settings.sink.group_id),
-            ("router", settings.router.group_id),
-        ):
-            pool.start(role, 1)
-            if not kafka.wait_for_group(settings.kafka, group, 1, 60):
-                pool.check()
+        start_event_pipeline(pool, settings)
         yield settings, estate.accounts[0].account_id, pool
     finally:
         pool.stop()

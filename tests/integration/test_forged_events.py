@@ -26,7 +26,7 @@ from fleetstream.lambda_mode.forward import forward
 from fleetstream.wire import ChangeEvent, decode_work_item
 from fleetstream.workers import WorkerPool
 from tests.integration.group_offsets import caught_up, wait_until
-from tests.integration.helpers import member_client, read_topic, settings_for
+from tests.integration.helpers import member_client, read_topic, settings_for, start_event_pipeline
 from tests.integration.test_events import REGION, ChangeWatcher, cloudtrail_event, items, samples
 
 pytestmark = pytest.mark.integration
@@ -67,14 +67,7 @@ def test_forged_and_flooding_events_do_no_harm(  # noqa: PLR0915 (one scenario, 
     producer = kafka.make_producer(settings.kafka)
     watcher: ChangeWatcher | None = None
     try:
-        for role, group in (
-            ("describer", settings.describer.group_id),
-            ("sink", settings.sink.group_id),
-            ("router", settings.router.group_id),
-        ):
-            pool.start(role, 1)
-            if not kafka.wait_for_group(settings.kafka, group, 1, 60):
-                pool.check()
+        start_event_pipeline(pool, settings)
         # After the workers created the topics' leaders (a watcher reads from the ends).
         watcher = ChangeWatcher(settings)
         router = next(w for w in pool.workers if w.role == "router")

@@ -19,7 +19,7 @@ from fleetstream.lambda_mode.forward import forward
 from fleetstream.wire import ChangeType
 from fleetstream.workers import WorkerPool
 from tests.integration.group_offsets import committed_offsets, wait_until
-from tests.integration.helpers import member_client, read_topic, settings_for
+from tests.integration.helpers import member_client, read_topic, settings_for, start_event_pipeline
 from tests.integration.test_events import REGION, ChangeWatcher, cloudtrail_event, items, samples
 
 pytestmark = pytest.mark.integration
@@ -56,14 +56,7 @@ def test_a_router_killed_inside_its_window_still_refreshes(
     pool = WorkerPool(None, log_dir)
     watcher: ChangeWatcher | None = None
     try:
-        for role, group in (
-            ("describer", settings.describer.group_id),
-            ("sink", settings.sink.group_id),
-            ("router", settings.router.group_id),
-        ):
-            pool.start(role, 1)
-            if not kafka.wait_for_group(settings.kafka, group, 1, 60):
-                pool.check()
+        start_event_pipeline(pool, settings)
         # After the workers created the topics' leaders (a watcher reads from the ends).
         watcher = ChangeWatcher(settings)
         ec2 = member_client(local_stack.aws_endpoint, account, "ec2", REGION)
