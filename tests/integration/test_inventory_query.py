@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,7 +77,7 @@ def swept(local_stack: StackEndpoints, tmp_path_factory: pytest.TempPathFactory)
     )
     home = tmp_path_factory.mktemp("inventory-query")
     with pytest.MonkeyPatch.context() as patch:
-        env = pipeline_env(local_stack, home.name[-12:].replace("-", ""))
+        env = pipeline_env(local_stack, uuid.uuid4().hex[:8])
         env["FLEETSTREAM_ACCOUNTS__INCLUDE"] = json.dumps([a.account_id for a in estate.accounts])
         env["FLEETSTREAM_REGIONS__INCLUDE"] = json.dumps(list(REGIONS))
         for name, value in env.items():
@@ -240,7 +241,7 @@ def test_history_and_show_tell_what_changed_and_when(swept: Swept) -> None:
     changes = json.loads(result.stdout)
     assert [(c["change_type"], c["changed_paths"]) for c in changes] == [
         ("CREATED", []),
-        ("MODIFIED", ["tags.Owner"]),
+        ("MODIFIED", ["Tags", "tags.Owner"]),  # in the attributes and the tags
     ]
     assert datetime.fromisoformat(changes[0]["observed_at"]) < swept.between
     assert datetime.fromisoformat(changes[1]["observed_at"]) > swept.between
