@@ -8,6 +8,7 @@ sees the previous snapshot until the new one is complete.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -20,7 +21,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from fleetstream.catalog import CATALOG
-from fleetstream.inventory.columns import COMMON_COLUMNS, Column, typed_columns
+from fleetstream.inventory.columns import COMMON_COLUMNS, typed_columns
 from fleetstream.inventory.rows import ROW_SCHEMA, Row, record_batch
 from fleetstream.inventory.snapshot import Manifest, TypeFile, type_path, write_manifest
 
@@ -81,22 +82,28 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _typed_expression(column: Column) -> str:
-    path = _literal("$." + _identifier(column.name))
-    if column.sql_type == "JSON":
-        return f"CAST(json_extract(attributes, {path}) AS VARCHAR)"
-    if column.sql_type == "VARCHAR":
-        return f"json_extract_string(attributes, {path})"
-    return f"TRY_CAST(json_extract_string(attributes, {path}) AS {column.sql_type})"
-
-
 def typed_select(type_name: str, source: str) -> str:
-    """SELECT the common columns and the type's typed columns from a raw file."""
+    """SELECT the common columns and the type's typed columns from a raw file.
+
+    json_transform parses each document once into a struct of every typed column (leniently:
+    a value that does not fit is NULL); one json_extract per column would parse it 60 times.
+    """
     entry = CATALOG.get(type_name)
     typed = typed_columns(entry) if entry is not None else ()
     parts = [_identifier(name) for name in COMMON_COLUMNS]
-    parts += [f"{_typed_expression(c)} AS {_identifier(c.name)}" for c in typed]
-    return f"SELECT {', '.join(parts)} FROM read_parquet({_literal(source)}) ORDER BY arn"
+    read = f"read_parquet({_literal(source)})"
+    if not typed:
+        return f"SELECT {', '.join(parts)} FROM {read}"
+    spec = json.dumps({c.name: c.sql_type for c in typed})
+    for column in typed:
+        field = f"_typed.{_identifier(column.name)}"
+        if column.sql_type == "JSON":  # plain text in the file: every reader takes it
+            field = f"CAST({field} AS VARCHAR)"
+        parts.append(f"{field} AS {_identifier(column.name)}")
+    return (
+        f"SELECT {', '.join(parts)} FROM "
+        f"(SELECT *, json_transform(attributes, {_literal(spec)}) AS _typed FROM {read})"
+    )
 
 
 def write_snapshot(
@@ -119,6 +126,10 @@ def write_snapshot(
             raw.add(row)
         written: dict[str, TypeFile] = {}
         with duckdb.connect() as db:
+            # Stream the copy (no ordering kept), bounded, and never draw a progress bar.
+            db.execute("SET preserve_insertion_order = false")
+            db.execute("SET memory_limit = '512MB'")
+            db.execute("SET enable_progress_bar = false")
             for type_name in raw.close(types):
                 relative = type_path(type_name, day)
                 final = staging / "final.parquet"

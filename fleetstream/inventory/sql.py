@@ -42,6 +42,7 @@ def connect(directory: Path) -> tuple[duckdb.DuckDBPyConnection, Manifest]:
     manifest = read_manifest(directory)
     db = duckdb.connect()
     db.execute("SET TimeZone = 'UTC'")  # times print in UTC, whatever the machine's zone
+    db.execute("SET enable_progress_bar = false")  # stdout carries the result only
     common = ", ".join(_quoted(c) for c in COMMON_COLUMNS)
     selects = []
     for type_name, file in sorted(manifest.types.items()):

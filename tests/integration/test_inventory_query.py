@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import boto3
 import duckdb
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -301,3 +303,20 @@ def test_export_as_of_rebuilds_the_inventory_from_the_changes_topic(
     expected[swept.arn(swept.tagged)].pop("Owner")
     assert {r["arn"]: r["tags"] for r in rows} == expected
     assert all(r["deleted_at"] is None for r in rows)
+
+
+def test_export_to_s3_uploads_the_same_snapshot(swept: Swept) -> None:
+    s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
+    bucket = f"inventory-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    result = cli("export", "--to", f"s3://{bucket}/exports/fleet")
+    assert result.exit_code == 0, result.output
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
+    day = datetime.now(UTC).date().isoformat()
+    part = f"exports/fleet/type=ec2.instance/snapshot_date={day}/part-0.parquet"
+    assert keys == ["exports/fleet/_fleetstream_snapshot.json", part]
+    body = s3.get_object(Bucket=bucket, Key=part)["Body"].read()
+    table = pq.read_table(io.BytesIO(body))
+    assert sorted(table.column("arn").to_pylist()) == sorted(
+        swept.arn(i) for i in [*swept.live, swept.terminated]
+    )
