@@ -24,10 +24,14 @@ _OUTPUTS = ("table", "json", "jsonl", "csv")
 
 def _exit_codes(func: F) -> F:
     """An inventory refusal prints one line and exits with its own code (3 bad query, 4
-    unknown type, 5 no snapshot, 6 not found); other known failures exit 2."""
+    unknown type, 5 no snapshot, 6 not found); other known failures, and AWS or Kafka
+    refusing or unreachable, exit 2."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+        from confluent_kafka import KafkaException  # noqa: PLC0415
+
         from fleetstream.errors import FleetstreamError  # noqa: PLC0415
 
         try:
@@ -37,6 +41,12 @@ def _exit_codes(func: F) -> F:
             sys.exit(exc.exit_code)
         except FleetstreamError as exc:
             click.echo(f"fleetstream: error: {exc}", err=True)
+            sys.exit(2)
+        except (BotoCoreError, ClientError) as exc:  # no credentials, no table, no endpoint
+            click.echo(f"fleetstream: error: AWS refused or could not be reached: {exc}", err=True)
+            sys.exit(2)
+        except KafkaException as exc:
+            click.echo(f"fleetstream: error: Kafka: {exc}", err=True)
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]

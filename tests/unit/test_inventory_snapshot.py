@@ -165,3 +165,20 @@ def test_a_missing_snapshot_is_refused_with_its_own_exit_code(tmp_path: Path) ->
             f"fleetstream: error: no inventory snapshot in {tmp_path / 'none'}: "
             "run `fleetstream export` first (or pass --snapshot DIR)\n"
         )
+
+
+def test_show_without_aws_credentials_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Before: botocore's NoCredentialsError escaped as a traceback (seen on the demo's stack).
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    arn = "arn:aws:ec2:us-east-1:111111111111:instance/i-1"
+    code, out, err = invoke("show", arn)
+    assert (code, out) == (2, "")
+    assert err == (
+        "fleetstream: error: AWS refused or could not be reached: Unable to locate credentials\n"
+    )
