@@ -18,6 +18,7 @@ from fleetstream.catalog.cli import iam_policy_command
 from fleetstream.config import Settings, load_settings
 from fleetstream.devstack.cli import cli as devstack_cli
 from fleetstream.errors import FleetstreamError
+from fleetstream.inventory.cli import COMMANDS as INVENTORY_COMMANDS
 from fleetstream.logs import configure
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -359,6 +360,8 @@ main.add_command(act_command)
 main.add_command(action_status_command)
 main.add_command(iam_policy_command)
 main.add_command(lag_exporter_command)
+for _command in INVENTORY_COMMANDS:  # query, export, resources, show, history
+    main.add_command(_command)
 
 # The local stack's own commands: `fleetstream stack up|down|status`.
 main.add_command(devstack_cli, name="stack")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from fleetstream.config import load_settings
+from fleetstream.aws import dynamodb_client
+from fleetstream.config import Settings, load_settings
 from fleetstream.devstack.seed import EstateSpec, reset_moto, seed_estate
 from fleetstream.devstack.stack import LocalStack
 from fleetstream.devstack.state import StackEndpoints
@@ -19,6 +20,10 @@ from fleetstream.devstack.submitter import (
     dev_redaction_key,
     dev_submitter_key,
 )
+from fleetstream.inventory.export import write_snapshot
+from fleetstream.inventory.render import Output, render
+from fleetstream.inventory.rows import scan_rows
+from fleetstream.inventory.sql import OWNER_TAG_QUESTION, connect, run
 from fleetstream.inventory_read import shard_counts
 from fleetstream.oneshot import run_sweep
 from fleetstream.progress import TerminalProgress
@@ -108,6 +113,8 @@ def run_demo(home: Path, *, accounts: int, keep_stack: bool, echo: Callable[[str
         echo("read back from DynamoDB:")
         echo(table(("account", "name", "region", "in moto", "in DynamoDB", "match"), rows))
         echo("")
+        _query_the_inventory(settings, home / "inventory", config_path, echo)
+        echo("")
         echo("consumer metrics (served while the workers ran):")
         for url in result.metrics_urls:
             echo(f"  {url}")
@@ -122,3 +129,24 @@ def run_demo(home: Path, *, accounts: int, keep_stack: bool, echo: Callable[[str
     finally:
         if not keep_stack:
             stack.stop()
+
+
+def _query_the_inventory(
+    settings: Settings, snapshot: Path, config_path: Path, echo: Callable[[str], None]
+) -> None:
+    """Export the table to a Parquet snapshot and ask it the Owner-tag question in SQL."""
+    rows = scan_rows(dynamodb_client(settings), settings.sink.table)
+    exported = write_snapshot(
+        rows, snapshot, source=f"table {settings.sink.table}", types=settings.resource_types
+    )
+    echo(f"exported {exported.rows} resources to {snapshot} (Parquet, one file per type)")
+    db, _ = connect(snapshot)
+    with db:
+        answer = run(db, OWNER_TAG_QUESTION)
+    echo(f"production instances without an Owner tag ({len(answer.rows)}):")
+    echo(f'  fleetstream query "{OWNER_TAG_QUESTION}"')
+    echo(render(answer, Output.TABLE))
+    echo(
+        "more: fleetstream resources --tag-missing Owner, fleetstream show ARN, "
+        f"fleetstream --config {config_path} history ARN"
+    )
