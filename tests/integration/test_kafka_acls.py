@@ -331,8 +331,8 @@ def test_a_planner_cannot_forge_a_complete_outcome_that_deletes(
             time.sleep(0.5)
     finally:
         pool.stop()
+    assert inventory_facts(admin) == live, "a forged outcome deleted live resources"
     assert written.get(planner.kafka.topic("resources")) == "TOPIC_AUTHORIZATION_FAILED"
     assert written.get(planner.kafka.topic("plan-outcomes")) == "ok"
-    assert inventory_facts(admin) == live, "a forged outcome deleted live resources"
     dead = read_topic(admin, admin.kafka.topic("dlq"))
     assert any(m.value() == forgery for m in dead), "the forged outcome was not dead-lettered"
