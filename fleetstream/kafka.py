@@ -29,6 +29,10 @@ TOPICS: dict[str, dict[str, str]] = {
     # AWS management events (EventBridge JSON) from the hub bus; read by the event router.
     "events": {"retention.ms": str(3 * 24 * 3600 * 1000), "compression.type": "zstd"},
     "resources": {"retention.ms": str(7 * 24 * 3600 * 1000), "compression.type": "zstd"},
+    # What planning found without describing (FAILED: regions unknown; ACCOUNT_GONE): the
+    # planner's only output besides first pages. Its own topic, so the planner's user needs no
+    # write on `resources`, where a forged COMPLETE outcome would delete (kafka_acl.py).
+    "plan-outcomes": {"retention.ms": str(7 * 24 * 3600 * 1000)},
     "dlq": {"retention.ms": str(30 * 24 * 3600 * 1000)},
     # Created / modified / deleted events, key ARN, written by the sink (docs/topics.md).
     "changes": {"retention.ms": str(14 * 24 * 3600 * 1000), "compression.type": "zstd"},

@@ -72,7 +72,10 @@ STAGES: dict[str, Stage] = {
         # `fleetstream topics ensure`, may create every topic.
         Stage(
             "planner",
-            produces=("work", "resources"),
+            # Never `resources`: a COMPLETE outcome there deletes what it did not see. What
+            # planning found goes to `plan-outcomes`, where the sink takes FAILED and
+            # ACCOUNT_GONE only.
+            produces=("work", "plan-outcomes"),
             watches=("describer.group_id",),
             describes=("work-retry",),
             creates=tuple(TOPICS),
@@ -88,7 +91,7 @@ STAGES: dict[str, Stage] = {
         ),
         Stage(
             "sink",
-            consumes=("resources",),
+            consumes=("resources", "plan-outcomes"),
             produces=("changes", "state", "dlq"),
             group="sink.group_id",
         ),
@@ -126,7 +129,7 @@ STAGES: dict[str, Stage] = {
         # Offsets and the oldest unread record's timestamp of the describer and sink groups.
         Stage(
             "lag-exporter",
-            consumes=("work", "work-retry", "refresh", "resources"),
+            consumes=("work", "work-retry", "refresh", "resources", "plan-outcomes"),
             watches=("describer.group_id", "sink.group_id"),
             creates=(),
         ),

@@ -24,7 +24,8 @@ OUTPUTS_BLOCK = "Kafka policy outputs"
 
 # Which stages each task role of hub.yaml runs: its Kafka permissions are their union.
 HUB_ROLES: dict[str, tuple[str, ...]] = {
-    "HubTaskRole": ("planner", "describer"),
+    "HubTaskRole": ("describer",),
+    "PlannerTaskRole": ("planner",),
     "SinkTaskRole": ("sink",),
     "LagExporterTaskRole": ("lag-exporter",),
     "RouterTaskRole": ("router",),

@@ -52,14 +52,15 @@ SCOPED_WRITES: dict[str, dict[str, Any]] = {
 }
 
 
-def _trust(principal_parameter: str) -> dict[str, Any]:
-    """Only that hub role, only with the ExternalId, only from inside the organization."""
+def _trust(*principal_parameters: str) -> dict[str, Any]:
+    """Only those hub roles, only with the ExternalId, only from inside the organization."""
+    refs = [{"Ref": name} for name in principal_parameters]
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"AWS": {"Ref": principal_parameter}},
+                "Principal": {"AWS": refs[0] if len(refs) == 1 else refs},
                 "Action": "sts:AssumeRole",
                 "Condition": {
                     "StringEquals": {
@@ -88,7 +89,9 @@ def action_statements() -> list[dict[str, Any]]:
     return statements
 
 
-def _role(name: str, description: str, trusted: str, policy: dict[str, Any]) -> dict[str, Any]:
+def _role(
+    name: str, description: str, trusted: tuple[str, ...], policy: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
@@ -96,7 +99,7 @@ def _role(name: str, description: str, trusted: str, policy: dict[str, Any]) -> 
             "Path": {"Ref": "RolePath"},
             "Description": description,
             "MaxSessionDuration": 3600,
-            "AssumeRolePolicyDocument": _trust(trusted),
+            "AssumeRolePolicyDocument": _trust(*trusted),
             "Policies": [policy],
         },
     }
@@ -119,8 +122,16 @@ def member_role_template(type_names: Iterable[str]) -> dict[str, Any]:
                 "Type": "String",
                 "AllowedPattern": r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
                 "Description": (
-                    "The describer's and planner's task role (output HubTaskRoleArn of "
-                    "hub.yaml): the only principal of the read-only role."
+                    "The describer's task role (output HubTaskRoleArn of hub.yaml): with "
+                    "PlannerRoleArn, the only principals of the read-only role."
+                ),
+            },
+            "PlannerRoleArn": {
+                "Type": "String",
+                "AllowedPattern": r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
+                "Description": (
+                    "The planners' task role (output PlannerTaskRoleArn of hub.yaml): it reads "
+                    "each account's enabled regions through the read-only role."
                 ),
             },
             "ActorRoleArn": {
@@ -187,14 +198,14 @@ def member_role_template(type_names: Iterable[str]) -> dict[str, Any]:
             "ReadOnlyRole": _role(
                 "ReadOnlyRoleName",
                 "fleetstream inventory: read-only, assumed by the hub's describer and planner.",
-                "HubRoleArn",
+                ("HubRoleArn", "PlannerRoleArn"),
                 {"PolicyName": "fleetstream-read-only", "PolicyDocument": iam_policy(type_names)},
             ),
             "ActionsRole": {"Condition": "WithActions"}
             | _role(
                 "ActionsRoleName",
                 "fleetstream actions: the action plane's writes, assumed by the hub's actor.",
-                "ActorRoleArn",
+                ("ActorRoleArn",),
                 {
                     "PolicyName": "fleetstream-actions",
                     "PolicyDocument": {"Version": "2012-10-17", "Statement": action_statements()},

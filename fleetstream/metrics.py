@@ -88,6 +88,12 @@ SINK_FUTURE_REFUSED = Counter(
     "(observation: dead-lettered; outcome: recorded as FAILED with ClockSkew).",
     ["kind"],
 )
+SINK_PLANNER_REFUSED = Counter(
+    "fleetstream_sink_planner_refused_total",
+    "Records on plan-outcomes that the planner may not write (an observation, a COMPLETE "
+    "outcome), dead-lettered; by kind.",
+    ["kind"],
+)
 SINK_BATCH_SECONDS = Histogram(
     "fleetstream_sink_batch_seconds",
     "Time to write one batch to DynamoDB.",

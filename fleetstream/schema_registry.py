@@ -39,6 +39,7 @@ VALUE_SCHEMAS = {
     "work": "work_item",
     "work-retry": "work_item",
     "resources": "resource_event",
+    "plan-outcomes": "resource_event",
     "changes": "change_event",
     "state": "resource_state",
 }

@@ -63,7 +63,7 @@ def emit_units(
     sweep_id: str,
     units: Iterable[WorkItem | ShardOutcome],
 ) -> int:
-    """Produce first pages (work topic) and planning failures (resources topic); return once
+    """Produce first pages (work topic) and what planning found (plan-outcomes); return once
     all are durably written, with the number of failed shards. Raises FleetstreamError."""
     failures: list[KafkaError] = []
 
@@ -75,7 +75,7 @@ def emit_units(
     for unit in units:
         if isinstance(unit, ShardOutcome):
             failed += unit.status is ShardStatus.FAILED
-            topic, value = settings.kafka.topic("resources"), encode_resource_event(unit)
+            topic, value = settings.kafka.topic("plan-outcomes"), encode_resource_event(unit)
             key = str(unit.shard).encode()
             if unit.status is ShardStatus.FAILED:
                 log.warning("shard %s failed at planning: %s", unit.shard, unit.reason)

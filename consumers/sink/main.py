@@ -1,4 +1,4 @@
-"""Wires the sink consumer group: resources topic -> DynamoDB, changes and state topics."""
+"""Wires the sink consumer group: resources and plan-outcomes -> DynamoDB, changes, state."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from consumers.sink.clocks import FutureTimeError, check_times
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.freshness import EventTimes
 from consumers.sink.handler import Sink
+from consumers.sink.provenance import check_planner_event
 from consumers.sink.seen import SeenMarks
 from consumers.sink.store import InventoryStore
 from fleetstream import kafka
@@ -89,6 +90,7 @@ def make_writer(settings: Settings) -> BatchWriter:
     )
     group = settings.sink.group_id
     dlq_topic = settings.kafka.topic("dlq")
+    plan_topic = settings.kafka.topic("plan-outcomes")
     changes_topic = settings.kafka.topic("changes")
     state_topic = settings.kafka.topic("state")
     tolerance = timedelta(seconds=settings.sink.future_tolerance_s)
@@ -101,7 +103,10 @@ def make_writer(settings: Settings) -> BatchWriter:
         refused: list[Observation] = []
         for message in batch:
             try:
-                event = check_times(decode_resource_event(message.value()), now, tolerance)
+                event = decode_resource_event(message.value())
+                if message.topic() == plan_topic:
+                    event = check_planner_event(event)
+                event = check_times(event, now, tolerance)
             except PoisonMessageError as exc:
                 if isinstance(exc, FutureTimeError):
                     refused.append(exc.observation)
@@ -141,7 +146,7 @@ def build(settings: Settings) -> AtLeastOnceLoop:
         consumer,
         producer,
         group=group,
-        topics=[settings.kafka.topic("resources")],
+        topics=[settings.kafka.topic("resources"), settings.kafka.topic("plan-outcomes")],
         dlq_topic=settings.kafka.topic("dlq"),
         batch_size=settings.sink.batch_size,
         writer=writer,

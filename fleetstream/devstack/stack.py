@@ -65,7 +65,9 @@ class LocalStack:
         *,
         cache: Path | None = None,
         environ: Mapping[str, str] | None = None,
-        ready_timeout: float = 60.0,
+        # A JVM (Kafka, DynamoDB Local) starting on a loaded 2-core machine can take well over
+        # a minute; a dead one still fails at once (its process exits, procs.wait_ready).
+        ready_timeout: float = 180.0,
         components: Mapping[str, Component] | None = None,
     ) -> None:
         self.home = home.resolve()

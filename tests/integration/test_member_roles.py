@@ -144,6 +144,7 @@ def test_each_stage_assumes_only_its_own_member_role(local_stack: StackEndpoints
     external_id = f"ext-{run}"
     params = {
         "HubRoleArn": f"arn:aws:iam::{HUB_ACCOUNT_ID}:role/HubTaskRole-{run}",
+        "PlannerRoleArn": f"arn:aws:iam::{HUB_ACCOUNT_ID}:role/PlannerTaskRole-{run}",
         "ActorRoleArn": f"arn:aws:iam::{HUB_ACCOUNT_ID}:role/ActorTaskRole-{run}",
         "ExternalId": external_id,
         "OrganizationId": org.describe_organization()["Organization"]["Id"],

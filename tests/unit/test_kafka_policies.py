@@ -80,8 +80,10 @@ def writable_topics(template: dict[str, Any], role: str) -> set[str]:
 
 # Which topics each hub role's stages produce (README, How it works; docs/topics.md).
 EXPECTED_WRITES = {
-    # planner + describer (a refresh that spans pages writes its next page to refresh)
+    # the describer (a refresh that spans pages writes its next page to refresh)
     "HubTaskRole": {"work", "work-retry", "refresh", "resources", "dlq"},
+    # the planners: first pages and what planning found, never resources
+    "PlannerTaskRole": {"work", "plan-outcomes"},
     "SinkTaskRole": {"changes", "state", "dlq"},
     "LagExporterTaskRole": set(),
     "RouterTaskRole": {"refresh", "dlq"},
