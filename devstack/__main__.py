@@ -1,5 +1,5 @@
-"""`python -m fleetstream.devstack` is `fleetstream stack`."""
+"""`python -m devstack` is `fleetstream stack`."""
 
-from fleetstream.devstack.cli import cli
+from devstack.cli import cli
 
 cli()

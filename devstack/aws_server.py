@@ -10,7 +10,7 @@ and its `sts:ExternalId` and `aws:PrincipalOrgID` conditions (StringEquals) hold
 `OrganizationAccountAccessRole` is always assumable: AWS creates it in every account made by
 Organizations CreateAccount. Everything else goes to moto untouched.
 
-Run: python -m fleetstream.devstack.aws_server --host 127.0.0.1 --port 5000
+Run: python -m devstack.aws_server --host 127.0.0.1 --port 5000
 """
 
 from __future__ import annotations
@@ -227,8 +227,8 @@ def main(argv: list[str] | None = None) -> None:
     # moto builds some URLs (e.g. S3 presigned) from the port it believes it serves on.
     os.environ.setdefault("MOTO_PORT", str(args.port))
     # Imported here: faults and bucket_policy import this module's ACCESS_KEY.
-    from fleetstream.devstack.bucket_policy import BucketPolicyMiddleware  # noqa: PLC0415
-    from fleetstream.devstack.faults import FaultInjectionMiddleware  # noqa: PLC0415
+    from devstack.bucket_policy import BucketPolicyMiddleware  # noqa: PLC0415
+    from devstack.faults import FaultInjectionMiddleware  # noqa: PLC0415
 
     app = FaultInjectionMiddleware(
         TrustEnforcingMiddleware(

@@ -23,8 +23,8 @@ from moto.iam.models import get_account_id_from
 from moto.s3.models import s3_backends
 from moto.sts.models import sts_backends
 
-from fleetstream.devstack.aws_server import ACCESS_KEY
-from fleetstream.devstack.s3_rest import S3Request, s3_request
+from devstack.aws_server import ACCESS_KEY
+from devstack.s3_rest import S3Request, s3_request
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]

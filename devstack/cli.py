@@ -1,4 +1,4 @@
-"""CLI: `fleetstream stack up|down|status [--home DIR]` (also `python -m fleetstream.devstack`).
+"""CLI: `fleetstream stack up|down|status [--home DIR]` (also `python -m devstack`).
 
 `up` prints the endpoints as KEY=VALUE lines on stdout (so `eval "$(... up)"` works) and the
 per-component timing on stderr.
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from fleetstream.devstack.errors import StackError
-from fleetstream.devstack.stack import ALL_COMPONENTS, OPTIONAL_COMPONENTS, LocalStack
-from fleetstream.devstack.state import StackEndpoints
+from devstack.errors import StackError
+from devstack.stack import ALL_COMPONENTS, OPTIONAL_COMPONENTS, LocalStack
+from devstack.state import StackEndpoints
 
 home_option = click.option(
     "--home",

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from fleetstream.devstack.errors import StackError
+from devstack.errors import StackError
 
 # deploy/local holds the poms and config files; this package lives two levels below the repo.
-DEPLOY_LOCAL = Path(__file__).resolve().parents[2] / "deploy" / "local"
+DEPLOY_LOCAL = Path(__file__).resolve().parents[1] / "deploy" / "local"
 
 
 @dataclass(frozen=True)

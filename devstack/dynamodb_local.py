@@ -9,9 +9,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetstream.devstack.component import DEPLOY_LOCAL, Launch, Paths, java
-from fleetstream.devstack.maven import resolve_classpath
-from fleetstream.devstack.procs import url_open
+from devstack.component import DEPLOY_LOCAL, Launch, Paths, java
+from devstack.maven import resolve_classpath
+from devstack.procs import url_open
 
 DYNAMODB_LOCAL_VERSION = "3.1.0"
 POM = DEPLOY_LOCAL / "dynamodb" / "pom.xml"

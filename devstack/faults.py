@@ -39,8 +39,8 @@ from xml.sax.saxutils import escape
 from moto.iam.models import get_account_id_from
 from werkzeug.wsgi import get_input_stream
 
-from fleetstream.devstack.aws_server import ACCESS_KEY
-from fleetstream.devstack.s3_rest import s3_request
+from devstack.aws_server import ACCESS_KEY
+from devstack.s3_rest import s3_request
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]

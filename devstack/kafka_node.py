@@ -13,9 +13,9 @@ from pathlib import Path
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from fleetstream.devstack.component import DEPLOY_LOCAL, Launch, Paths, java
-from fleetstream.devstack.maven import resolve_classpath
-from fleetstream.devstack.procs import port_open, run_logged
+from devstack.component import DEPLOY_LOCAL, Launch, Paths, java
+from devstack.maven import resolve_classpath
+from devstack.procs import port_open, run_logged
 
 KAFKA_VERSION = "4.1.1"
 POM = DEPLOY_LOCAL / "kafka" / "pom.xml"
@@ -36,7 +36,7 @@ class SecureListeners:
     key_pem: str  # the broker's private key, unencrypted PKCS#8
     scram_users: Mapping[str, str] = field(default_factory=dict)
     # Kafka's StandardAuthorizer: a SCRAM or certificate user may do only what ACLs allow
-    # (fleetstream/kafka_acl.py generates them). The PLAINTEXT and controller listeners stay
+    # (fleetstream/kafka/acl.py generates them). The PLAINTEXT and controller listeners stay
     # unauthenticated, so their principal (ANONYMOUS) is the super user: the broker itself and
     # the admin that creates topics and ACLs, on 127.0.0.1 only.
     authorize: bool = False

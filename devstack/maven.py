@@ -7,8 +7,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from fleetstream.devstack.errors import StackError
-from fleetstream.devstack.procs import run_logged
+from devstack.errors import StackError
+from devstack.procs import run_logged
 
 # Written last, so a lib dir without it is a half-finished copy and is redone.
 MARKER = ".fleetstream-complete"

@@ -10,8 +10,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetstream.devstack.component import DEPLOY_LOCAL, Launch, Paths
-from fleetstream.devstack.procs import url_open
+from devstack.component import DEPLOY_LOCAL, Launch, Paths
+from devstack.procs import url_open
 
 REPO_ROOT = DEPLOY_LOCAL.parents[1]
 PROBE_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 1})
@@ -36,7 +36,7 @@ class MotoNode:
         argv = [
             sys.executable,
             "-m",
-            "fleetstream.devstack.aws_server",
+            "devstack.aws_server",
             "--host",
             "127.0.0.1",
             "--port",

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fleetstream.devstack.errors import StackError
+from devstack.errors import StackError
 
 
 def free_port() -> int:

@@ -4,7 +4,7 @@ checkov pins many libraries (boto3, networkx, ...) that fleetstream's own enviro
 be bound to, so it lives beside the Maven jars, in $FLEETSTREAM_CACHE (~/.cache/fleetstream)
 /checkov-<version>, installed once with pip and reused by every run and every worktree.
 
-Run: python -m fleetstream.devstack.scanner [DIRECTORY]  (prints checkov's findings)
+Run: python -m devstack.scanner [DIRECTORY]  (prints checkov's findings)
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fleetstream.devstack.errors import StackError
-from fleetstream.devstack.stack import default_cache
+from devstack.errors import StackError
+from devstack.stack import default_cache
 
 CHECKOV_VERSION = "3.3.30"
 _MARKER = ".installed"

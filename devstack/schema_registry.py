@@ -14,8 +14,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 
-from fleetstream.devstack.component import DEPLOY_LOCAL, Launch, Paths, java
-from fleetstream.devstack.maven import build_project
+from devstack.component import DEPLOY_LOCAL, Launch, Paths, java
+from devstack.maven import build_project
 
 APICURIO_VERSION = "2.4.2.Final"
 PROJECT = DEPLOY_LOCAL / "schema-registry"

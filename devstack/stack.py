@@ -13,14 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from fleetstream.devstack.component import Component, Paths
-from fleetstream.devstack.dynamodb_local import DynamoDBLocal
-from fleetstream.devstack.errors import StackError
-from fleetstream.devstack.kafka_node import KafkaNode
-from fleetstream.devstack.moto_node import MotoNode
-from fleetstream.devstack.procs import pid_alive, spawn, terminate, wait_ready
-from fleetstream.devstack.schema_registry import SchemaRegistry
-from fleetstream.devstack.state import (
+from devstack.component import Component, Paths
+from devstack.dynamodb_local import DynamoDBLocal
+from devstack.errors import StackError
+from devstack.kafka_node import KafkaNode
+from devstack.moto_node import MotoNode
+from devstack.procs import pid_alive, spawn, terminate, wait_ready
+from devstack.schema_registry import SchemaRegistry
+from devstack.state import (
     BYO_ENV,
     ComponentState,
     ComponentStatus,

@@ -9,7 +9,7 @@ from typing import Any
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetstream.errors import FleetstreamError
+from fleetstream.base.errors import FleetstreamError
 
 
 def _fail(message: str) -> None:
@@ -63,7 +63,6 @@ def act_command(
     Dry-run is the default: the plan (targets per account and region) is printed and
     nothing is produced. With --execute the request is signed as actions.submitter.
     """
-    from fleetstream import kafka  # noqa: PLC0415
     from fleetstream.actions.audit import audit_log  # noqa: PLC0415
     from fleetstream.actions.selector import InventoryQuery, parse_set, parse_where  # noqa: PLC0415
     from fleetstream.actions.status import request_status  # noqa: PLC0415
@@ -73,8 +72,9 @@ def act_command(
         signed_for_execution,
         submit,
     )
-    from fleetstream.aws import AwsClients, dynamodb_client  # noqa: PLC0415
-    from producers.accounts import active_account_ids  # noqa: PLC0415
+    from fleetstream.aws.accounts import active_account_ids  # noqa: PLC0415
+    from fleetstream.aws.clients import AwsClients, dynamodb_client  # noqa: PLC0415
+    from fleetstream.kafka import clients as kafka  # noqa: PLC0415
 
     obj: Any = ctx.obj
     try:

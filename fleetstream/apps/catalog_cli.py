@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from fleetstream.errors import FleetstreamError
+from fleetstream.base.errors import FleetstreamError
 
 
 @click.command("iam-policy")

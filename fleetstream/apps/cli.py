@@ -13,12 +13,11 @@ from typing import Any, TypeVar
 import click
 
 from consumers.lag.cli import lag_exporter_command
-from fleetstream.actions.cli import act_command, action_status_command
-from fleetstream.catalog.cli import iam_policy_command
-from fleetstream.config import Settings, load_settings
-from fleetstream.devstack.cli import cli as devstack_cli
-from fleetstream.errors import FleetstreamError
-from fleetstream.logs import configure
+from fleetstream.apps.actions_cli import act_command, action_status_command
+from fleetstream.apps.catalog_cli import iam_policy_command
+from fleetstream.base.config import Settings, load_settings
+from fleetstream.base.errors import FleetstreamError
+from fleetstream.base.logs import configure
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,8 +49,8 @@ class _Context:
 
     def invoke_plan(self) -> None:
         """Issue one full sweep and print its id."""
-        from fleetstream import kafka
-        from fleetstream.preflight import check_all
+        from fleetstream.apps.preflight import check_all
+        from fleetstream.kafka import clients as kafka
         from producers.main import plan_sweep
 
         settings = self.pipeline
@@ -62,7 +61,7 @@ class _Context:
     @property
     def pipeline(self) -> Settings:
         """The settings of a command that reads or writes topic values: framing set up."""
-        from fleetstream.schema_registry import configure as configure_serde
+        from fleetstream.serde.registry import configure as configure_serde
 
         settings = self.settings
         configure_serde(settings.serde, settings.kafka)
@@ -126,7 +125,7 @@ def planner(obj: _Context, once: bool) -> None:
     if once:
         obj.invoke_plan()
         return
-    from fleetstream.preflight import check_all
+    from fleetstream.apps.preflight import check_all
     from producers.continuous import run
 
     settings = obj.pipeline
@@ -169,9 +168,9 @@ def sweep(obj: _Context, describers: int, sinks: int, timeout_s: float, log_dir:
 
     Exits 1 if any shard failed or did not finish.
     """
-    from fleetstream.oneshot import run_sweep
-    from fleetstream.progress import TerminalProgress
-    from fleetstream.report import sweep_summary
+    from fleetstream.apps.oneshot import run_sweep
+    from fleetstream.apps.progress import TerminalProgress
+    from fleetstream.inventory.report import sweep_summary
 
     result = run_sweep(
         obj.pipeline,
@@ -193,8 +192,8 @@ def sweep(obj: _Context, describers: int, sinks: int, timeout_s: float, log_dir:
 @_one_line_errors
 def inventory(obj: _Context, sweep_id: str) -> None:
     """Count the resources in DynamoDB for every shard of a sweep."""
-    from fleetstream.inventory_read import shard_counts
-    from fleetstream.report import table
+    from fleetstream.inventory.read import shard_counts
+    from fleetstream.inventory.report import table
 
     counts = shard_counts(obj.settings, sweep_id)
     rows = [(s.account_id, s.region, s.resource_type, n) for s, n in counts]
@@ -218,8 +217,8 @@ def dlq() -> None:
 @_one_line_errors
 def dlq_replay(obj: _Context, only_topic: str | None, limit: int | None, dry_run: bool) -> None:
     """Send dead letters back to their original topic (after the fix is deployed)."""
-    from fleetstream import kafka
-    from fleetstream.dlq import replay
+    from fleetstream.apps.dlq_replay import replay
+    from fleetstream.kafka import clients as kafka
 
     kafka.preflight(obj.settings.kafka)
     report = replay(obj.settings.kafka, only_topic=only_topic, limit=limit, dry_run=dry_run)
@@ -236,7 +235,7 @@ def dlq_replay(obj: _Context, only_topic: str | None, limit: int | None, dry_run
 def restore_from_state(obj: _Context, table: str | None) -> None:
     """Rebuild the inventory table from the compacted state topic (disaster recovery)."""
     from consumers.sink.restore import restore_from_state as restore
-    from fleetstream import kafka
+    from fleetstream.kafka import clients as kafka
 
     settings = obj.pipeline  # state values may be in the registry's framing
     kafka.preflight(settings.kafka)
@@ -263,8 +262,8 @@ def deploy() -> None:
 @_one_line_errors
 def render_member_role(obj: _Context, configured: bool, out: Path | None) -> None:
     """Write the member-account role's StackSet template, its policy generated from the catalog."""
+    from fleetstream.apps.member_role import render_member_role as render
     from fleetstream.catalog import CATALOG
-    from fleetstream.member_role import render_member_role as render
 
     types = list(obj.settings.resource_types) if configured else sorted(CATALOG)
     text = render(types)
@@ -285,8 +284,8 @@ def render_member_role(obj: _Context, configured: bool, out: Path | None) -> Non
 )
 @_one_line_errors
 def render_kafka_policies(write: bool, template: Path) -> None:
-    """Generate hub.yaml's per-stage MSK IAM policies from fleetstream/kafka_acl.py's STAGES."""
-    from fleetstream.kafka_iam import render_hub, write_hub
+    """Generate hub.yaml's per-stage MSK IAM policies from fleetstream/kafka/acl.py's STAGES."""
+    from fleetstream.kafka.iam import render_hub, write_hub
 
     if write:
         changed = write_hub(template)
@@ -304,8 +303,8 @@ def topics() -> None:
 @click.pass_obj
 @_one_line_errors
 def topics_ensure(obj: _Context) -> None:
-    """Create the missing topics (partitions, retention, compaction of fleetstream/kafka.py)."""
-    from fleetstream import kafka
+    """Create the missing topics (partitions, retention, compaction: kafka/clients.py)."""
+    from fleetstream.kafka import clients as kafka
 
     kafka.preflight(obj.settings.kafka)
     kafka.ensure_topics(obj.settings.kafka)
@@ -325,8 +324,8 @@ def schemas_register(obj: _Context) -> None:
 
     For deployments whose processes may only read the registry (serde.auto_register false).
     """
-    from fleetstream.errors import ConfigError
-    from fleetstream.schema_registry import client, register_schemas
+    from fleetstream.base.errors import ConfigError
+    from fleetstream.serde.registry import client, register_schemas
 
     settings = obj.settings
     if settings.serde.schema_registry_url is None:
@@ -360,8 +359,23 @@ main.add_command(action_status_command)
 main.add_command(iam_policy_command)
 main.add_command(lag_exporter_command)
 
-# The local stack's own commands: `fleetstream stack up|down|status`.
-main.add_command(devstack_cli, name="stack")
+
+def _add_stack_command() -> None:
+    """`fleetstream stack up|down|status`: the local stack's commands, where it exists.
+
+    devstack/ (the local stack: Kafka from Maven jars, DynamoDB Local, moto) is dev tooling in
+    the repository, not in the runtime wheel; an installed fleetstream has no `stack` command.
+    """
+    try:
+        from devstack.cli import cli as devstack_cli
+    except ModuleNotFoundError as exc:
+        if exc.name != "devstack":
+            raise
+        return
+    main.add_command(devstack_cli, name="stack")
+
+
+_add_stack_command()
 
 
 @main.command()
@@ -371,6 +385,14 @@ main.add_command(devstack_cli, name="stack")
 @_one_line_errors
 def demo(home: Path, accounts: int, keep_stack: bool) -> None:
     """Start the local stack, seed a multi-account estate in moto, sweep it, read it back."""
-    from fleetstream.demo import run_demo
+    try:
+        from fleetstream.apps.demo import run_demo
+    except ModuleNotFoundError as exc:
+        if exc.name != "devstack":
+            raise
+        raise FleetstreamError(
+            "the demo runs the local stack (devstack/), which is in the repository, not in "
+            "an installed fleetstream: run ./dev demo from a checkout"
+        ) from exc
 
     sys.exit(run_demo(home, accounts=accounts, keep_stack=keep_stack, echo=click.echo))

@@ -10,19 +10,19 @@ from pathlib import Path
 
 import yaml
 
-from fleetstream.config import load_settings
-from fleetstream.devstack.seed import EstateSpec, reset_moto, seed_estate
-from fleetstream.devstack.stack import LocalStack
-from fleetstream.devstack.state import StackEndpoints
-from fleetstream.devstack.submitter import (
+from devstack.seed import EstateSpec, reset_moto, seed_estate
+from devstack.stack import LocalStack
+from devstack.state import StackEndpoints
+from devstack.submitter import (
     dev_actions_config,
     dev_redaction_key,
     dev_submitter_key,
 )
-from fleetstream.inventory_read import shard_counts
-from fleetstream.oneshot import run_sweep
-from fleetstream.progress import TerminalProgress
-from fleetstream.report import sweep_summary, table
+from fleetstream.apps.oneshot import run_sweep
+from fleetstream.apps.progress import TerminalProgress
+from fleetstream.base.config import load_settings
+from fleetstream.inventory.read import shard_counts
+from fleetstream.inventory.report import sweep_summary, table
 
 DEMO_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from fleetstream.errors import FleetstreamError
+from fleetstream.base.errors import FleetstreamError
 
 # Kafka refuses commit metadata above offset.metadata.max.bytes (4096 by default).
 MAX_METADATA_BYTES = 4000

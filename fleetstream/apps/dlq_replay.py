@@ -3,7 +3,7 @@
 Exactly once, also when a run dies or is filtered: replayed messages and the replay group's
 progress are committed together in Kafka transactions of `chunk` dead letters read (a killed
 run's open transaction is aborted, so its readers, all read_committed, never see it), and the
-progress of a filtered run is kept per original topic (fleetstream.dlq_progress), so it never
+progress of a filtered run is kept per original topic (fleetstream.apps.dlq_progress), so it never
 commits past another topic's dead letters.
 """
 
@@ -18,12 +18,12 @@ from typing import TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
-from fleetstream import kafka
-from fleetstream.config import KafkaSettings
-from fleetstream.dlq_progress import PartitionProgress, Verdict, decode_marks, encode_marks
-from fleetstream.errors import FleetstreamError
-from fleetstream.loop import header, position
-from fleetstream.records import foreign_headers
+from fleetstream.apps.dlq_progress import PartitionProgress, Verdict, decode_marks, encode_marks
+from fleetstream.base.config import KafkaSettings
+from fleetstream.base.errors import FleetstreamError
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.loop import header, position
+from fleetstream.runtime.records import foreign_headers
 
 log = logging.getLogger(__name__)
 REPLAYED_FROM = "fs.replayed-from"

@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from fleetstream import kafka
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings
-from fleetstream.dynamodb import Tables
-from fleetstream.metrics import export_sweep_progress, serve
-from fleetstream.preflight import check_all
-from fleetstream.progress import LineProgress, ProgressView
-from fleetstream.sweeps import SweepProgress, SweepStore
-from fleetstream.workers import WorkerPool
+from fleetstream.apps.preflight import check_all
+from fleetstream.apps.progress import LineProgress, ProgressView
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings
+from fleetstream.base.metrics import export_sweep_progress, serve
+from fleetstream.inventory.dynamodb import Tables
+from fleetstream.inventory.sweeps import SweepProgress, SweepStore
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.workers import WorkerPool
 from producers.main import plan_sweep
 
 GROUP_SETTLE_S = 45.0

@@ -6,9 +6,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from fleetstream import kafka
-from fleetstream.config import Settings
-from fleetstream.errors import ConfigError
+from fleetstream.base.config import Settings
+from fleetstream.base.errors import ConfigError
+from fleetstream.kafka import clients as kafka
 
 _FAST = Config(retries={"max_attempts": 1}, connect_timeout=3, read_timeout=5)
 

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import click
 
-from fleetstream.sweeps import SweepProgress
+from fleetstream.inventory.sweeps import SweepProgress
 
 
 def rate(progress: SweepProgress, elapsed_s: float) -> float:

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetstream.aws import AwsClients
-from fleetstream.aws_errors import ErrorKind, classify
-from fleetstream.config import AccountSettings
-from fleetstream.errors import ConfigError
+from fleetstream.aws.clients import AwsClients
+from fleetstream.aws.errors import ErrorKind, classify
+from fleetstream.base.config import AccountSettings
+from fleetstream.base.errors import ConfigError
 
 
 class AccountsUnavailableError(ConfigError):

@@ -14,10 +14,10 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 
-from fleetstream.aws_metrics import counted_refresh, instrument_session
-from fleetstream.config import AwsSettings, Settings
-from fleetstream.kafka_auth import resolve_secret
-from fleetstream.ratelimit import TokenBuckets
+from fleetstream.aws.metrics import counted_refresh, instrument_session
+from fleetstream.aws.ratelimit import TokenBuckets
+from fleetstream.base.config import AwsSettings, Settings
+from fleetstream.kafka.auth import resolve_secret
 
 
 class _Lru:

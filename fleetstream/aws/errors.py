@@ -12,7 +12,7 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
-from fleetstream.errors import ShardFailedError
+from fleetstream.base.errors import ShardFailedError
 
 
 class ErrorKind(StrEnum):

@@ -17,8 +17,8 @@ from typing import Any
 import botocore.session
 from botocore.exceptions import ClientError
 
-from fleetstream.aws_errors import THROTTLING_CODES
-from fleetstream.metrics import (
+from fleetstream.aws.errors import THROTTLING_CODES
+from fleetstream.base.metrics import (
     AWS_CALL_SECONDS,
     AWS_CALLS,
     AWS_ERROR_CODES,

@@ -28,8 +28,8 @@ from pydantic import (
 )
 
 from fleetstream.actions.registry import ACTIONS
-from fleetstream.errors import ConfigError
-from fleetstream.msk import check_msk_endpoint
+from fleetstream.base.errors import ConfigError
+from fleetstream.base.msk import check_msk_endpoint
 
 # IAM role names: 1-64 of letters, digits and +=,.@_- (AWS IAM CreateRole).
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
@@ -359,7 +359,7 @@ class PlannerSettings(_Section):
 
 
 class SerdeSettings(_Section):
-    """How topic values are framed (fleetstream/serde.py, fleetstream/schema_registry.py)."""
+    """How topic values are framed (fleetstream/serde/avro.py, fleetstream/serde/registry.py)."""
 
     # A Confluent Schema Registry (or a compatible API such as Apicurio's /apis/ccompat/v7):
     # when set, values are written in the Confluent wire format; both framings are always read.

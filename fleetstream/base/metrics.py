@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
-from fleetstream.config import MetricsSettings
+from fleetstream.base.config import MetricsSettings
 
 if TYPE_CHECKING:
-    from fleetstream.sweeps import SweepProgress
+    from fleetstream.inventory.sweeps import SweepProgress
 
 log = logging.getLogger(__name__)
 

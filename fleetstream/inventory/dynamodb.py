@@ -10,8 +10,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetstream.aws_errors import THROTTLING_CODES, error_code
-from fleetstream.errors import RetryBatchError
+from fleetstream.aws.errors import THROTTLING_CODES, error_code
+from fleetstream.base.errors import RetryBatchError
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings
-from fleetstream.dynamodb import SHARD_INDEX
-from fleetstream.models import ShardKey
-from fleetstream.sweeps import ShardRecord, SweepStore
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings
+from fleetstream.base.models import ShardKey
+from fleetstream.inventory.dynamodb import SHARD_INDEX
+from fleetstream.inventory.sweeps import ShardRecord, SweepStore
 
 
 def count_shard(client: Any, table: str, shard: ShardKey) -> int:

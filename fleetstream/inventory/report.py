@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fleetstream.sweeps import SweepProgress
+from fleetstream.inventory.sweeps import SweepProgress
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from fleetstream.dynamodb import call_dynamodb
-from fleetstream.models import ShardOutcome, ShardStatus
+from fleetstream.base.models import ShardOutcome, ShardStatus
+from fleetstream.inventory.dynamodb import call_dynamodb
 
 SWEEP_HEADER = "#sweep"
 

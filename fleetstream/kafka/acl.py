@@ -2,7 +2,7 @@
 
 STAGES is the only place that says which topics a stage reads and writes, which consumer group
 it joins and whether it is transactional. It generates the MSK IAM policies of
-deploy/aws/hub.yaml (fleetstream/kafka_iam.py) and the Kafka ACLs of a broker running the
+deploy/aws/hub.yaml (fleetstream/kafka/iam.py) and the Kafka ACLs of a broker running the
 StandardAuthorizer (`acl_bindings`), so a compromised router or sink is refused by the broker
 when it writes `actions`, instead of being trusted not to.
 """
@@ -25,8 +25,8 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
     ResourceType,
 )
 
-from fleetstream.config import Settings
-from fleetstream.kafka import TOPICS
+from fleetstream.base.config import Settings
+from fleetstream.kafka.clients import TOPICS
 
 
 @dataclass(frozen=True, slots=True)

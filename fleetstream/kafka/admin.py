@@ -23,10 +23,10 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 
-from fleetstream.config import KafkaSettings
+from fleetstream.base.config import KafkaSettings
 
 # The same connection settings (bootstrap, security, logger) as every other fleetstream client.
-from fleetstream.kafka import client_config
+from fleetstream.kafka.clients import client_config
 
 log = logging.getLogger(__name__)
 
@@ -187,3 +187,17 @@ def first_record_timestamps(
     finally:
         consumer.unassign()
     return found
+
+
+def pending_records(committed: int | None, low: int, stable: int, *, caught_up: bool) -> int:
+    """Records a group still has to read on a partition.
+
+    A group that never committed starts at the low watermark (auto.offset.reset=earliest), and
+    one whose committed offset fell out of retention resumes there too. caught_up says that no
+    readable record exists at or after the position (only transaction markers or aborted
+    records before the last stable offset), which makes the partition caught up.
+    """
+    start = low if committed is None else max(committed, low)
+    if start >= stable or caught_up:
+        return 0
+    return stable - start

@@ -18,9 +18,9 @@ from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetstream.config import KafkaSettings, SecretSource
-from fleetstream.errors import ConfigError
-from fleetstream.msk import msk_region
+from fleetstream.base.config import KafkaSettings, SecretSource
+from fleetstream.base.errors import ConfigError
+from fleetstream.base.msk import msk_region
 
 _FAST = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=5)
 _ARN_REGION = re.compile(r"^arn:aws[\w-]*:secretsmanager:(?P<region>[a-z0-9-]+):")

@@ -12,9 +12,9 @@ from typing import Any
 from confluent_kafka import Consumer, ConsumerGroupState, KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
-from fleetstream.config import KafkaSettings
-from fleetstream.errors import ConfigError
-from fleetstream.kafka_auth import security_config
+from fleetstream.base.config import KafkaSettings
+from fleetstream.base.errors import ConfigError
+from fleetstream.kafka.auth import security_config
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ def ensure_topics(settings: KafkaSettings, names: Iterable[str] = tuple(TOPICS))
     """Create the pipeline's topics if missing (idempotent; existing topics are left alone).
 
     Under ACLs (or MSK IAM) a stage sees and may create only its own topics
-    (fleetstream/kafka_acl.py): a topic it may not create is another stage's to create, and a
+    (fleetstream/kafka/acl.py): a topic it may not create is another stage's to create, and a
     stage that then needs it fails on its first produce or fetch with the broker's reason.
     """
     admin = AdminClient(client_config(settings))

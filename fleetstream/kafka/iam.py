@@ -1,4 +1,4 @@
-"""MSK IAM policies per stage, generated from fleetstream.kafka_acl.STAGES into hub.yaml.
+"""MSK IAM policies per stage, generated from fleetstream.kafka.acl.STAGES into hub.yaml.
 
 `fleetstream deploy render-kafka-policies --write` replaces the generated blocks of
 deploy/aws/hub.yaml (one AWS::IAM::ManagedPolicy per stage, and their ARNs as outputs);
@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from fleetstream.config import Settings, load_settings
-from fleetstream.kafka_acl import STAGES, Stage
+from fleetstream.base.config import Settings, load_settings
+from fleetstream.kafka.acl import STAGES, Stage
 
 TEMPLATE_PATH = "deploy/aws/hub.yaml"
 REGENERATE = "fleetstream deploy render-kafka-policies --write"
@@ -152,7 +152,7 @@ def _block(name: str, body: dict[str, Any]) -> str:
     text = yaml.dump(body, Dumper=_NoAliases, sort_keys=False, width=200, default_flow_style=False)
     indented = "".join(f"  {line}\n" for line in text.splitlines())
     return (
-        f"  # BEGIN GENERATED {name} (fleetstream/kafka_acl.py): `{REGENERATE}`\n"
+        f"  # BEGIN GENERATED {name} (fleetstream/kafka/acl.py): `{REGENERATE}`\n"
         f"{indented}"
         f"  # END GENERATED {name}\n"
     )

@@ -21,11 +21,11 @@ from types import FrameType
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
-from fleetstream import kafka
-from fleetstream.config import Settings
-from fleetstream.errors import PoisonMessageError, RetryBatchError
-from fleetstream.metrics import DLQ, ERRORS, MESSAGES, REBALANCES, lag_stats_callback, serve
-from fleetstream.records import OutRecord, dead_letter, header_pairs
+from fleetstream.base.config import Settings
+from fleetstream.base.errors import PoisonMessageError, RetryBatchError
+from fleetstream.base.metrics import DLQ, ERRORS, MESSAGES, REBALANCES, lag_stats_callback, serve
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.records import OutRecord, dead_letter, header_pairs
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fleetstream.errors import FleetstreamError
+from fleetstream.base.errors import FleetstreamError
 
 log = logging.getLogger(__name__)
 

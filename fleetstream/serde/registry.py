@@ -28,9 +28,9 @@ from confluent_kafka.schema_registry import (
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
 
-from fleetstream import serde
-from fleetstream.config import KafkaSettings, SerdeSettings
-from fleetstream.errors import ConfigError, PoisonMessageError
+from fleetstream.base.config import KafkaSettings, SerdeSettings
+from fleetstream.base.errors import ConfigError, PoisonMessageError
+from fleetstream.serde import avro as serde
 
 log = logging.getLogger(__name__)
 

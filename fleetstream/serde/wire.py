@@ -10,9 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from fleetstream.errors import PoisonMessageError
-from fleetstream.models import Observation, ResourceEvent, ShardOutcome, ShardStatus, WorkItem
-from fleetstream.serde import codec
+from fleetstream.base.errors import PoisonMessageError
+from fleetstream.base.models import Observation, ResourceEvent, ShardOutcome, ShardStatus, WorkItem
+from fleetstream.serde.avro import codec
 
 _NAMESPACE = "dev.fleetstream.v1."
 
@@ -156,7 +156,7 @@ def encode_observation_within(observation: Observation, limit: int) -> bytes:
 
 
 # --- change events and the compacted state topic (written by the sink) ---------------------
-# These models live here, next to their codec, until they move to fleetstream/models.py.
+# These models live here, next to their codec, until they move to fleetstream/base/models.py.
 
 
 class ChangeType(StrEnum):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from consumers.describer.main import input_topics
-from fleetstream.config import load_settings
+from fleetstream.base.config import load_settings
 from tests.unit.test_events_templates import template
 
 pytestmark = pytest.mark.unit

@@ -6,7 +6,7 @@ response from the named record on. So a record counts as done once its outputs a
 
 - poison (undecodable, unknown schema or type, an unreadable fs.not-before header) and handler
   failures: a dead letter with the same envelope as the consumer groups'
-  (fleetstream.records.dead_letter), and for a sweep page its shard's FAILED outcome; once
+  (fleetstream.runtime.records.dead_letter), and for a sweep page its shard's FAILED outcome; once
   they are delivered the record is a success, so one bad record never makes Lambda retry the
   batch;
 - transient failures (a record whose outputs were not all delivered, DynamoDB throttling or
@@ -25,9 +25,9 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from fleetstream.errors import PoisonMessageError, RetryBatchError
-from fleetstream.lambda_mode.event import batch_response, messages
-from fleetstream.loop import (
+from fleetstream.apps.lambda_mode.event import batch_response, messages
+from fleetstream.base.errors import PoisonMessageError, RetryBatchError
+from fleetstream.runtime.loop import (
     BatchWriter,
     DeadLetterFollowUp,
     Handler,
@@ -35,7 +35,7 @@ from fleetstream.loop import (
     not_before_ms,
     position,
 )
-from fleetstream.records import OutRecord
+from fleetstream.runtime.records import OutRecord
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from confluent_kafka import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, Message
 
-from fleetstream.records import Headers, header_pairs
+from fleetstream.runtime.records import Headers, header_pairs
 
 _TIMESTAMP_TYPES = {
     "CREATE_TIME": TIMESTAMP_CREATE_TIME,

@@ -14,8 +14,8 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from fleetstream.config import Settings
-from fleetstream.errors import FleetstreamError
+from fleetstream.base.config import Settings
+from fleetstream.base.errors import FleetstreamError
 
 FLUSH_TIMEOUT_S = 10.0
 

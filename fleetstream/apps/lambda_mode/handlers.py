@@ -1,8 +1,8 @@
 """The Lambda functions' entry points (the image's or package's handler setting):
 
-    fleetstream.lambda_mode.handlers.describer   behind ESMs on work, work-retry and refresh
-    fleetstream.lambda_mode.handlers.sink        behind an ESM on the resources topic
-    fleetstream.lambda_mode.handlers.forward_event  target of the hub event bus's rule
+    fleetstream.apps.lambda_mode.handlers.describer   behind ESMs on work, work-retry and refresh
+    fleetstream.apps.lambda_mode.handlers.sink        behind an ESM on the resources topic
+    fleetstream.apps.lambda_mode.handlers.forward_event  target of the hub event bus's rule
 
 Configuration is the same as for the long-running processes: FLEETSTREAM_* environment
 variables, or a file named by FLEETSTREAM_CONFIG. Clients are built on the first invocation
@@ -18,12 +18,12 @@ from typing import Any, Protocol
 
 from confluent_kafka import Producer
 
-from fleetstream import kafka
-from fleetstream.config import Settings, load_settings
-from fleetstream.lambda_mode.driver import DescriberBatch, SinkBatch
-from fleetstream.lambda_mode.forward import forward
-from fleetstream.logs import configure
-from fleetstream.schema_registry import configure as configure_serde
+from fleetstream.apps.lambda_mode.driver import DescriberBatch, SinkBatch
+from fleetstream.apps.lambda_mode.forward import forward
+from fleetstream.base.config import Settings, load_settings
+from fleetstream.base.logs import configure
+from fleetstream.kafka import clients as kafka
+from fleetstream.serde.registry import configure as configure_serde
 
 
 class LambdaContext(Protocol):

@@ -5,7 +5,7 @@ the 8-byte little-endian CRC-64-AVRO fingerprint of the writer schema's canonica
 the Avro binary body. Every version of a schema in schemas/ is known to the reader, so old
 messages stay readable after a schema evolves.
 
-With a schema registry configured (fleetstream.schema_registry), values are written in the
+With a schema registry configured (fleetstream.serde.registry), values are written in the
 Confluent wire format instead (a zero byte, the 4-byte schema id, the body) and both framings
 are read; the first byte tells them apart.
 """
@@ -22,7 +22,7 @@ from typing import Any, Protocol, cast
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
-from fleetstream.errors import PoisonMessageError
+from fleetstream.base.errors import PoisonMessageError
 
 SINGLE_OBJECT_MAGIC = b"\xc3\x01"
 CONFLUENT_MAGIC = b"\x00"
@@ -44,7 +44,7 @@ class Codec(Protocol):
 def schemas_dir() -> Path:
     """Where the .avsc files live: FLEETSTREAM_SCHEMAS_DIR or the repository's schemas/."""
     override = os.environ.get("FLEETSTREAM_SCHEMAS_DIR")
-    return Path(override) if override else Path(__file__).resolve().parents[1] / "schemas"
+    return Path(override) if override else Path(__file__).resolve().parents[2] / "schemas"
 
 
 def _fingerprint(parsed: dict[str, Any]) -> bytes:

@@ -1,0 +1,1 @@
+"""The inventory tables in DynamoDB: tables and indexes, sweep records, reads and reports."""
