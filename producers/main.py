@@ -9,16 +9,16 @@ from datetime import timedelta
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from fleetstream import kafka
-from fleetstream.aws import AwsClients, dynamodb_client
+from fleetstream.aws.accounts import list_accounts
+from fleetstream.aws.clients import AwsClients, dynamodb_client
+from fleetstream.base.config import Settings
+from fleetstream.base.errors import FleetstreamError
+from fleetstream.base.models import ShardOutcome, ShardStatus, WorkItem, utc_now
 from fleetstream.catalog import entries_for
-from fleetstream.config import Settings
-from fleetstream.dynamodb import Tables
-from fleetstream.errors import FleetstreamError
-from fleetstream.models import ShardOutcome, ShardStatus, WorkItem, utc_now
-from fleetstream.sweeps import SweepStore
-from fleetstream.wire import encode_resource_event, encode_work_item
-from producers.accounts import list_accounts
+from fleetstream.inventory.dynamodb import Tables
+from fleetstream.inventory.sweeps import SweepStore
+from fleetstream.kafka import clients as kafka
+from fleetstream.serde.wire import encode_resource_event, encode_work_item
 from producers.planner import Planner, new_sweep_id
 
 log = logging.getLogger(__name__)

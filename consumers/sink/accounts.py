@@ -12,9 +12,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fleetstream.aws_errors import error_code
-from fleetstream.dynamodb import ACCOUNT_INDEX, call_dynamodb
-from fleetstream.models import ShardOutcome, ShardStatus
+from fleetstream.aws.errors import error_code
+from fleetstream.base.models import ShardOutcome, ShardStatus
+from fleetstream.inventory.dynamodb import ACCOUNT_INDEX, call_dynamodb
 
 log = logging.getLogger(__name__)
 

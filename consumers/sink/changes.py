@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from fleetstream.base.models import Observation
 from fleetstream.catalog import CATALOG
 from fleetstream.catalog.observe import canonical_json
-from fleetstream.models import Observation
-from fleetstream.wire import ChangeEvent, ChangeType, ResourceState
+from fleetstream.serde.wire import ChangeEvent, ChangeType, ResourceState
 
 UNKNOWN_PATHS = ("*",)  # the old attributes are not available (truncated): the whole item
 

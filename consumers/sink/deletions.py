@@ -39,10 +39,10 @@ from botocore.exceptions import ClientError
 
 from consumers.sink.changes import Deletion
 from consumers.sink.seen import Mark, SeenMarks, arn_digest, unpack
-from fleetstream.aws_errors import error_code
-from fleetstream.dynamodb import SHARD_INDEX, call_dynamodb
-from fleetstream.metrics import DELETIONS_WITHHELD, TOMBSTONE_CONFLICTS, TOMBSTONES
-from fleetstream.models import ShardOutcome, ShardStatus
+from fleetstream.aws.errors import error_code
+from fleetstream.base.metrics import DELETIONS_WITHHELD, TOMBSTONE_CONFLICTS, TOMBSTONES
+from fleetstream.base.models import ShardOutcome, ShardStatus
+from fleetstream.inventory.dynamodb import SHARD_INDEX, call_dynamodb
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from consumers.sink.accounts import GoneAccounts
 from consumers.sink.changes import SinkOutput, deleted_output
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.store import InventoryStore
-from fleetstream.metrics import SHARDS
-from fleetstream.models import Observation, ResourceEvent, ShardOutcome
-from fleetstream.sweeps import SweepStore
+from fleetstream.base.metrics import SHARDS
+from fleetstream.base.models import Observation, ResourceEvent, ShardOutcome
+from fleetstream.inventory.sweeps import SweepStore
 
 
 class Sink:

@@ -16,12 +16,15 @@ from consumers.sink.handler import Sink
 from consumers.sink.provenance import check_planner_event
 from consumers.sink.seen import SeenMarks
 from consumers.sink.store import InventoryStore
-from fleetstream import kafka
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings
-from fleetstream.dynamodb import Tables
-from fleetstream.errors import PoisonMessageError
-from fleetstream.loop import (
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings
+from fleetstream.base.errors import PoisonMessageError
+from fleetstream.base.metrics import lag_stats_callback
+from fleetstream.base.models import Observation, ResourceEvent
+from fleetstream.inventory.dynamodb import Tables
+from fleetstream.inventory.sweeps import SweepStore
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.loop import (
     TRIGGERED_AT_HEADER,
     AtLeastOnceLoop,
     BatchWriter,
@@ -29,11 +32,8 @@ from fleetstream.loop import (
     run_group,
     to_dead_letter,
 )
-from fleetstream.metrics import lag_stats_callback
-from fleetstream.models import Observation, ResourceEvent
-from fleetstream.records import OutRecord
-from fleetstream.sweeps import SweepStore
-from fleetstream.wire import decode_resource_event, encode_change_event, encode_resource_state
+from fleetstream.runtime.records import OutRecord
+from fleetstream.serde.wire import decode_resource_event, encode_change_event, encode_resource_state
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Observations and COMPLETE outcomes come from describers, on `resources`; a COMPLETE outcome
 deletes what its sweep did not see (consumers/sink/deletions.py). The planner writes only
-`work` and `plan-outcomes` (fleetstream/kafka_acl.py), so a compromised planner cannot forge a
+`work` and `plan-outcomes` (fleetstream/kafka/acl.py), so a compromised planner cannot forge a
 COMPLETE outcome on `resources`; the sink refuses one on `plan-outcomes`, which would
 otherwise be the same forgery one topic over. Kafka records carry no authenticated producer,
 so the topic is the provenance: the broker's ACLs (or MSK IAM) decide who writes which.
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fleetstream.errors import PoisonMessageError
-from fleetstream.metrics import SINK_PLANNER_REFUSED
-from fleetstream.models import Observation, ResourceEvent, ShardStatus
+from fleetstream.base.errors import PoisonMessageError
+from fleetstream.base.metrics import SINK_PLANNER_REFUSED
+from fleetstream.base.models import Observation, ResourceEvent, ShardStatus
 
 # What planning can find without describing: regions unknown, or the account gone.
 PLANNER_STATUSES = frozenset({ShardStatus.FAILED, ShardStatus.ACCOUNT_GONE})

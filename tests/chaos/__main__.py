@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from fleetstream.devstack import LocalStack, StackError
+from devstack import LocalStack, StackError
 from tests.chaos.harness import FAULTS, SEED_ENV, Trial, TrialResult, new_seed, report_table
 
 

@@ -34,16 +34,16 @@ from pathlib import Path
 from confluent_kafka import Message
 
 from consumers.describer.main import redaction_key
-from fleetstream import kafka
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings, load_settings
-from fleetstream.devstack import LocalStack, StackEndpoints, StackError
-from fleetstream.devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
-from fleetstream.errors import PoisonMessageError
-from fleetstream.models import Observation, ResourceEvent
-from fleetstream.sweeps import SweepProgress, SweepStore
-from fleetstream.wire import decode_resource_event
-from fleetstream.workers import WorkerPool
+from devstack import LocalStack, StackEndpoints, StackError
+from devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings, load_settings
+from fleetstream.base.errors import PoisonMessageError
+from fleetstream.base.models import Observation, ResourceEvent
+from fleetstream.inventory.sweeps import SweepProgress, SweepStore
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.workers import WorkerPool
+from fleetstream.serde.wire import decode_resource_event
 from tests.chaos.attributes import described_instances, differing_attributes
 from tests.chaos.proxy import CuttableProxy
 from tests.integration.helpers import (

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from fleetstream.devstack import LocalStack
-from fleetstream.loop import STUCK_EXIT_CODE
+from devstack import LocalStack
+from fleetstream.runtime.loop import STUCK_EXIT_CODE
 from tests.chaos.harness import FAULTS, Trial, WorkerExit, report_table
 
 pytestmark = pytest.mark.chaos

@@ -7,11 +7,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-from fleetstream.config import Settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
-from fleetstream.models import ShardStatus
-from fleetstream.wire import decode_work_item
+from devstack import StackEndpoints
+from devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
+from fleetstream.base.config import Settings
+from fleetstream.base.models import ShardStatus
+from fleetstream.serde.wire import decode_work_item
 from tests.integration.helpers import (
     aws_calls,
     inventory_facts,

@@ -1,4 +1,4 @@
-"""Authorization in Kafka itself: a SCRAM user per stage, ACLs from fleetstream/kafka_acl.py.
+"""Authorization in Kafka itself: a SCRAM user per stage, ACLs from fleetstream/kafka/acl.py.
 
 The module starts its own Kafka (KRaft, StandardAuthorizer, SASL_SSL listener with one SCRAM
 user per stage); DynamoDB and moto are the session's. Topics and ACLs are created through the
@@ -20,17 +20,17 @@ import pytest
 from confluent_kafka import KafkaError, Message
 from confluent_kafka.admin import AdminClient
 
-from fleetstream import kafka
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings, load_settings
-from fleetstream.devstack import LocalStack, StackEndpoints, StackError
-from fleetstream.devstack.kafka_node import KafkaNode, SecureListeners
-from fleetstream.devstack.seed import EstateSpec, seed_estate
-from fleetstream.kafka_acl import all_bindings, apply_acls
-from fleetstream.models import GLOBAL_REGION, ShardOutcome, ShardStatus, WorkItem
-from fleetstream.sweeps import SweepStore
-from fleetstream.wire import encode_resource_event, encode_work_item
-from fleetstream.workers import WorkerPool
+from devstack import LocalStack, StackEndpoints, StackError
+from devstack.kafka_node import KafkaNode, SecureListeners
+from devstack.seed import EstateSpec, seed_estate
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings, load_settings
+from fleetstream.base.models import GLOBAL_REGION, ShardOutcome, ShardStatus, WorkItem
+from fleetstream.inventory.sweeps import SweepStore
+from fleetstream.kafka import clients as kafka
+from fleetstream.kafka.acl import all_bindings, apply_acls
+from fleetstream.runtime.workers import WorkerPool
+from fleetstream.serde.wire import encode_resource_event, encode_work_item
 from producers.main import plan_sweep
 from tests.conftest import pipeline_env
 from tests.integration.helpers import (

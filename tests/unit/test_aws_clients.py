@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fleetstream.aws import AwsClients
-from fleetstream.config import load_settings
+from fleetstream.aws.clients import AwsClients
+from fleetstream.base.config import load_settings
 
 pytestmark = pytest.mark.unit
 

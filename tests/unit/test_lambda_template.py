@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from consumers.describer.main import input_topics
-from fleetstream.config import load_settings
-from fleetstream.kafka_acl import STAGES
+from fleetstream.base.config import load_settings
+from fleetstream.kafka.acl import STAGES
 from tests.unit.test_events_templates import template
 
 pytestmark = pytest.mark.unit

@@ -10,9 +10,14 @@ import pytest
 import yaml
 
 from fleetstream.actions.registry import action_permissions
+from fleetstream.apps.member_role import (
+    REGENERATE,
+    SCOPED_WRITES,
+    TEMPLATE_PATH,
+    render_member_role,
+)
 from fleetstream.catalog import CATALOG
 from fleetstream.catalog.policy import iam_policy
-from fleetstream.member_role import REGENERATE, SCOPED_WRITES, TEMPLATE_PATH, render_member_role
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
