@@ -13,6 +13,7 @@ from consumers.sink.clocks import FutureTimeError, check_times
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.freshness import EventTimes
 from consumers.sink.handler import Sink
+from consumers.sink.pacing import KeepAlive, no_keep_alive
 from consumers.sink.seen import SeenMarks
 from consumers.sink.store import InventoryStore
 from fleetstream import kafka
@@ -59,10 +60,11 @@ def _raise_on_failed_delivery(error: KafkaError | None, _message: Message) -> No
         raise KafkaException(error)
 
 
-def make_writer(settings: Settings) -> BatchWriter:
+def make_writer(settings: Settings, keep_alive: KeepAlive = no_keep_alive) -> BatchWriter:
     """The sink's batch writer, shared by the consumer loop and the Lambda handler: a batch of
     resource events into DynamoDB (tables created if missing), out come the change, state and
-    dead-letter records to produce before the batch counts as done."""
+    dead-letter records to produce before the batch counts as done. keep_alive is called
+    between the bounded chunks of an outcome's work (the consumer loop's keep_alive)."""
     ddb = dynamodb_client(settings)
     Tables(
         ddb, settings.sink.table, settings.sink.sweeps_table, settings.sink.seen_table_name
@@ -84,8 +86,15 @@ def make_writer(settings: Settings) -> BatchWriter:
             ttl,
             seen,
             margin_ms=settings.sink.clock_skew_margin_ms,
+            chunk_size=settings.sink.outcome_chunk_size,
+            keep_alive=keep_alive,
         ),
-        GoneAccounts(ddb, settings.sink.table),
+        GoneAccounts(
+            ddb,
+            settings.sink.table,
+            chunk_size=settings.sink.outcome_chunk_size,
+            keep_alive=keep_alive,
+        ),
     )
     group = settings.sink.group_id
     dlq_topic = settings.kafka.topic("dlq")
@@ -126,7 +135,14 @@ def make_writer(settings: Settings) -> BatchWriter:
 
 def build(settings: Settings) -> AtLeastOnceLoop:
     """Build the sink loop (tables created if missing)."""
-    writer = make_writer(settings)
+    loop: AtLeastOnceLoop | None = None
+
+    def keep_alive() -> None:
+        # The loop that runs the writer exists by the time the writer runs.
+        if loop is not None:
+            loop.keep_alive()
+
+    writer = make_writer(settings, keep_alive)
     group = settings.sink.group_id
     consumer = kafka.make_consumer(
         settings.kafka,
@@ -137,7 +153,7 @@ def build(settings: Settings) -> AtLeastOnceLoop:
     producer = Producer(
         kafka.producer_config(settings.kafka) | {"on_delivery": _raise_on_failed_delivery}
     )
-    return AtLeastOnceLoop(
+    loop = AtLeastOnceLoop(
         consumer,
         producer,
         group=group,
@@ -146,6 +162,7 @@ def build(settings: Settings) -> AtLeastOnceLoop:
         batch_size=settings.sink.batch_size,
         writer=writer,
     )
+    return loop
 
 
 def run(settings: Settings) -> None:
