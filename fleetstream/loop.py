@@ -546,6 +546,8 @@ def _stuck_in_commit() -> None:
 
 STUCK_EXIT_CODE = 75  # EX_TEMPFAIL: restart me
 BatchWriter = Callable[[list[Message]], list[OutRecord]]
+# How long the records of one batch may take to be delivered before the batch is redone.
+DELIVERY_TIMEOUT_S = 30.0
 
 
 class AtLeastOnceLoop(ConsumerLoop):
@@ -558,6 +560,7 @@ class AtLeastOnceLoop(ConsumerLoop):
     def process_batch(self, batch: list[Message]) -> None:
         try:
             records = self.writer(batch)
+            self._deliver(records)
         except RetryBatchError as exc:
             ERRORS.labels(self.group, "retry").inc()
             log.warning("batch will be retried in %.1fs: %s", exc.retry_after, exc)
@@ -570,16 +573,25 @@ class AtLeastOnceLoop(ConsumerLoop):
             log.warning("batch abandoned: %s", exc)
             self._rewind_kept(batch)
             return
-        for record in records:
-            self.produce(record)
-        if records:
-            remaining = self.producer.flush(30)
-            if remaining:
-                # Offsets stay unstored: the batch is redone, never skipped.
-                raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT))
         self.consumer.store_offsets(offsets=next_offsets(batch))
         for message in batch:
             MESSAGES.labels(self.group, str(message.topic())).inc()
+
+    def _deliver(self, records: list[OutRecord]) -> None:
+        """Produce the batch's records and wait for every delivery, serving the group meanwhile
+        (an outcome's thousands of DELETED records take a while)."""
+        for n, record in enumerate(records):
+            self.produce(record)
+            if n % 1000 == 999:
+                self.keep_alive()
+        if not records:
+            return
+        deadline = time.monotonic() + DELIVERY_TIMEOUT_S
+        while self.producer.flush(KEEP_ALIVE_EVERY_S):
+            if time.monotonic() >= deadline:
+                # Offsets stay unstored: the batch is redone, never skipped.
+                raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT))
+            self.keep_alive()
 
     def _rewind_and_wait(self, batch: list[Message], seconds: float) -> None:
         self.wait_paused(seconds, rewind=first_offsets(batch))

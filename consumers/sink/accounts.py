@@ -55,6 +55,7 @@ class GoneAccounts:
         pages = self.client.get_paginator("query").paginate(
             TableName=self.table,
             IndexName=ACCOUNT_INDEX,
+            PaginationConfig={"PageSize": self.chunk_size},
             KeyConditionExpression="account_id = :a AND resource_type = :t",
             ExpressionAttributeValues={
                 ":a": {"S": outcome.account_id},

@@ -173,6 +173,8 @@ class Tombstoner:
             TableName=self.table,
             IndexName=SHARD_INDEX,
             KeyConditionExpression="#shard = :shard",
+            # One page per chunk at most: no single read outlives the group's poll interval.
+            PaginationConfig={"PageSize": self.chunk_size},
             # Live items observed before the cutoff, and (a redelivered outcome) those this
             # outcome tombstoned already: deleted_at_ms is in the index, the rest is not.
             FilterExpression=(
