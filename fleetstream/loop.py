@@ -580,10 +580,9 @@ class AtLeastOnceLoop(ConsumerLoop):
     def _deliver(self, records: list[OutRecord]) -> None:
         """Produce the batch's records and wait for every delivery, serving the group meanwhile
         (an outcome's thousands of DELETED records take a while)."""
-        for n, record in enumerate(records):
+        for record in records:
             self.produce(record)
-            if n % 1000 == 999:
-                self.keep_alive()
+            self.keep_alive()  # cheap: it polls at most every KEEP_ALIVE_EVERY_S
         if not records:
             return
         deadline = time.monotonic() + DELIVERY_TIMEOUT_S

@@ -21,7 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from consumers.sink.deletions import epoch_ms
-from consumers.sink.pacing import KeepAlive, in_chunks, no_keep_alive
+from consumers.sink.pacing import KeepAlive, in_chunks, no_keep_alive, paced_map
 from fleetstream.aws_errors import error_code
 from fleetstream.dynamodb import ACCOUNT_INDEX, call_dynamodb
 from fleetstream.metrics import OUTCOME_CHUNKS
@@ -67,9 +67,14 @@ class GoneAccounts:
         pool = ThreadPoolExecutor(_MARK_THREADS)
         try:
             for chunk in in_chunks(arns, self.chunk_size, self.keep_alive):
-                for result in pool.map(lambda arn: self._mark_one(arn, status, outcome), chunk):
-                    marked += result
-                    self.keep_alive()
+                marked += sum(
+                    paced_map(
+                        pool,
+                        lambda arn: self._mark_one(arn, status, outcome),
+                        chunk,
+                        self.keep_alive,
+                    )
+                )
                 OUTCOME_CHUNKS.labels("gone_account").inc()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -38,7 +38,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from consumers.sink.changes import Deletion
-from consumers.sink.pacing import KeepAlive, in_chunks, no_keep_alive
+from consumers.sink.pacing import KeepAlive, in_chunks, no_keep_alive, paced_map
 from consumers.sink.seen import Mark, SeenMarks, arn_digest, unpack
 from fleetstream.aws_errors import error_code
 from fleetstream.dynamodb import SHARD_INDEX, call_dynamodb
@@ -134,13 +134,15 @@ class Tombstoner:
             for chunk in in_chunks(candidates, self.chunk_size, self.keep_alive):
                 gone = [c for c in chunk if arn_digest(c[0]) not in seen]
                 done = 0
-                for result in pool.map(
-                    lambda c: self._tombstone(c[0], c[1], outcome, from_ms), gone
+                for result in paced_map(
+                    pool,
+                    lambda c: self._tombstone(c[0], c[1], outcome, from_ms),
+                    gone,
+                    self.keep_alive,
                 ):
                     done += result is not None
                     if result is not None:
                         deleted.append(result)
-                    self.keep_alive()
                 OUTCOME_CHUNKS.labels("tombstone").inc()
                 if done < len(gone):
                     TOMBSTONE_CONFLICTS.labels(outcome.resource_type).inc(len(gone) - done)
@@ -189,6 +191,9 @@ class Tombstoner:
             },
         )
         for page in pages:
+            # A page may hold no candidate at all (all seen recently): the whole index can be
+            # read without a chunk filling up, so the group is served per page too.
+            self.keep_alive()
             for item in page["Items"]:
                 yield item["arn"]["S"], int(item["observed_at_ms"]["N"])
 

@@ -38,10 +38,16 @@ from fleetstream.wire import decode_resource_event, encode_change_event, encode_
 log = logging.getLogger(__name__)
 
 
-def to_records(outputs: list[SinkOutput], changes_topic: str, state_topic: str) -> list[OutRecord]:
+def to_records(
+    outputs: list[SinkOutput],
+    changes_topic: str,
+    state_topic: str,
+    keep_alive: KeepAlive = no_keep_alive,
+) -> list[OutRecord]:
     """Change events and state values (a null value when deleted), keyed by ARN."""
     records: list[OutRecord] = []
     for output in outputs:
+        keep_alive()  # an outcome's thousands of DELETED events take a while to encode
         key = output.arn.encode()
         if output.change is not None:
             records.append(OutRecord(changes_topic, key, encode_change_event(output.change)))
@@ -128,7 +134,7 @@ def make_writer(settings: Settings, keep_alive: KeepAlive = no_keep_alive) -> Ba
         # offsets count as processed.
         outputs = sink.write(events)
         triggers.observe_freshness(outputs)
-        return dead + to_records(outputs, changes_topic, state_topic)
+        return dead + to_records(outputs, changes_topic, state_topic, keep_alive)
 
     return write_messages
 

@@ -10,11 +10,13 @@ keep-alive finds the partition gone it raises, and this sink stops writing at on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor
 from itertools import islice
 from typing import TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # Called between bounded pieces of outcome work: serves the consumer group and raises when
 # the partition of the work left this consumer (fleetstream.loop.PartitionsLostError).
@@ -37,3 +39,31 @@ def in_chunks(items: Iterable[T], size: int, keep_alive: KeepAlive) -> Iterator[
         if not chunk:
             return
         yield chunk
+
+
+def paced_map(
+    pool: Executor,
+    work: Callable[[T], R],
+    items: Sequence[T],
+    keep_alive: KeepAlive,
+    *,
+    wait_s: float = 0.5,
+) -> Iterator[R]:
+    """work(item) for every item on the pool, results in order; keep_alive runs at least every
+    wait_s while any write is in flight, so one slow call cannot starve the group. When
+    keep_alive raises, the writes not started yet are cancelled."""
+    futures = [pool.submit(work, item) for item in items]
+    try:
+        for future in futures:
+            while True:
+                try:
+                    result = future.result(timeout=wait_s)
+                except TimeoutError:
+                    keep_alive()
+                    continue
+                break
+            keep_alive()
+            yield result
+    finally:
+        for future in futures:
+            future.cancel()

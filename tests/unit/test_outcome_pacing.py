@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
 
-from consumers.sink.pacing import in_chunks
+from consumers.sink.pacing import in_chunks, paced_map
 from fleetstream.dynamodb import COLLECTION_FULL_RETRY_S, call_dynamodb
 from fleetstream.errors import RetryBatchError
 
@@ -82,3 +84,41 @@ def test_a_full_item_collection_pauses_the_batch_instead_of_crashing_the_sink() 
     with pytest.raises(RetryBatchError) as raised:
         call_dynamodb(FullTable(), "batch_write_item", RequestItems={"t-seen": []})
     assert raised.value.retry_after == COLLECTION_FULL_RETRY_S
+
+
+def test_the_group_is_served_while_a_write_is_still_in_flight() -> None:
+    """A write that does not return (a slow DynamoDB call) must not starve the keep-alive: the
+    write below finishes only once keep_alive has run while it was in flight."""
+    served = threading.Event()
+
+    def slow_write(n: int) -> int:
+        if not served.wait(timeout=60):
+            raise AssertionError("keep_alive never ran while the write was in flight")
+        return n * 10
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(paced_map(pool, slow_write, [1, 2, 3], served.set, wait_s=0.01))
+    assert results == [10, 20, 30]
+
+
+def test_a_keep_alive_that_raises_cancels_the_writes_not_started() -> None:
+    started: list[int] = []
+    release = threading.Event()
+
+    def write(n: int) -> int:
+        started.append(n)
+        release.wait(timeout=60)
+        return n
+
+    class LostError(Exception):
+        pass
+
+    def keep_alive() -> None:
+        raise LostError
+
+    with ThreadPoolExecutor(1) as pool:
+        with pytest.raises(LostError):
+            list(paced_map(pool, write, list(range(50)), keep_alive, wait_s=0.01))
+        release.set()  # only now may the write under way finish
+    # The one write under way finished; the 49 queued behind it were never started.
+    assert started == [0]
