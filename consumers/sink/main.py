@@ -13,6 +13,7 @@ from consumers.sink.clocks import FutureTimeError, check_times
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.freshness import EventTimes
 from consumers.sink.handler import Sink
+from consumers.sink.pacing import KeepAlive, no_keep_alive
 from consumers.sink.provenance import check_planner_event
 from consumers.sink.seen import SeenMarks
 from consumers.sink.store import InventoryStore
@@ -38,10 +39,16 @@ from fleetstream.serde.wire import decode_resource_event, encode_change_event, e
 log = logging.getLogger(__name__)
 
 
-def to_records(outputs: list[SinkOutput], changes_topic: str, state_topic: str) -> list[OutRecord]:
+def to_records(
+    outputs: list[SinkOutput],
+    changes_topic: str,
+    state_topic: str,
+    keep_alive: KeepAlive = no_keep_alive,
+) -> list[OutRecord]:
     """Change events and state values (a null value when deleted), keyed by ARN."""
     records: list[OutRecord] = []
     for output in outputs:
+        keep_alive()  # an outcome's thousands of DELETED events take a while to encode
         key = output.arn.encode()
         if output.change is not None:
             records.append(OutRecord(changes_topic, key, encode_change_event(output.change)))
@@ -60,10 +67,11 @@ def _raise_on_failed_delivery(error: KafkaError | None, _message: Message) -> No
         raise KafkaException(error)
 
 
-def make_writer(settings: Settings) -> BatchWriter:
+def make_writer(settings: Settings, keep_alive: KeepAlive = no_keep_alive) -> BatchWriter:
     """The sink's batch writer, shared by the consumer loop and the Lambda handler: a batch of
     resource events into DynamoDB (tables created if missing), out come the change, state and
-    dead-letter records to produce before the batch counts as done."""
+    dead-letter records to produce before the batch counts as done. keep_alive is called
+    between the bounded chunks of an outcome's work (the consumer loop's keep_alive)."""
     ddb = dynamodb_client(settings)
     Tables(
         ddb, settings.sink.table, settings.sink.sweeps_table, settings.sink.seen_table_name
@@ -85,8 +93,15 @@ def make_writer(settings: Settings) -> BatchWriter:
             ttl,
             seen,
             margin_ms=settings.sink.clock_skew_margin_ms,
+            chunk_size=settings.sink.outcome_chunk_size,
+            keep_alive=keep_alive,
         ),
-        GoneAccounts(ddb, settings.sink.table),
+        GoneAccounts(
+            ddb,
+            settings.sink.table,
+            chunk_size=settings.sink.outcome_chunk_size,
+            keep_alive=keep_alive,
+        ),
     )
     group = settings.sink.group_id
     dlq_topic = settings.kafka.topic("dlq")
@@ -124,14 +139,21 @@ def make_writer(settings: Settings) -> BatchWriter:
         # offsets count as processed.
         outputs = sink.write(events)
         triggers.observe_freshness(outputs)
-        return dead + to_records(outputs, changes_topic, state_topic)
+        return dead + to_records(outputs, changes_topic, state_topic, keep_alive)
 
     return write_messages
 
 
 def build(settings: Settings) -> AtLeastOnceLoop:
     """Build the sink loop (tables created if missing)."""
-    writer = make_writer(settings)
+    loop: AtLeastOnceLoop | None = None
+
+    def keep_alive() -> None:
+        # The loop that runs the writer exists by the time the writer runs.
+        if loop is not None:
+            loop.keep_alive()
+
+    writer = make_writer(settings, keep_alive)
     group = settings.sink.group_id
     consumer = kafka.make_consumer(
         settings.kafka,
@@ -142,7 +164,7 @@ def build(settings: Settings) -> AtLeastOnceLoop:
     producer = Producer(
         kafka.producer_config(settings.kafka) | {"on_delivery": _raise_on_failed_delivery}
     )
-    return AtLeastOnceLoop(
+    loop = AtLeastOnceLoop(
         consumer,
         producer,
         group=group,
@@ -151,6 +173,7 @@ def build(settings: Settings) -> AtLeastOnceLoop:
         batch_size=settings.sink.batch_size,
         writer=writer,
     )
+    return loop
 
 
 def run(settings: Settings) -> None:

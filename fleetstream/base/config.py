@@ -292,6 +292,10 @@ class SinkSettings(_Section):
     clock_skew_margin_ms: Annotated[int, Field(ge=0, le=600_000)] = 2000
     # Times further ahead of the sink's clock than this are refused (dead letter, ClockSkew).
     future_tolerance_s: Annotated[float, Field(ge=1, le=86400)] = 120.0
+    # Outcome work (tombstones, gone-account marks) reads and writes this many items at a
+    # time; the consumer group is served between every two writes, so no outcome outlives
+    # max.poll.interval.ms, and memory holds one chunk of candidates, not the whole shard.
+    outcome_chunk_size: Annotated[int, Field(ge=1, le=100_000)] = 500
 
     @property
     def seen_table_name(self) -> str:

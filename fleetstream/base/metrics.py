@@ -133,6 +133,12 @@ DELETIONS_WITHHELD = Counter(
     "shard and sweep was refused as future-dated).",
     ["reason"],
 )
+OUTCOME_CHUNKS = Counter(
+    "fleetstream_sink_outcome_chunks_total",
+    "Chunks of outcome work (at most sink.outcome_chunk_size items each) the sink finished, by "
+    "kind (tombstone, gone_account); the group is served between every two writes.",
+    ["kind"],
+)
 TOMBSTONE_CONFLICTS = Counter(
     "fleetstream_tombstone_conflicts_total",
     "Tombstones not written because the item changed after it was selected (a newer write).",

@@ -26,6 +26,14 @@ def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
+# A table with a local index holds at most 10 GB per partition key (its item collection).
+# The seen-marks table's by_sweep index makes one shard's marks such a collection; README
+# "Seen marks: collection size" gives the bound. Over it, writes of that shard's marks fail
+# until TTL removes old marks: waiting long beats dead-lettering the observations (their
+# marks are deletion evidence) or crashing in a loop.
+COLLECTION_FULL_RETRY_S = 300.0
+
+
 def call_dynamodb(client: Any, operation: str, **kwargs: Any) -> Any:
     """Call DynamoDB; unavailability and throttling become RetryBatchError (pause, redo)."""
     try:
@@ -33,6 +41,14 @@ def call_dynamodb(client: Any, operation: str, **kwargs: Any) -> Any:
     except ClientError as exc:
         code = error_code(exc)
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code == "ItemCollectionSizeLimitExceededException":
+            log.error(  # noqa: TRY400 (the traceback adds nothing; the retry says the rest)
+                "DynamoDB %s on %s: an item collection is over 10 GB; lower "
+                "sink.seen_retention_s (README: Seen marks, collection size)",
+                operation,
+                kwargs.get("TableName") or sorted(kwargs.get("RequestItems", {})),
+            )
+            raise RetryBatchError(f"DynamoDB {operation}: {code}", COLLECTION_FULL_RETRY_S) from exc
         if code in THROTTLING_CODES or status >= 500 or code == "ResourceNotFoundException":
             raise RetryBatchError(f"DynamoDB {operation}: {code}", 5.0) from exc
         raise

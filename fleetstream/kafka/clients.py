@@ -113,6 +113,9 @@ def consumer_config(
     if stats_cb is not None:
         conf["stats_cb"] = stats_cb
         conf["statistics.interval.ms"] = stats_interval_ms
+    # kafka.client is passed through verbatim: it wins over the defaults above too (e.g. a
+    # longer max.poll.interval.ms, or a shorter one in tests of the group's liveness).
+    conf.update(settings.client)
     return conf
 
 

@@ -40,6 +40,13 @@ TRIGGERED_AT_HEADER = "fs.triggered-at"
 # The furthest ahead a due time may be. Retries and action waits are minutes; a record due
 # years ahead would park its partition for good, so it goes to the DLQ instead.
 MAX_HOLD_MS = 7 * 86_400_000
+# Long work inside one batch serves the group at most this often (keep_alive).
+KEEP_ALIVE_EVERY_S = 0.5
+
+
+class PartitionsLostError(Exception):
+    """A partition of the batch in progress left this consumer (rebalance or eviction): its
+    new owner redoes the batch, so this consumer stops working on it."""
 
 
 def epoch_ms_header(moment: datetime) -> bytes:
@@ -177,6 +184,11 @@ class ConsumerLoop:
         self._idle_committed: dict[tuple[str, int], int] = {}
         # Partitions paused on a record that is not due yet -> when it is (epoch ms).
         self._held: dict[tuple[str, int], int] = {}
+        # The partitions of the batch in progress, and those of them released meanwhile.
+        self._working_on: set[tuple[str, int]] = set()
+        self._released_while_working: set[tuple[str, int]] = set()
+        self._paused_for_work = False
+        self._kept_alive_at = 0.0
 
     def install_signal_handlers(self) -> None:
         """SIGTERM/SIGINT finish the current batch, commit it and exit."""
@@ -200,7 +212,11 @@ class ConsumerLoop:
                 messages = self.consumer.consume(self.batch_size, timeout=0.5)
                 batch = self._hold_back_not_due([m for m in messages if self._usable(m)])
                 if batch:
-                    self.process_batch(batch)
+                    self._start_work(batch)
+                    try:
+                        self.process_batch(batch)
+                    finally:
+                        self._end_work()
                 elif not messages:
                     self.idle()
                 self.tick()
@@ -254,6 +270,46 @@ class ConsumerLoop:
                 self.producer.poll(0.1)
             else:
                 return
+
+    def keep_alive(self) -> None:
+        """Serve the group from inside a long batch, between bounded pieces of its work.
+
+        Polls with every partition paused, so no record is read (one already fetched is
+        rewound to), but max.poll.interval.ms restarts, heartbeats flow and rebalances
+        complete. Raises PartitionsLostError when a partition of the batch in progress was
+        revoked or lost meanwhile: its new owner redoes the batch, so this one must stop.
+        """
+        now = time.monotonic()
+        if now - self._kept_alive_at >= KEEP_ALIVE_EVERY_S:
+            self._kept_alive_at = now
+            # Partitions assigned meanwhile arrive unpaused: pause those too.
+            self.consumer.pause(self.consumer.assignment())
+            self._paused_for_work = True
+            for stray in self.consumer.consume(1, timeout=0):
+                if self._usable(stray):
+                    self.consumer.seek(TopicPartition(*position(stray)))
+        if self._released_while_working:
+            raise PartitionsLostError(
+                f"{_describe([TopicPartition(t, p) for t, p in self._released_while_working])}"
+                " left this consumer during the batch"
+            )
+
+    def _start_work(self, batch: list[Message]) -> None:
+        self._working_on = {position(m)[:2] for m in batch}
+        self._released_while_working = set()
+        self._kept_alive_at = time.monotonic()
+
+    def _end_work(self) -> None:
+        """Resume what keep_alive paused, except partitions held on a record not yet due."""
+        self._working_on = set()
+        if not self._paused_for_work:
+            return
+        self._paused_for_work = False
+        ready = [
+            tp for tp in self.consumer.assignment() if (tp.topic, tp.partition) not in self._held
+        ]
+        if ready:
+            self.consumer.resume(ready)
 
     def wait_paused(self, seconds: float, rewind: Sequence[TopicPartition] = ()) -> bool:
         """Wait without reading and without leaving the group; False if stopping meanwhile.
@@ -382,6 +438,8 @@ class ConsumerLoop:
         committed offset and held anew)."""
         for tp in partitions:
             self._held.pop((tp.topic, tp.partition), None)
+            if (tp.topic, tp.partition) in self._working_on:
+                self._released_while_working.add((tp.topic, tp.partition))
         try:
             self.consumer.resume(partitions)
         except KafkaException as exc:
@@ -488,6 +546,8 @@ def _stuck_in_commit() -> None:
 
 STUCK_EXIT_CODE = 75  # EX_TEMPFAIL: restart me
 BatchWriter = Callable[[list[Message]], list[OutRecord]]
+# How long the records of one batch may take to be delivered before the batch is redone.
+DELIVERY_TIMEOUT_S = 30.0
 
 
 class AtLeastOnceLoop(ConsumerLoop):
@@ -500,24 +560,47 @@ class AtLeastOnceLoop(ConsumerLoop):
     def process_batch(self, batch: list[Message]) -> None:
         try:
             records = self.writer(batch)
+            self._deliver(records)
         except RetryBatchError as exc:
             ERRORS.labels(self.group, "retry").inc()
             log.warning("batch will be retried in %.1fs: %s", exc.retry_after, exc)
             self._rewind_and_wait(batch, exc.retry_after)
             return
-        for record in records:
-            self.produce(record)
-        if records:
-            remaining = self.producer.flush(30)
-            if remaining:
-                # Offsets stay unstored: the batch is redone, never skipped.
-                raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT))
+        except PartitionsLostError as exc:
+            # Nothing of the batch is stored: the new owner redoes the lost partitions' part
+            # (idempotent, conditional writes), and this consumer redoes the rest of it.
+            ERRORS.labels(self.group, "lost").inc()
+            log.warning("batch abandoned: %s", exc)
+            self._rewind_kept(batch)
+            return
         self.consumer.store_offsets(offsets=next_offsets(batch))
         for message in batch:
             MESSAGES.labels(self.group, str(message.topic())).inc()
 
+    def _deliver(self, records: list[OutRecord]) -> None:
+        """Produce the batch's records and wait for every delivery, serving the group meanwhile
+        (an outcome's thousands of DELETED records take a while)."""
+        for record in records:
+            self.produce(record)
+            self.keep_alive()  # cheap: it polls at most every KEEP_ALIVE_EVERY_S
+        if not records:
+            return
+        deadline = time.monotonic() + DELIVERY_TIMEOUT_S
+        while self.producer.flush(KEEP_ALIVE_EVERY_S):
+            if time.monotonic() >= deadline:
+                # Offsets stay unstored: the batch is redone, never skipped.
+                raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT))
+            self.keep_alive()
+
     def _rewind_and_wait(self, batch: list[Message], seconds: float) -> None:
         self.wait_paused(seconds, rewind=first_offsets(batch))
+
+    def _rewind_kept(self, batch: list[Message]) -> None:
+        """Rewind the batch's partitions this consumer still owns to the batch's start."""
+        owned = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
+        for tp in first_offsets(batch):
+            if (tp.topic, tp.partition) in owned:
+                self.consumer.seek(tp)
 
 
 def transactional_group(
