@@ -15,6 +15,7 @@ from consumers.sink.freshness import EventTimes
 from consumers.sink.handler import Sink
 from consumers.sink.seen import SeenMarks
 from consumers.sink.store import InventoryStore
+from consumers.sink.unreachable import Unreachable
 from fleetstream import kafka
 from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings
@@ -86,6 +87,13 @@ def make_writer(settings: Settings) -> BatchWriter:
             margin_ms=settings.sink.clock_skew_margin_ms,
         ),
         GoneAccounts(ddb, settings.sink.table),
+        Unreachable(
+            ddb,
+            settings.sink.table,
+            seen,
+            max_stale_s=settings.sink.max_stale_s,
+            rewrite_unchanged_after_s=settings.sink.rewrite_unchanged_after_s,
+        ),
     )
     group = settings.sink.group_id
     dlq_topic = settings.kafka.topic("dlq")
