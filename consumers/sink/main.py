@@ -93,6 +93,7 @@ def make_writer(settings: Settings) -> BatchWriter:
             seen,
             max_stale_s=settings.sink.max_stale_s,
             rewrite_unchanged_after_s=settings.sink.rewrite_unchanged_after_s,
+            ttl=ttl,
         ),
     )
     group = settings.sink.group_id

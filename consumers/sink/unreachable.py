@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -50,6 +50,7 @@ class Unreachable:
         *,
         max_stale_s: int,
         rewrite_unchanged_after_s: int,
+        ttl: timedelta,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
@@ -57,6 +58,7 @@ class Unreachable:
         self.seen = seen
         self.stale_after_ms = max(max_stale_s, rewrite_unchanged_after_s) * 1000
         self.enabled = max_stale_s > 0
+        self.ttl = ttl  # the tombstones expire like the sweeps' ones
         self._clock = clock
 
     def apply(self, outcome: ShardOutcome) -> list[Deletion]:
@@ -192,7 +194,7 @@ class Unreachable:
                 Key={"arn": {"S": arn}},
                 UpdateExpression=(
                     "SET deleted_at = :at, deleted_at_ms = :at_ms, absent_since_ms = :after, "
-                    "deleted_by_sweep = :sweep, deleted_reason = :reason REMOVE expires_at"
+                    "deleted_by_sweep = :sweep, deleted_reason = :reason, expires_at = :expires"
                 ),
                 # Only the observation read, never a newer write, never another tombstone; the
                 # second branch is this same outcome, redelivered.
@@ -208,6 +210,7 @@ class Unreachable:
                     ":sweep": {"S": outcome.sweep_id},
                     ":reason": {"S": reason},
                     ":o": {"N": str(observed_ms)},
+                    ":expires": {"N": str(int((at + self.ttl).timestamp()))},
                 },
                 ReturnValues="ALL_OLD",
             )
