@@ -29,14 +29,20 @@ from botocore.exceptions import ClientError
 from consumers.sink.changes import Deletion
 from consumers.sink.seen import SeenMarks, arn_digest
 from fleetstream.aws_errors import error_code
-from fleetstream.dynamodb import ACCOUNT_INDEX, SHARD_INDEX, call_dynamodb, chunks
+from fleetstream.dynamodb import ACCOUNT_INDEX, SHARD_INDEX, backoff, call_dynamodb, chunks
+from fleetstream.errors import RetryBatchError
 from fleetstream.metrics import TOMBSTONES
 from fleetstream.models import ShardOutcome, ShardStatus
 
 log = logging.getLogger(__name__)
 
+# Live items' observed_at_ms, those holding a legacy TTL, and their shards, by ARN.
+_Items = tuple[dict[str, int], set[str], dict[str, str]]
+
 STALE = "stale"
+ALL_REGIONS = "*"  # producers/planner.py: an account-level failure, regions unknown
 ACCOUNT_GONE = "account_gone"
+_READ_ATTEMPTS = 8
 
 
 class Unreachable:
@@ -70,22 +76,27 @@ class Unreachable:
         return []
 
     def _failed(self, outcome: ShardOutcome) -> list[Deletion]:
-        shard = str(outcome.shard)
-        live, legacy = self._live(
-            outcome,
-            STALE,
-            IndexName=SHARD_INDEX,
-            KeyConditionExpression="#k = :k",
-            ExpressionAttributeNames={"#k": "shard"},
-            ExpressionAttributeValues={":k": {"S": shard}},
-        )
+        if outcome.region == ALL_REGIONS:  # an account-level failure: every region's items
+            live, legacy, shards = self._account_items(outcome, STALE)
+        else:
+            live, legacy, shards = self._live(
+                outcome,
+                STALE,
+                IndexName=SHARD_INDEX,
+                KeyConditionExpression="#k = :k",
+                ExpressionAttributeNames={"#k": "shard"},
+                ExpressionAttributeValues={":k": {"S": str(outcome.shard)}},
+            )
         self._clear_ttl(live, legacy)
         if not self.enabled:
             return []
         cutoff_ms = int(self._clock() * 1000) - self.stale_after_ms
         old = {arn: ms for arn, ms in live.items() if ms < cutoff_ms}
-        if old:
-            digests = {arn_digest(arn): arn for arn in old}
+        by_shard: dict[str, list[str]] = {}
+        for arn in old:
+            by_shard.setdefault(shards[arn], []).append(arn)
+        for shard, arns in by_shard.items():
+            digests = {arn_digest(arn): arn for arn in arns}
             for digest, seen_ms in self.seen.last_seen(shard, list(digests), cutoff_ms).items():
                 if seen_ms >= cutoff_ms:
                     old.pop(digests[digest], None)  # seen lately: an unchanged, unwritten item
@@ -94,16 +105,7 @@ class Unreachable:
         return deleted
 
     def _gone(self, outcome: ShardOutcome) -> list[Deletion]:
-        live, _legacy = self._live(
-            outcome,
-            ACCOUNT_GONE,
-            IndexName=ACCOUNT_INDEX,
-            KeyConditionExpression="account_id = :a AND resource_type = :t",
-            ExpressionAttributeValues={
-                ":a": {"S": outcome.account_id},
-                ":t": {"S": outcome.resource_type},
-            },
-        )
+        live, _legacy, _shards = self._account_items(outcome, ACCOUNT_GONE)
         before_ms = int(outcome.finished_at.timestamp() * 1000)
         deleted = [
             d
@@ -113,9 +115,20 @@ class Unreachable:
         self._count(outcome, deleted, ACCOUNT_GONE)
         return deleted
 
-    def _live(
-        self, outcome: ShardOutcome, reason: str, **query: Any
-    ) -> tuple[dict[str, int], set[str]]:
+    def _account_items(self, outcome: ShardOutcome, reason: str) -> _Items:
+        """The live items of the outcome's account and type, in every region."""
+        return self._live(
+            outcome,
+            reason,
+            IndexName=ACCOUNT_INDEX,
+            KeyConditionExpression="account_id = :a AND resource_type = :t",
+            ExpressionAttributeValues={
+                ":a": {"S": outcome.account_id},
+                ":t": {"S": outcome.resource_type},
+            },
+        )
+
+    def _live(self, outcome: ShardOutcome, reason: str, **query: Any) -> _Items:
         """ARN -> observed_at_ms of the live items a query of an index names (read again,
         consistently, from the table: the index may lag), with the ARNs holding a legacy TTL.
         Items this very outcome tombstoned count as live: a redelivered outcome (the sink
@@ -125,6 +138,7 @@ class Unreachable:
         arns = [item["arn"]["S"] for page in pages for item in page["Items"]]
         live: dict[str, int] = {}
         legacy: set[str] = set()
+        shards: dict[str, str] = {}
         finished_ms = str(_ms(outcome.finished_at))
         for chunk in chunks(arns, 100):
             for item in self._get(chunk):
@@ -137,27 +151,32 @@ class Unreachable:
                 ):
                     continue
                 live[item["arn"]["S"]] = int(item["observed_at_ms"]["N"])
+                shards[item["arn"]["S"]] = item["shard"]["S"]
                 if "expires_at" in item and "deleted_at_ms" not in item:
                     legacy.add(item["arn"]["S"])
-        return live, legacy
+        return live, legacy, shards
 
     def _get(self, arns: Iterable[str]) -> list[dict[str, Any]]:
         pending: dict[str, Any] = {
             self.table: {
                 "Keys": [{"arn": {"S": arn}} for arn in arns],
                 "ProjectionExpression": (
-                    "arn, observed_at_ms, deleted_at_ms, expires_at, deleted_reason, "
+                    "arn, #shard, observed_at_ms, deleted_at_ms, expires_at, deleted_reason, "
                     "deleted_by_sweep"
                 ),
+                "ExpressionAttributeNames": {"#shard": "shard"},
                 "ConsistentRead": True,
             }
         }
         found: list[dict[str, Any]] = []
-        while pending:
+        for attempt in range(_READ_ATTEMPTS):
             response = call_dynamodb(self.client, "batch_get_item", RequestItems=pending)
             found.extend(response.get("Responses", {}).get(self.table, []))
             pending = response.get("UnprocessedKeys") or {}
-        return found
+            if not pending:
+                return found
+            backoff(attempt)
+        raise RetryBatchError("DynamoDB left keys unprocessed after retries", 5.0)
 
     def _clear_ttl(self, live: dict[str, int], legacy: set[str]) -> None:
         """Live items keep no TTL: one written by an older version loses it here."""

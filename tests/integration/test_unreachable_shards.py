@@ -28,6 +28,7 @@ from tests.integration.helpers import ec2_observation, produce_raw, read_topic
 pytestmark = pytest.mark.integration
 WAIT_S = 300.0
 GONE_ACCOUNT = "222222222222"
+DENIED_ACCOUNT = "333333333333"  # fails as a whole: an account-level FAILED, region "*"
 DAY_S = 86_400
 
 
@@ -35,6 +36,19 @@ def items(settings: Settings) -> dict[str, dict[str, Any]]:
     return {
         i["resource_id"]["S"]: i for i in scan_items(dynamodb_client(settings), settings.sink.table)
     }
+
+
+def outcomes(settings: Settings) -> int:
+    """Outcomes the sink recorded (after applying them) in the sweeps table."""
+    return int(
+        dynamodb_client(settings).query(
+            TableName=settings.sink.sweeps_table,
+            KeyConditionExpression="sweep_id = :s",
+            ExpressionAttributeValues={":s": {"S": "sweep-unreachable"}},
+            ConsistentRead=True,
+            Select="COUNT",
+        )["Count"]
+    )
 
 
 def deleted_reasons(settings: Settings) -> dict[str, str | None]:
@@ -55,11 +69,13 @@ def live_states(settings: Settings) -> set[str]:
     return {arn.rsplit("/", 1)[1] for arn, value in latest.items() if value is not None}
 
 
-def outcome(status: ShardStatus, account: str, at: Any, code: str | None) -> ShardOutcome:
+def outcome(
+    status: ShardStatus, account: str, at: Any, code: str | None, region: str = "us-east-1"
+) -> ShardOutcome:
     return ShardOutcome(
         sweep_id="sweep-unreachable",
         account_id=account,
-        region="us-east-1",
+        region=region,
         resource_type="ec2.instance",
         status=status,
         resource_count=0,
@@ -106,26 +122,29 @@ def test_failing_and_gone_shards_are_never_expired_silently(
         arn=f"arn:aws:ec2:us-east-1:{GONE_ACCOUNT}:instance/i-gone",
         account_id=GONE_ACCOUNT,
     )
+    denied = replace(
+        ec2_observation("i-denied", recent),
+        arn=f"arn:aws:ec2:us-east-1:{DENIED_ACCOUNT}:instance/i-denied",
+        account_id=DENIED_ACCOUNT,
+    )
     pool = WorkerPool(None, log_dir, max_restarts=0)
     try:
         pool.start("sink", 1)
-        send(settings, [old, fresh, legacy, gone])
-        wait_for("the sink's writes", lambda: len(items(settings)) == 4, pool)
+        send(settings, [old, fresh, legacy, gone, denied])
+        wait_for("the sink's writes", lambda: len(items(settings)) == 5, pool)
         # A TTL on a live item, as a version before this one wrote it.
-        ddb.update_item(
-            TableName=settings.sink.table,
-            Key={"arn": {"S": legacy.arn}},
-            UpdateExpression="SET expires_at = :e",
-            ExpressionAttributeValues={":e": {"N": str(int(time.time()) + DAY_S)}},
-        )
+        for arn in (legacy.arn, denied.arn):
+            ddb.update_item(
+                TableName=settings.sink.table,
+                Key={"arn": {"S": arn}},
+                UpdateExpression="SET expires_at = :e",
+                ExpressionAttributeValues={":e": {"N": str(int(time.time()) + DAY_S)}},
+            )
         # The shard fails again; the account is reported closed.
         send(settings, [outcome(ShardStatus.FAILED, old.account_id, now, "AccessDenied")])
+        send(settings, [outcome(ShardStatus.FAILED, DENIED_ACCOUNT, now, "AccessDenied", "*")])
         send(settings, [outcome(ShardStatus.ACCOUNT_GONE, GONE_ACCOUNT, now, "AccountClosed")])
-        wait_for(
-            "both outcomes recorded",
-            lambda: "account_status" in items(settings)["i-gone"],
-            pool,
-        )
+        wait_for("the three outcomes recorded", lambda: outcomes(settings) == 3, pool)
     finally:
         pool.stop()
 
@@ -134,11 +153,11 @@ def test_failing_and_gone_shards_are_never_expired_silently(
         deleted_reasons(settings),
         live_states(settings),
         sorted(k for k, i in stored.items() if "deleted_at_ms" not in i),
-        "expires_at" in stored["i-legacy"],
+        [k for k in ("i-legacy", "i-denied") if "expires_at" in stored[k]],
     )
     assert outcome_seen == (
         {"i-old": "stale", "i-gone": "account_gone"},
-        {"i-fresh", "i-legacy"},
-        ["i-fresh", "i-legacy"],
-        False,
+        {"i-denied", "i-fresh", "i-legacy"},
+        ["i-denied", "i-fresh", "i-legacy"],
+        [],
     )
