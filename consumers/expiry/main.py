@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 from typing import Any
 
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 OLD_IMAGE_VIEWS = frozenset({"NEW_AND_OLD_IMAGES", "OLD_IMAGE"})
 _FLUSH_S = 30.0
+_STREAM_CHECK_S = 10.0  # how often the table's current stream is compared with the one read
 
 
 def streams_client(settings: Settings) -> Any:
@@ -117,17 +119,40 @@ def build(settings: Settings) -> StreamReader:
     Tables(
         ddb, settings.sink.table, settings.sink.sweeps_table, settings.sink.seen_table_name
     ).ensure()
-    arn = stream_arn(ddb, settings.sink.table)
-    checkpoints = Checkpoints(ddb, settings.sink.stream_checkpoint_table_name, arn)
-    checkpoints.ensure()
     producer = Producer(
         kafka.producer_config(settings.kafka) | {"on_delivery": _raise_on_failed_delivery}
     )
+    return reader_of(settings, ddb, stream_arn(ddb, settings.sink.table), producer)
+
+
+def reader_of(settings: Settings, ddb: Any, arn: str, producer: Producer) -> StreamReader:
+    """A reader of one stream of the table, its checkpoints loaded."""
+    checkpoints = Checkpoints(ddb, settings.sink.stream_checkpoint_table_name, arn)
+    checkpoints.ensure()
     reader = StreamReader(
         streams_client(settings), arn, checkpoints, Announcer(settings, ddb, producer)
     )
     reader.start()
     return reader
+
+
+def next_stream(settings: Settings, reader: StreamReader) -> StreamReader:
+    """The reader to go on with: the same one, or, once the table's stream was disabled or
+    replaced (disabled and enabled again: a new stream ARN) and the old one is read to its
+    end, a reader of the table's current stream (enabled again here if it is off)."""
+    announcer = reader.deliver
+    assert isinstance(announcer, Announcer)
+    ddb = announcer.ddb
+    table = ddb.describe_table(TableName=settings.sink.table)["Table"]
+    enabled = (table.get("StreamSpecification") or {}).get("StreamEnabled", False)
+    if enabled and table.get("LatestStreamArn") == reader.stream_arn:
+        return reader
+    if not reader.drained():
+        return reader  # read the old stream to its end first: its removals come before
+    log.warning(
+        "the stream of %s was disabled or replaced: reading the new one", settings.sink.table
+    )
+    return reader_of(settings, ddb, stream_arn(ddb, settings.sink.table), announcer.producer)
 
 
 def run(settings: Settings) -> None:
@@ -144,8 +169,12 @@ def run(settings: Settings) -> None:
     signal.signal(signal.SIGINT, on_signal)
     reader = build(settings)
     log.info("expiry started on %s; metrics on port %d", reader.stream_arn, port)
+    checked = time.monotonic()
     while not stop.is_set():
         try:
+            if time.monotonic() - checked > _STREAM_CHECK_S:
+                reader = next_stream(settings, reader)
+                checked = time.monotonic()
             read = reader.poll()
         except RetryBatchError as exc:
             log.warning("retrying in %.0fs: %s", exc.retry_after, exc)

@@ -92,6 +92,14 @@ class StreamReader:
         STREAM_AGE.set(max((s.age_s for s in self._open.values()), default=0.0))
         return read
 
+    def drained(self) -> bool:
+        """Every listed shard is closed and read to its end (a disabled or replaced stream)."""
+        self._describe()
+        return all(
+            self._positions.get(s["ShardId"], Position(s["ShardId"], None)).closed
+            for s in self._shards
+        )
+
     def _describe(self) -> None:
         shards: list[Mapping[str, Any]] = []
         start: str | None = None

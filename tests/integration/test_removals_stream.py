@@ -183,3 +183,44 @@ def test_a_killed_expiry_worker_resumes_at_its_checkpoint_without_loss(
     assert set(ids) == both
     # A repeat after the crash is allowed only as the identical change (same change_id).
     assert {arn: len(set(changes)) for arn, changes in ids.items()} == {first.arn: 1, second.arn: 1}
+
+
+def test_a_replaced_stream_is_read_to_its_end_then_the_new_one(
+    pipeline: Settings, log_dir: Path
+) -> None:
+    """Disabling and enabling the table's stream gives it a new stream ARN: the reader
+    finishes the old stream, then follows the new one; no removal is left unannounced."""
+    settings = pipeline
+    ensure_topics(settings.kafka)
+    ddb = dynamodb_client(settings)
+    Tables(ddb, settings.sink.table, settings.sink.sweeps_table).ensure()
+    at = utc_now().replace(microsecond=0)
+    before, after = (ec2_observation(f"i-{n}", at) for n in ("before", "after"))
+    pool = WorkerPool(None, log_dir, max_restarts=0)
+    try:
+        pool.start("sink", 1)
+        pool.start("expiry", 1)
+        produce_raw(
+            settings,
+            settings.kafka.topic("resources"),
+            [(str(o.shard).encode(), encode_resource_event(o)) for o in (before, after)],
+        )
+        both = {before.arn, after.arn}
+        wait_for(
+            "the sink's writes", lambda: live_arns(settings, settings.sink.table) == both, pool
+        )
+        old_stream = ddb.describe_table(TableName=settings.sink.table)["Table"]["LatestStreamArn"]
+        ddb.delete_item(TableName=settings.sink.table, Key={"arn": {"S": before.arn}})
+        ddb.update_table(
+            TableName=settings.sink.table, StreamSpecification={"StreamEnabled": False}
+        )
+        ddb.update_table(
+            TableName=settings.sink.table,
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        new_stream = ddb.describe_table(TableName=settings.sink.table)["Table"]["LatestStreamArn"]
+        assert new_stream != old_stream
+        ddb.delete_item(TableName=settings.sink.table, Key={"arn": {"S": after.arn}})
+        wait_for("both DELETED", lambda: set(deleted_ids(settings)) == both, pool)
+    finally:
+        pool.stop()
