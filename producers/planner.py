@@ -114,8 +114,8 @@ class Planner:
     def _gone(
         self, sweep_id: str, account: Account, entry: CatalogEntry, now: datetime
     ) -> ShardOutcome:
-        # Not swept and not deleted: the sink marks its resources as belonging to a gone
-        # account, so they are neither silently kept as live nor silently dropped.
+        # Not swept: the sink deletes its resources with reason account_gone (a DELETED
+        # change each) and marks them, so they are neither silently kept nor silently dropped.
         return ShardOutcome(
             sweep_id=sweep_id,
             account_id=account.id,

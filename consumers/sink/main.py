@@ -17,6 +17,7 @@ from consumers.sink.pacing import KeepAlive, no_keep_alive
 from consumers.sink.provenance import check_planner_event
 from consumers.sink.seen import SeenMarks
 from consumers.sink.store import InventoryStore
+from consumers.sink.unreachable import Unreachable
 from fleetstream.aws.clients import dynamodb_client
 from fleetstream.base.config import Settings
 from fleetstream.base.errors import PoisonMessageError
@@ -101,6 +102,14 @@ def make_writer(settings: Settings, keep_alive: KeepAlive = no_keep_alive) -> Ba
             settings.sink.table,
             chunk_size=settings.sink.outcome_chunk_size,
             keep_alive=keep_alive,
+        ),
+        Unreachable(
+            ddb,
+            settings.sink.table,
+            seen,
+            max_stale_s=settings.sink.max_stale_s,
+            rewrite_unchanged_after_s=settings.sink.rewrite_unchanged_after_s,
+            ttl=ttl,
         ),
     )
     group = settings.sink.group_id

@@ -110,6 +110,17 @@ def sink(obj: _Context) -> None:
 @main.command()
 @click.pass_obj
 @_one_line_errors
+def expiry(obj: _Context) -> None:
+    """Read the inventory table's stream until SIGTERM: every removed item (TTL expiry or any
+    DeleteItem) becomes a DELETED change and a state tombstone."""
+    from consumers.sink.expiry.main import run
+
+    run(obj.pipeline)
+
+
+@main.command()
+@click.pass_obj
+@_one_line_errors
 def notifier(obj: _Context) -> None:
     """Post a digest of the changes topic to a Slack-compatible webhook until SIGTERM."""
     from consumers.notifier.main import run

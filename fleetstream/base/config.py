@@ -296,11 +296,23 @@ class SinkSettings(_Section):
     # time; the consumer group is served between every two writes, so no outcome outlives
     # max.poll.interval.ms, and memory holds one chunk of candidates, not the whole shard.
     outcome_chunk_size: Annotated[int, Field(ge=1, le=100_000)] = 500
+    # The expiry worker's positions in the inventory table's stream; default "<table>-stream".
+    stream_checkpoint_table: str | None = None
+    # How long the expiry worker waits after a poll that read nothing.
+    stream_poll_s: Annotated[float, Field(ge=0.1, le=60)] = 1.0
+    # A shard that keeps failing keeps its items; once an item's last observation is older
+    # than this, a FAILED outcome of its shard deletes it (DELETED, reason stale). 0: never.
+    max_stale_s: Annotated[int, Field(ge=0, le=3650 * 86400)] = 0
 
     @property
     def seen_table_name(self) -> str:
         """The seen-marks table: seen_table, or the inventory table's name + "-seen"."""
         return self.seen_table or seen_table_for(self.table)
+
+    @property
+    def stream_checkpoint_table_name(self) -> str:
+        """The expiry worker's checkpoints: stream_checkpoint_table or "<table>-stream"."""
+        return self.stream_checkpoint_table or f"{self.table}-stream"
 
 
 class RouterSettings(_Section):

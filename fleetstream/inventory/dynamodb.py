@@ -100,6 +100,9 @@ class Tables:
                         "Projection": {"ProjectionType": "KEYS_ONLY"},
                     },
                 ],
+                # Every removal (TTL expiry, any DeleteItem) is read back by `fleetstream
+                # expiry` from this stream, with the item's old image.
+                stream={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
             )
         if self.sweeps not in existing:
             create_table(
@@ -135,6 +138,7 @@ def create_table(
     attributes: dict[str, str],
     indexes: list[dict[str, Any]] | None = None,
     local_indexes: list[dict[str, Any]] | None = None,
+    stream: dict[str, Any] | None = None,
 ) -> None:
     """Create an on-demand table with TTL on expires_at; wait until it exists (idempotent)."""
     request: dict[str, Any] = {
@@ -149,6 +153,8 @@ def create_table(
         request["GlobalSecondaryIndexes"] = indexes
     if local_indexes:
         request["LocalSecondaryIndexes"] = local_indexes
+    if stream:
+        request["StreamSpecification"] = stream
     try:
         client.create_table(**request)
     except ClientError as exc:

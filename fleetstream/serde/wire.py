@@ -188,6 +188,8 @@ class ChangeEvent:
     new_fingerprint: str | None = None
     tags: Mapping[str, str] | None = None
     attributes_json: str | None = None
+    # DELETED only: absent, expired, removed, stale or account_gone (change_event.v2).
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +220,7 @@ def encode_change_event(event: ChangeEvent, limit: int = MAX_RECORD_BYTES) -> by
         "new_fingerprint": event.new_fingerprint,
         "tags": None if event.tags is None else dict(event.tags),
         "attributes_json": event.attributes_json,
+        "reason": event.reason,
     }
     data = codec("change_event").encode(record)
     if len(data) > limit:

@@ -152,7 +152,7 @@ def test_a_throttling_storm_slows_the_sweep_but_loses_nothing(
     assert all(r.attempt >= 1 and "RequestLimitExceeded" in (r.last_error or "") for r in retries)
 
 
-def test_a_closed_account_is_marked_not_deleted_nor_kept_live(
+def test_a_closed_accounts_items_are_deleted_with_their_reason_and_marked(
     local_stack: StackEndpoints,
     pipeline: Settings,
     monkeypatch: pytest.MonkeyPatch,
@@ -178,7 +178,10 @@ def test_a_closed_account_is_marked_not_deleted_nor_kept_live(
     assert len(leaving_items) == len(estate.instances_of(leaving))
     for item in leaving_items:
         assert item["account_status"]["S"] == "SUSPENDED"
-        assert "deleted_at" not in item
+        # Not kept as live, not dropped silently: DELETED (account_gone), a reinstated
+        # account's resources come back as CREATED (docs/expiry.md).
+        assert item["deleted_reason"]["S"] == "account_gone"
+        assert "deleted_at" in item
     for item in items.values():
         if item["account_id"]["S"] == staying:
             assert "account_status" not in item
