@@ -108,6 +108,7 @@ def make_writer(settings: Settings, keep_alive: KeepAlive = no_keep_alive) -> Ba
             settings.sink.table,
             seen,
             max_stale_s=settings.sink.max_stale_s,
+            gone_account_grace_s=settings.sink.gone_account_grace_s,
             rewrite_unchanged_after_s=settings.sink.rewrite_unchanged_after_s,
             ttl=ttl,
         ),

@@ -6,8 +6,10 @@ expires it while nobody can look. With `sink.max_stale_s` > 0, an item neither o
 seen (no seen mark holds its ARN) for that long, and at least `sink.rewrite_unchanged_after_s`
 (an unchanged item is rewritten only that often), is deleted: DELETED with reason `stale`.
 
-ACCOUNT_GONE outcome (suspended or closed account): the items of the account and type are
-deleted, DELETED with reason `account_gone`, through the normal change path.
+ACCOUNT_GONE outcome (suspended or closed account): the items of the account and type last
+observed more than `sink.gone_account_grace_s` (7 days) before the outcome are deleted,
+DELETED with reason `account_gone`, through the normal change path; younger ones stay, marked
+with the account's status (consumers/sink/accounts.py), until a later sweep's outcome.
 
 Both deletions are conditional tombstones: the item must still hold the very observation
 read and no tombstone, and, for a gone account, an observation older than the outcome, so a
@@ -62,6 +64,7 @@ class Unreachable:
         *,
         max_stale_s: int,
         rewrite_unchanged_after_s: int,
+        gone_account_grace_s: int = 0,
         ttl: timedelta,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -70,6 +73,7 @@ class Unreachable:
         self.seen = seen
         self.stale_after_ms = max(max_stale_s, rewrite_unchanged_after_s) * 1000
         self.enabled = max_stale_s > 0
+        self.gone_grace_ms = gone_account_grace_s * 1000
         self.ttl = ttl  # the tombstones expire like the sweeps' ones
         self._clock = clock
 
@@ -112,7 +116,7 @@ class Unreachable:
 
     def _gone(self, outcome: ShardOutcome) -> list[Deletion]:
         live, _legacy, _shards = self._account_items(outcome, ACCOUNT_GONE)
-        before_ms = int(outcome.finished_at.timestamp() * 1000)
+        before_ms = int(outcome.finished_at.timestamp() * 1000) - self.gone_grace_ms
         deleted = [
             d
             for arn, ms in live.items()

@@ -303,6 +303,12 @@ class SinkSettings(_Section):
     # A shard that keeps failing keeps its items; once an item's last observation is older
     # than this, a FAILED outcome of its shard deletes it (DELETED, reason stale). 0: never.
     max_stale_s: Annotated[int, Field(ge=0, le=3650 * 86400)] = 0
+    # A suspended or closed account's items stay (marked with account_status) until they were
+    # last observed this long before an ACCOUNT_GONE outcome; then that outcome deletes them
+    # (DELETED, reason account_gone). A grace, because a suspended account can be reinstated
+    # and because the planner alone says an account is gone: what a healthy pipeline saw
+    # within the grace is never deleted on its word.
+    gone_account_grace_s: Annotated[int, Field(ge=0, le=3650 * 86400)] = 7 * 86400
 
     @property
     def seen_table_name(self) -> str:

@@ -108,6 +108,8 @@ def test_failing_and_gone_shards_are_never_expired_silently(
 ) -> None:
     # Stale after 1.5 days without an observation (above the 1-day rewrite of unchanged items).
     monkeypatch.setenv("FLEETSTREAM_SINK__MAX_STALE_S", str(DAY_S * 3 // 2))
+    # No grace: the gone account's item, observed a minute ago, is deleted at once.
+    monkeypatch.setenv("FLEETSTREAM_SINK__GONE_ACCOUNT_GRACE_S", "0")
     settings = load_settings(None)
     ensure_topics(settings.kafka)
     ddb = dynamodb_client(settings)
