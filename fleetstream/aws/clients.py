@@ -9,11 +9,11 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 import boto3
-import botocore.session
-from botocore.client import BaseClient
 from botocore.config import Config
-from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
+from botocore.credentials import DeferredRefreshableCredentials
 
+from fleetstream.aws.botocore_data import new_session
+from fleetstream.aws.member_clients import MEMBERS, Member, SharedMemberClients, acting_as
 from fleetstream.aws.metrics import counted_refresh, instrument_session
 from fleetstream.aws.ratelimit import TokenBuckets
 from fleetstream.base.config import AwsSettings, Settings
@@ -44,17 +44,20 @@ class _Lru:
 
 
 class AwsClients:
-    """Caches clients per (account, region, service); credentials refresh themselves.
+    """Hub clients, and member-account clients sharing one botocore client per (region, service).
 
-    Member credentials come from STS AssumeRole once per account and are refreshed by botocore
-    shortly before they expire, so a sweep makes one STS call per account, not one per page.
-    Both caches are LRU-bounded and every account shares one botocore data loader, so memory
-    does not grow with the number of accounts.
+    Creating a botocore client is the describer's biggest cost (its event hooks, client class
+    and endpoint are built anew each time) and each one holds megabytes, so member clients are
+    not built per account: `member()` returns a view of the (region, service) client whose
+    calls are signed with that account's credentials (see fleetstream.aws.member_clients). Member
+    credentials come from STS AssumeRole once per account and are refreshed by botocore shortly
+    before they expire, so a sweep makes one STS call per account, not one per page. Both
+    caches are LRU-bounded, so memory does not grow with the number of accounts.
     """
 
     def __init__(self, settings: AwsSettings) -> None:
         self._settings = settings
-        self._core = botocore.session.get_session()
+        self._core = new_session()
         instrument_session(self._core)
         self._hub = boto3.Session(botocore_session=self._core, region_name=settings.region)
         self._config = Config(
@@ -63,9 +66,18 @@ class AwsClients:
             read_timeout=settings.read_timeout_s,
             max_pool_connections=64,
         )
+        # Adaptive mode's client-side rate limiter belongs to a client; on a client shared by
+        # every account one account's throttling would slow all the others. The budget below
+        # rates each (account, region, service) instead; botocore still retries throttles.
+        member_config = self._config.merge(
+            Config(retries={"mode": "standard", "total_max_attempts": settings.max_attempts})
+        )
         self._budget = TokenBuckets(settings.rate_per_s, settings.rate_burst)
+        self._members = SharedMemberClients(
+            settings.region, settings.endpoint_url, member_config, self._spend_budget
+        )
         self._lock = threading.Lock()
-        self._sessions = _Lru(settings.max_cached_accounts)
+        self._credentials = _Lru(settings.max_cached_accounts)
         # Evicted clients are left to the garbage collector: closing one could cut a request
         # another thread still has in flight.
         self._clients = _Lru(settings.max_cached_clients)
@@ -82,25 +94,10 @@ class AwsClients:
 
     def hub(self, service: str, region: str | None = None) -> Any:
         """A client acting as the hub (the identity fleetstream itself runs as)."""
-        return self._client(self._hub, "hub", region or self._settings.region, service)
+        region = region or self._settings.region
 
-    def member(self, account_id: str, region: str, service: str) -> Any:
-        """A client acting inside a member account through its fleetstream role."""
-        with self._lock:
-            session = self._sessions.get_or_create(
-                account_id, lambda: self._member_session(account_id)
-            )
-        return self._client(session, account_id, region, service)
-
-    def forget(self, account_id: str) -> None:
-        """Drop an account's cached credentials and clients (e.g. after its role changed)."""
-        with self._lock:
-            self._sessions.drop(lambda key: key == account_id)
-            self._clients.drop(lambda key: isinstance(key, tuple) and key[0] == account_id)
-
-    def _client(self, session: boto3.Session, owner: str, region: str, service: str) -> Any:
         def create() -> Any:
-            return session.client(
+            return self._hub.client(
                 service,  # type: ignore[call-overload]
                 region_name=region,
                 endpoint_url=self._settings.endpoint_url,
@@ -108,47 +105,57 @@ class AwsClients:
             )
 
         with self._lock:
-            return self._clients.get_or_create((owner, region, service), create)
+            return self._clients.get_or_create(("hub", region, service), create)
 
-    def _member_session(self, account_id: str) -> boto3.Session:
-        settings = self._settings
-        extra: dict[str, Any] = {"RoleSessionName": settings.role_session_name}
+    def member(self, account_id: str, region: str, service: str) -> Any:
+        """A client acting inside a member account through its fleetstream role."""
+        with self._lock:
+            credentials = self._credentials.get_or_create(
+                account_id, lambda: self._member_credentials(account_id)
+            )
+            shared = self._clients.get_or_create(
+                (MEMBERS, region, service), lambda: self._members.create(region, service)
+            )
+        return acting_as(shared, Member(account_id, credentials))
+
+    def forget(self, account_id: str) -> None:
+        """Drop an account's cached credentials (e.g. after its role changed or expired)."""
+        with self._lock:
+            self._credentials.drop(lambda key: key == account_id)
+
+    def _member_credentials(self, account_id: str) -> DeferredRefreshableCredentials:
+        """The account's role credentials: assumed on first use, refreshed before expiry."""
+        return DeferredRefreshableCredentials(
+            refresh_using=counted_refresh(functools.partial(self._assume_role, account_id)),
+            method="assume-role",
+        )
+
+    def _assume_role(self, account_id: str) -> dict[str, str]:
+        """AssumeRole as the hub, in the format botocore's refreshable credentials expect."""
+        extra: dict[str, Any] = {}
         if self._external_id is not None:
             extra["ExternalId"] = self._external_id
-        fetcher = AssumeRoleCredentialFetcher(
-            client_creator=self._sts_client_creator,
-            source_credentials=self._hub.get_credentials(),
-            role_arn=settings.member_role_arn(account_id),
-            extra_args=extra,
+        response = self.hub("sts").assume_role(
+            RoleArn=self._settings.member_role_arn(account_id),
+            RoleSessionName=self._settings.role_session_name,
+            **extra,
         )
-        credentials = DeferredRefreshableCredentials(
-            refresh_using=counted_refresh(fetcher.fetch_credentials), method="assume-role"
-        )
-        core = botocore.session.Session()
-        instrument_session(core, account=account_id)
-        # Service models are large; load them once per process, not once per account.
-        core.register_component("data_loader", self._core.get_component("data_loader"))
-        core.register("before-call", functools.partial(self._spend_budget, account_id))
-        # botocore has no public setter; this is how its own assume-role provider does it.
-        core._credentials = credentials  # type: ignore[attr-defined]
-        return boto3.Session(botocore_session=core, region_name=settings.region)
+        issued = response["Credentials"]
+        return {
+            "access_key": issued["AccessKeyId"],
+            "secret_key": issued["SecretAccessKey"],
+            "token": issued["SessionToken"],
+            "expiry_time": issued["Expiration"].isoformat(),
+        }
 
-    def _spend_budget(self, account_id: str, model: Any, request_signer: Any, **_: Any) -> None:
-        """before-call hook: wait for a token of (account, region, service)."""
-        service = model.service_model.service_name
-        self._budget.acquire((account_id, request_signer.region_name, service))
-
-    def _sts_client_creator(self, service: str, **kwargs: Any) -> BaseClient:
-        kwargs.setdefault("endpoint_url", self._settings.endpoint_url)
-        kwargs.setdefault("region_name", self._settings.region)
-        kwargs.setdefault("config", self._config)
-        client: BaseClient = self._hub.client(service, **kwargs)  # type: ignore[call-overload]
-        return client
+    def _spend_budget(self, account_id: str, region: str, service: str) -> None:
+        """Wait for a token of (account, region, service) before each member call."""
+        self._budget.acquire((account_id, region, service))
 
 
 def dynamodb_client(settings: Settings) -> Any:
     """The DynamoDB client of the inventory tables (DynamoDB Local when an endpoint is set)."""
-    core = botocore.session.get_session()
+    core = new_session()
     instrument_session(core)
     session = boto3.Session(botocore_session=core, region_name=settings.aws.region)
     return session.client(

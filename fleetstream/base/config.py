@@ -208,14 +208,16 @@ class AwsSettings(_Section):
     # A secret (value, env, file or secrets_manager), resolved when the AWS clients are built.
     external_id: SecretSource | None = None
     role_session_name: str = "fleetstream"
-    # Attempts per call, the first included, in botocore's adaptive retry mode (which also
-    # paces a client after throttles); what still fails goes to the retry topic.
+    # Attempts per call, the first included, in botocore's retry mode (adaptive for the hub's
+    # calls; standard for member calls, whose clients every account shares); what still fails
+    # goes to the retry topic.
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
     # Client-side budget per (account, region, service), shared by a process' threads.
     rate_per_s: Annotated[float, Field(gt=0, le=10_000)] = 20.0
     rate_burst: Annotated[float, Field(ge=1, le=10_000)] = 40.0
-    # Bounds of the credential and client caches (LRU). A botocore client costs ~1.4 MB and an
-    # account's session ~0.5 MB, so these bounds, not the estate, cap a describer's memory.
+    # Bounds of the credential and client caches (LRU). A botocore client costs ~1.4 MB and is
+    # shared by every member account of its (region, service); an account costs only its
+    # credentials. These bounds, not the estate, cap a describer's memory.
     max_cached_accounts: Annotated[int, Field(ge=1, le=100_000)] = 128
     max_cached_clients: Annotated[int, Field(ge=1, le=100_000)] = 64
     connect_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
