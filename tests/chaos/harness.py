@@ -39,12 +39,15 @@ from fleetstream.aws import dynamodb_client
 from fleetstream.config import Settings, load_settings
 from fleetstream.devstack import LocalStack, StackEndpoints, StackError
 from fleetstream.devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
+from fleetstream.devstack.state import load_states
 from fleetstream.errors import PoisonMessageError
-from fleetstream.models import Observation, ResourceEvent
+from fleetstream.models import CLOCK_OFFSET_ENV, Observation, ResourceEvent
 from fleetstream.sweeps import SweepProgress, SweepStore
 from fleetstream.wire import decode_resource_event
 from fleetstream.workers import WorkerPool
 from tests.chaos.attributes import described_instances, differing_attributes
+from tests.chaos.dynamodb_faults import DynamoDBFaults
+from tests.chaos.metrics import scrape
 from tests.chaos.proxy import CuttableProxy
 from tests.integration.helpers import (
     aws_calls,
@@ -56,7 +59,31 @@ from tests.integration.helpers import (
     set_faults,
 )
 
-FAULTS = ("kill", "broker", "dynamodb", "aws", "poison")
+FAULTS = (
+    "kill",
+    "broker",
+    "broker-kill",
+    "broker-freeze",
+    "dynamodb",
+    "dynamodb-busy",
+    "dynamodb-hang",
+    "aws",
+    "poison",
+    "rebalance",
+    "clock",
+)
+BROKER_FAULTS = ("broker", "broker-kill", "broker-freeze")
+# Trials whose sink reaches DynamoDB through the HTTP fault layer (dynamodb_faults.py).
+FAULT_LAYER_TRIALS = ("dynamodb-busy", "dynamodb-hang")
+BUSY_WINDOW_S = 10.0  # throttling and partial batches last this long (or the whole sweep)
+HANG_S = 15.0  # longer than HANG_READ_TIMEOUT_S: the sink's own timeout must end requests
+HANG_READ_TIMEOUT_S = "4"
+BROKER_DOWN_S = 4.0
+# A describer's clock offset stays inside sink.clock_skew_margin_ms (2 s by default): the
+# guarantee holds within that margin; the planner's clock is never trusted, so it may be off
+# by a minute either way.
+DESCRIBER_OFFSET_S = 1.5
+PLANNER_OFFSET_S = 60.0
 AWS_FAULTS = ("RequestLimitExceeded", "InternalError")
 EXIT_LOG_LINES = 8
 SEED_ENV = "FLEETSTREAM_CHAOS_SEED"
@@ -179,6 +206,14 @@ def restart_kafka(stack: LocalStack, attempts: int = 3) -> None:
             return
 
 
+@dataclass(frozen=True)
+class Faults:
+    """The trial's two ways to DynamoDB Local: a cuttable TCP proxy, an HTTP fault layer."""
+
+    proxy: CuttableProxy
+    layer: DynamoDBFaults
+
+
 @contextlib.contextmanager
 def environment(values: dict[str, str]) -> Iterator[None]:
     """Set environment variables for this process and its children, then restore them."""
@@ -206,6 +241,7 @@ class Trial:
         self.rng = random.Random(f"{seed}-{number}-{fault}")
         self.workdir = workdir
         self.tag = uuid.uuid4().hex[:8]
+        self._frozen: int | None = None  # the broker's pid while SIGSTOPped
 
     def run(self) -> TrialResult:
         """Seed, sweep clean, mutate, sweep under the fault, check."""
@@ -224,8 +260,15 @@ class Trial:
             ),
         )
         target = self.endpoints.dynamodb_endpoint.rsplit(":", 1)
-        proxy = CuttableProxy(target[0].removeprefix("http://"), int(target[1]))
-        env = pipeline_env(self.endpoints, self.tag, estate, proxy.endpoint)
+        host, port = target[0].removeprefix("http://"), int(target[1])
+        proxy = CuttableProxy(host, port)
+        layer = DynamoDBFaults(host, port, self.rng.randrange(2**32))
+        fault = self.result.fault
+        ddb = layer.endpoint if fault in FAULT_LAYER_TRIALS else proxy.endpoint
+        env = pipeline_env(self.endpoints, self.tag, estate, ddb)
+        if fault == "dynamodb-hang":
+            # Short enough that a hung request ends by the sink's own timeout, not the heal.
+            env["FLEETSTREAM_AWS__READ_TIMEOUT_S"] = HANG_READ_TIMEOUT_S
         with environment(env):
             settings = load_settings(None)
             direct = load_settings(
@@ -237,10 +280,12 @@ class Trial:
             )
             pool = WorkerPool(None, self.workdir / f"trial-{self.result.trial}")
             try:
-                self._sweeps(estate, settings, direct, pool, proxy)
+                self._sweeps(estate, settings, direct, pool, Faults(proxy, layer))
             finally:
                 set_faults(aws, {})
                 proxy.close()
+                layer.close()
+                self._resume_broker()
                 pool.stop()
         self.result.seconds = time.monotonic() - started
         return self.result
@@ -251,7 +296,7 @@ class Trial:
         settings: Settings,
         direct: Settings,
         pool: WorkerPool,
-        proxy: CuttableProxy,
+        faults: Faults,
     ) -> None:
         aws = self.endpoints.aws_endpoint
         assert aws
@@ -302,12 +347,22 @@ class Trial:
             # (dlq_found == dlq_expected) proves every one was met and dead-lettered.
             self.result.injected["poison records"] = self.result.dlq_expected
         since = time.time()
+        planner_offset = 0.0
+        if self.result.fault == "clock":
+            planner_offset = self.rng.choice((-1, 1)) * PLANNER_OFFSET_S
+            # The planner's clock starts the sweep: it is injected before the sweep, by design.
+            self.result.injected[f"planner clock {planner_offset:+.0f}s"] = 1
         second = self._wait(
-            direct, self._plan(), pool, lambda in_flight: self._inject(pool, proxy, in_flight)
+            direct,
+            self._plan(planner_offset),
+            pool,
+            lambda in_flight: self._inject(pool, faults, in_flight),
         )
         set_faults(aws, {})
+        faults.layer.heal()
         if self.result.fault == "aws":
             self._count_aws_faults(estate, since)
+        self._prove_retries(pool, faults.layer)
         self._check(estate, direct, second, gone, kept, failing)
         self._restart_the_dead(pool, restart=False)  # and none died while it was checked
 
@@ -327,42 +382,192 @@ class Trial:
             else:
                 self.result.missed.append(f"no {kind} injected")
 
-    def _plan(self) -> str:
+    def _plan(self, clock_offset_s: float = 0.0) -> str:
+        env = {**os.environ, CLOCK_OFFSET_ENV: str(clock_offset_s)}
         done = subprocess.run(
             [sys.executable, "-m", "fleetstream", "plan"],
             capture_output=True,
             text=True,
             timeout=120,
             check=False,
+            env=env,
         )
         if done.returncode != 0:
             raise RuntimeError(f"fleetstream plan failed: {done.stderr.strip()}")
         return done.stdout.strip().splitlines()[-1]
 
-    def _inject(self, pool: WorkerPool, proxy: CuttableProxy, in_flight: InFlight) -> None:
+    def _inject(self, pool: WorkerPool, faults: Faults, in_flight: InFlight) -> None:
+        inject = {
+            "kill": self._kill_workers,
+            "broker": self._restart_broker,
+            "broker-kill": self._kill_broker,
+            "broker-freeze": self._freeze_broker,
+            "dynamodb": self._cut_dynamodb,
+            "dynamodb-busy": self._busy_dynamodb,
+            "dynamodb-hang": self._hang_dynamodb,
+            "rebalance": self._rebalance_storm,
+            "clock": self._skew_a_describer,
+        }.get(self.result.fault)
+        if inject is not None:  # aws and poison are set up before the sweep starts
+            inject(pool, faults, in_flight)
+
+    def _kill_workers(self, pool: WorkerPool, _faults: Faults, in_flight: InFlight) -> None:
+        for _ in range(3):
+            time.sleep(self.rng.uniform(0.1, 0.8))
+            victim = self.rng.choice(pool.workers)
+            self.result.count("SIGKILL", in_flight())
+            victim.process.send_signal(signal.SIGKILL)
+            victim.process.wait()
+            pool.restart(victim)
+            self.result.restarts += 1
+            self.result.notes.append(f"killed {victim.role}-{victim.index}")
+
+    def _restart_broker(self, _pool: WorkerPool, _faults: Faults, in_flight: InFlight) -> None:
+        time.sleep(self.rng.uniform(0.2, 1.5))
+        self.result.count("broker stopped", in_flight())
+        self.stack.stop_component("kafka")
+        time.sleep(BROKER_DOWN_S)
+        restart_kafka(self.stack)
+
+    def _kill_broker(self, _pool: WorkerPool, _faults: Faults, in_flight: InFlight) -> None:
+        time.sleep(self.rng.uniform(0.2, 1.5))
+        self.result.count("broker SIGKILLed", in_flight())
+        self._signal_broker(signal.SIGKILL)
+        self.stack.stop_component("kafka")  # reaps it and forgets its pid
+        time.sleep(BROKER_DOWN_S)
+        restart_kafka(self.stack)
+
+    def _cut_dynamodb(self, _pool: WorkerPool, faults: Faults, in_flight: InFlight) -> None:
+        time.sleep(self.rng.uniform(0.2, 1.0))
+        self.result.count("DynamoDB cut", in_flight())
+        faults.proxy.cut()
+        time.sleep(20)
+        faults.proxy.restore()
+
+    def _busy_dynamodb(self, _pool: WorkerPool, faults: Faults, in_flight: InFlight) -> None:
+        time.sleep(self.rng.uniform(0.2, 1.0))
+        self.result.count("DynamoDB busy", in_flight())
+        faults.layer.busy(throttle_rate=0.2, unprocessed_rate=0.5)
+        window_ends = time.monotonic() + BUSY_WINDOW_S
+        while time.monotonic() < window_ends and in_flight():
+            time.sleep(0.5)
+        faults.layer.heal()
+
+    def _hang_dynamodb(self, _pool: WorkerPool, faults: Faults, in_flight: InFlight) -> None:
+        time.sleep(self.rng.uniform(0.2, 1.0))
+        self.result.count("DynamoDB hang", in_flight())
+        faults.layer.hang()
+        time.sleep(HANG_S)
+        faults.layer.heal()
+
+    def _skew_a_describer(self, pool: WorkerPool, _faults: Faults, in_flight: InFlight) -> None:
+        time.sleep(self.rng.uniform(0.1, 0.5))
+        victim = next(w for w in pool.workers if w.role == "describer")
+        offset = self.rng.choice((-1, 1)) * DESCRIBER_OFFSET_S
+        # Stopped gracefully (not a kill fault) and started again with its clock off.
+        victim.process.send_signal(signal.SIGTERM)
+        victim.process.wait()
+        victim.env = {**victim.env, CLOCK_OFFSET_ENV: str(offset)}
+        pool.restart(victim)
+        self.result.count(f"describer clock {offset:+.1f}s", in_flight())
+        self.result.notes.append(f"{victim.role}-{victim.index} clock {offset:+.1f}s")
+
+    def _broker_pid(self) -> int:
+        pid = load_states(self.stack.state_file)["kafka"].pid
+        assert pid is not None, "the broker is not running"
+        return pid
+
+    def _signal_broker(self, sig: signal.Signals, pid: int | None = None) -> None:
+        # The broker leads its own process group (devstack.procs.spawn).
+        os.killpg(self._broker_pid() if pid is None else pid, sig)
+
+    def _freeze_broker(self, _pool: WorkerPool, _faults: Faults, in_flight: InFlight) -> None:
+        """A partition as the clients see it: every connection stays open and nothing answers
+        (SIGSTOP); then it heals (SIGCONT) and the broker finds its sessions expired."""
+        time.sleep(self.rng.uniform(0.2, 1.5))
+        self.result.count("broker frozen", in_flight())
+        self._frozen = self._broker_pid()
+        self._signal_broker(signal.SIGSTOP, self._frozen)
+        time.sleep(self.rng.uniform(8.0, 15.0))
+        self._resume_broker()
+
+    def _resume_broker(self) -> None:
+        """Thaw a frozen broker (also when the trial failed mid-freeze)."""
+        if self._frozen is not None:
+            self._signal_broker(signal.SIGCONT, self._frozen)
+            self._frozen = None
+
+    def _rebalance_storm(self, pool: WorkerPool, _faults: Faults, in_flight: InFlight) -> None:
+        """Describers and sinks join and leave (gracefully) while the sweep runs."""
+        for _ in range(3):
+            time.sleep(self.rng.uniform(0.5, 2.0))
+            role = self.rng.choice(("describer", "sink"))
+            pool.start(role, 1)
+            self.result.count(f"{role} joined", in_flight())
+            time.sleep(self.rng.uniform(1.0, 3.0))
+            role = self.rng.choice(("describer", "sink"))
+            leaving = self.rng.choice([w for w in pool.workers if w.role == role])
+            leaving.process.send_signal(signal.SIGTERM)
+            self.result.count(f"{role} left", in_flight())
+            try:
+                code = leaving.process.wait(60)
+            except subprocess.TimeoutExpired:
+                leaving.process.kill()
+                code = leaving.process.wait()
+                self.result.notes.append(f"{role}-{leaving.index} ignored SIGTERM")
+            pool.workers.remove(leaving)
+            if code != 0:
+                self.result.unexpected_exits.append(
+                    WorkerExit(
+                        f"{role}-{leaving.index} (asked to leave)",
+                        code,
+                        log_messages(leaving.tail(EXIT_LOG_LINES)),
+                    )
+                )
+
+    def _prove_retries(self, pool: WorkerPool, layer: DynamoDBFaults) -> None:
+        """What the fault layer served, against what the workers' metrics say they met."""
         fault = self.result.fault
-        if fault == "kill":
-            for _ in range(3):
-                time.sleep(self.rng.uniform(0.1, 0.8))
-                victim = self.rng.choice(pool.workers)
-                self.result.count("SIGKILL", in_flight())
-                victim.process.send_signal(signal.SIGKILL)
-                victim.process.wait()
-                pool.restart(victim)
-                self.result.restarts += 1
-                self.result.notes.append(f"killed {victim.role}-{victim.index}")
-        elif fault == "broker":
-            time.sleep(self.rng.uniform(0.2, 1.5))
-            self.result.count("broker stopped", in_flight())
-            self.stack.stop_component("kafka")
-            time.sleep(4)
-            restart_kafka(self.stack)
-        elif fault == "dynamodb":
-            time.sleep(self.rng.uniform(0.2, 1.0))
-            self.result.count("DynamoDB cut", in_flight())
-            proxy.cut()
-            time.sleep(20)
-            proxy.restore()
+        served = layer.served
+        if fault == "dynamodb-busy":
+            throttled = sum(n for kind, n in served.items() if kind.startswith("throttled"))
+            met = scrape(pool.workers, "fleetstream_aws_api_throttles_total", service="dynamodb")
+            self._served_and_met("DynamoDB throttles", throttled, met)
+            for what, operation in (
+                ("unprocessed items", "batch_write_item"),
+                ("unprocessed keys", "batch_get_item"),
+            ):
+                met = scrape(
+                    pool.workers, "fleetstream_sink_unprocessed_items_total", operation=operation
+                )
+                self._served_and_met(what, served[what], met)
+        elif fault == "dynamodb-hang":
+            hung = sum(n for kind, n in served.items() if kind.startswith("hung "))
+            abandoned = served["hung requests abandoned by the client"]
+            self.result.injected["requests hung"] = hung
+            self.result.injected["hung requests timed out by the client"] = abandoned
+            if not hung or not abandoned:
+                self.result.missed.append(f"hung {hung}, timed out by the client {abandoned}")
+        elif fault == "rebalance":
+            revoked = scrape(pool.workers, "fleetstream_consumer_rebalances_total", kind="revoke")
+            self.result.injected["revocations seen by the workers"] = int(revoked)
+            if not revoked:
+                self.result.missed.append("no worker saw its partitions revoked")
+        elif fault == "clock":
+            skewed = [w for w in pool.workers if CLOCK_OFFSET_ENV in w.env]
+            handled = scrape(skewed, "fleetstream_messages_processed_total")
+            self.result.injected["messages the skewed describer handled"] = int(handled)
+            if not handled:
+                self.result.missed.append("the skewed describer handled no message")
+
+    def _served_and_met(self, what: str, served: int, met: float) -> None:
+        """The layer served it during the sweep, and the workers' retry path met every one."""
+        self.result.injected[f"{what} (served/met by the sink)"] = served
+        self.result.notes.append(f"{what}: layer served {served}, workers met {met:.0f}")
+        if not served:
+            self.result.missed.append(f"no {what} served")
+        elif met != served:
+            self.result.missed.append(f"{what}: layer served {served}, workers met {met:.0f}")
 
     def _wait(
         self,
