@@ -21,6 +21,7 @@ import http.client
 import json
 import random
 import select
+import socket
 import threading
 import zlib
 from collections import Counter
@@ -129,7 +130,7 @@ def _handler_for(layer: DynamoDBFaults) -> type[BaseHTTPRequestHandler]:
             # it is the proof that the client's timeout, not the heal, ended the request.
             while not layer.healed.is_set():
                 readable, _, _ = select.select([self.connection], [], [], 0.2)
-                if readable and not self.connection.recv(1, 2):  # MSG_PEEK: EOF, not data
+                if readable and not self.connection.recv(1, socket.MSG_PEEK):  # EOF, not data
                     layer.count("hung requests abandoned by the client")
                     break
             self.close_connection = True
@@ -166,7 +167,9 @@ def _handler_for(layer: DynamoDBFaults) -> type[BaseHTTPRequestHandler]:
                 headers = {
                     name: value
                     for name, value in self.headers.items()
-                    if name.lower() not in ("host", "content-length", "connection")
+                    # The answer is re-sent (or rewritten) as plain JSON: no compression.
+                    if name.lower()
+                    not in ("host", "content-length", "connection", "accept-encoding")
                 }
                 upstream.request("POST", self.path, body=body, headers=headers)
                 response = upstream.getresponse()
