@@ -193,17 +193,23 @@ def pipeline_env(endpoints: StackEndpoints, tag: str, estate: Estate, ddb: str) 
     }
 
 
-def restart_kafka(stack: LocalStack, attempts: int = 3) -> None:
-    """Start the stopped broker again; on a loaded machine the JVM may need a second try."""
-    for attempt in range(1, attempts + 1):
-        try:
-            stack.start_component("kafka")
-        except StackError:
-            if attempt == attempts:
-                raise
-            stack.stop_component("kafka")
-        else:
-            return
+def restart_kafka(stack: LocalStack, attempts: int = 3, ready_timeout_s: float = 180.0) -> None:
+    """Start the stopped broker again; on a loaded machine the JVM may need a second try, and
+    longer than a cold start's timeout (log recovery after a SIGKILL)."""
+    default_timeout = stack.ready_timeout
+    stack.ready_timeout = max(default_timeout, ready_timeout_s)
+    try:
+        for attempt in range(1, attempts + 1):
+            try:
+                stack.start_component("kafka")
+            except StackError:
+                if attempt == attempts:
+                    raise
+                stack.stop_component("kafka")
+            else:
+                return
+    finally:
+        stack.ready_timeout = default_timeout
 
 
 @dataclass(frozen=True)
