@@ -505,16 +505,22 @@ class Trial:
 
     def _rebalance_storm(self, pool: WorkerPool, _faults: Faults, in_flight: InFlight) -> None:
         """Describers and sinks join and leave (gracefully) while the sweep runs."""
+        # Up to 3 rounds, while the sweep lasts: a storm that outlives the sweep proves nothing
+        # (_prove_retries requires at least one join and one leave in flight).
         for _ in range(3):
-            time.sleep(self.rng.uniform(0.5, 2.0))
+            time.sleep(self.rng.uniform(0.3, 1.0))
+            if not in_flight():
+                return
             role = self.rng.choice(("describer", "sink"))
             pool.start(role, 1)
-            self.result.count(f"{role} joined", in_flight())
-            time.sleep(self.rng.uniform(1.0, 3.0))
+            self.result.count(f"{role} joined", in_flight=True)
+            time.sleep(self.rng.uniform(0.5, 1.5))
+            if not in_flight():
+                return
             role = self.rng.choice(("describer", "sink"))
             leaving = self.rng.choice([w for w in pool.workers if w.role == role])
             leaving.process.send_signal(signal.SIGTERM)
-            self.result.count(f"{role} left", in_flight())
+            self.result.count(f"{role} left", in_flight=True)
             try:
                 code = leaving.process.wait(60)
             except subprocess.TimeoutExpired:
@@ -555,6 +561,9 @@ class Trial:
             if not hung or not abandoned:
                 self.result.missed.append(f"hung {hung}, timed out by the client {abandoned}")
         elif fault == "rebalance":
+            for move in ("joined", "left"):
+                if not any(kind.endswith(move) for kind in self.result.injected):
+                    self.result.missed.append(f"no worker {move} during the sweep")
             revoked = scrape(pool.workers, "fleetstream_consumer_rebalances_total", kind="revoke")
             self.result.injected["revocations seen by the workers"] = int(revoked)
             if not revoked:
