@@ -4,8 +4,10 @@ and a check of the final DynamoDB table against moto's ground truth.
 Each trial seeds its own estate (3 member accounts + 1 whose role cannot be assumed), runs a
 clean sweep, then deletes one instance in a healthy shard (it must be tombstoned) and one in a
 shard made to fail with AccessDenied (it must NOT be), stops one (its attributes must follow),
-and runs a second sweep under the trial's fault: SIGKILLed workers, a broker restart, DynamoDB
-unreachable for 20 s, AWS throttling and 5xx, or poison messages written onto the pipeline's topics.
+and runs a second sweep under the trial's fault (FAULTS): SIGKILLed workers; the broker restarted,
+SIGKILLed or frozen (SIGSTOP: connections open, nothing answers); DynamoDB cut for 20 s, busy
+(throttling, UnprocessedItems/UnprocessedKeys) or hanging, through dynamodb_faults.py; AWS
+throttling and 5xx; poison messages on the pipeline's topics; a rebalance storm; or skewed clocks.
 
 A trial passes only if, besides an exact inventory (ids, tags, and attributes equal to moto's
 describe output): every observation reached the resources topic exactly once, every kind of
