@@ -26,7 +26,8 @@ def _client(endpoint: str, **config: Any) -> Any:
         "dynamodb",
         endpoint_url=endpoint,
         region_name="us-east-1",
-        config=Config(retries={"mode": "standard", "max_attempts": 1}, **config),
+        # total_max_attempts counts the first attempt (max_attempts would count retries only).
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}, **config),
     )
 
 
