@@ -9,12 +9,13 @@ Two delivery modes, one per kind of side effect:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from types import FrameType
@@ -488,7 +489,10 @@ class TransactionalLoop(ConsumerLoop):
             if not error.txn_requires_abort():
                 raise  # fatal (e.g. fenced): exit, the replacement takes over
             log.warning("transaction aborted (%s); the batch will be redone", error)
-            self.producer.abort_transaction(30)
+            # An abort that times out (the broker away) is retriable: librdkafka's contract is
+            # to call it again, and exiting would only hand the same abort to a replacement.
+            with self._watchdog():
+                _retrying(lambda: self.producer.abort_transaction(30))
             for tp in first_offsets(batch):
                 self.consumer.seek(tp)
             return False
@@ -501,11 +505,17 @@ class TransactionalLoop(ConsumerLoop):
         # coordinator is away (librdkafka issue 5456). A process stuck there holds its
         # partitions forever, so the watchdog ends it: the replica that replaces it fences
         # the open transaction, and nothing that was not committed is visible downstream.
+        with self._watchdog():
+            self._commit_transaction(batch, results)
+
+    @contextlib.contextmanager
+    def _watchdog(self) -> Iterator[None]:
+        """Exit the process (code 75) if the transactional calls inside take too long."""
         watchdog = threading.Timer(self.commit_watchdog_s, _stuck_in_commit)
         watchdog.daemon = True
         watchdog.start()
         try:
-            self._commit_transaction(batch, results)
+            yield
         finally:
             watchdog.cancel()
 
