@@ -312,6 +312,10 @@ class ConsumerLoop:
         if ready:
             self.consumer.resume(ready)
 
+    def held_partitions(self) -> set[tuple[str, int]]:
+        """The partitions paused on a record that is not due yet."""
+        return set(self._held)
+
     def wait_paused(self, seconds: float, rewind: Sequence[TopicPartition] = ()) -> bool:
         """Wait without reading and without leaving the group; False if stopping meanwhile.
 
@@ -328,7 +332,10 @@ class ConsumerLoop:
             for stray in self.consumer.consume(1, timeout=wait):
                 if self._usable(stray):
                     self.consumer.seek(TopicPartition(*position(stray)))
-        self.consumer.resume(self.consumer.assignment())
+        # Not the partitions held on a record that is not due: they resume when it is due.
+        self.consumer.resume(
+            [tp for tp in self.consumer.assignment() if (tp.topic, tp.partition) not in self._held]
+        )
         return not self.stopping.is_set()
 
     def _hold_back_not_due(self, batch: list[Message]) -> list[Message]:
