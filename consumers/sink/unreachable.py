@@ -101,26 +101,38 @@ class Unreachable:
         if not self.enabled:
             return []
         cutoff_ms = int(self._clock() * 1000) - self.stale_after_ms
-        old = {arn: ms for arn, ms in live.items() if ms < cutoff_ms}
-        by_shard: dict[str, list[str]] = {}
-        for arn in old:
-            by_shard.setdefault(shards[arn], []).append(arn)
-        for shard, arns in by_shard.items():
-            digests = {arn_digest(arn): arn for arn in arns}
-            for digest, seen_ms in self.seen.last_seen(shard, list(digests), cutoff_ms).items():
-                if seen_ms >= cutoff_ms:
-                    old.pop(digests[digest], None)  # seen lately: an unchanged, unwritten item
+        old = self._unseen_since(
+            {a: ms for a, ms in live.items() if ms < cutoff_ms}, shards, cutoff_ms
+        )
         deleted = [d for arn, ms in old.items() if (d := self._retire(arn, ms, outcome, STALE))]
         self._count(outcome, deleted, STALE)
         return deleted
 
+    def _unseen_since(
+        self, old: dict[str, int], shards: dict[str, str], cutoff_ms: int
+    ) -> dict[str, int]:
+        """Those of the old items no seen mark holds since cutoff_ms: with sink.skip_unchanged
+        an unchanged item is not rewritten, so its observed_at alone says nothing of when it
+        was last seen; its mark does."""
+        by_shard: dict[str, list[str]] = {}
+        for arn in old:
+            by_shard.setdefault(shards[arn], []).append(arn)
+        unseen = dict(old)
+        for shard, arns in by_shard.items():
+            digests = {arn_digest(arn): arn for arn in arns}
+            for digest, seen_ms in self.seen.last_seen(shard, list(digests), cutoff_ms).items():
+                if seen_ms >= cutoff_ms:
+                    unseen.pop(digests[digest], None)  # seen lately: an unchanged, unwritten item
+        return unseen
+
     def _gone(self, outcome: ShardOutcome) -> list[Deletion]:
-        live, _legacy, _shards = self._account_items(outcome, ACCOUNT_GONE)
+        live, _legacy, shards = self._account_items(outcome, ACCOUNT_GONE)
         before_ms = int(outcome.finished_at.timestamp() * 1000) - self.gone_grace_ms
+        old = self._unseen_since(
+            {arn: ms for arn, ms in live.items() if ms < before_ms}, shards, before_ms
+        )
         deleted = [
-            d
-            for arn, ms in live.items()
-            if ms < before_ms and (d := self._retire(arn, ms, outcome, ACCOUNT_GONE))
+            d for arn, ms in old.items() if (d := self._retire(arn, ms, outcome, ACCOUNT_GONE))
         ]
         self._count(outcome, deleted, ACCOUNT_GONE)
         return deleted

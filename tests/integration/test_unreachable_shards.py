@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from consumers.sink.seen import arn_digest
 from fleetstream.aws.clients import dynamodb_client
 from fleetstream.base.config import Settings, load_settings
 from fleetstream.base.models import ResourceEvent, ShardOutcome, ShardStatus, utc_now
@@ -23,7 +24,7 @@ from fleetstream.inventory.read import scan_items
 from fleetstream.kafka.clients import ensure_topics
 from fleetstream.runtime.workers import WorkerPool
 from fleetstream.serde.wire import ChangeType, decode_change_event, encode_resource_event
-from tests.integration.helpers import ec2_observation, produce_raw, read_topic
+from tests.integration.helpers import ec2_observation, produce_raw, read_topic, seen_marks
 
 pytestmark = pytest.mark.integration
 WAIT_S = 300.0
@@ -86,11 +87,11 @@ def outcome(
     )
 
 
-def send(settings: Settings, events: list[ResourceEvent]) -> None:
+def send(settings: Settings, events: list[ResourceEvent], topic: str = "resources") -> None:
     records: list[tuple[bytes | None, bytes]] = [
         (str(e.shard).encode(), encode_resource_event(e)) for e in events
     ]
-    produce_raw(settings, settings.kafka.topic("resources"), records)
+    produce_raw(settings, settings.kafka.topic(topic), records)
 
 
 def wait_for(what: str, condition: Any, pool: WorkerPool) -> None:
@@ -145,7 +146,8 @@ def test_failing_and_gone_shards_are_never_expired_silently(
         # The shard fails again; the account is reported closed.
         send(settings, [outcome(ShardStatus.FAILED, old.account_id, now, "AccessDenied")])
         send(settings, [outcome(ShardStatus.FAILED, DENIED_ACCOUNT, now, "AccessDenied", "*")])
-        send(settings, [outcome(ShardStatus.ACCOUNT_GONE, GONE_ACCOUNT, now, "AccountClosed")])
+        gone_outcome = outcome(ShardStatus.ACCOUNT_GONE, GONE_ACCOUNT, now, "AccountClosed")
+        send(settings, [gone_outcome], "plan-outcomes")  # the planner's topic
         wait_for("the three outcomes recorded", lambda: outcomes(settings) == 3, pool)
     finally:
         pool.stop()
@@ -163,3 +165,50 @@ def test_failing_and_gone_shards_are_never_expired_silently(
         ["i-denied", "i-fresh", "i-legacy"],
         [],
     )
+
+
+def test_an_account_gone_outcome_spares_what_was_seen_lately(
+    pipeline: Settings, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With sink.skip_unchanged an unchanged item is not rewritten: its observed_at can be older
+    than the gone-account grace while a seen mark says it was seen a minute ago. Found in
+    review: the ACCOUNT_GONE outcome judged by observed_at alone and deleted it."""
+    monkeypatch.setenv("FLEETSTREAM_SINK__SKIP_UNCHANGED", "true")
+    monkeypatch.setenv("FLEETSTREAM_SINK__REWRITE_UNCHANGED_AFTER_S", str(30 * DAY_S))
+    settings = load_settings(None)
+    ensure_topics(settings.kafka)
+    ddb = dynamodb_client(settings)
+    Tables(
+        ddb, settings.sink.table, settings.sink.sweeps_table, settings.sink.seen_table_name
+    ).ensure()
+    now = utc_now().replace(microsecond=0)
+    first = replace(
+        ec2_observation("i-unchanged", now - timedelta(days=10)),
+        arn=f"arn:aws:ec2:us-east-1:{GONE_ACCOUNT}:instance/i-unchanged",
+        account_id=GONE_ACCOUNT,
+    )
+    again = replace(first, observed_at=now - timedelta(minutes=1))  # the same resource, unchanged
+    marks = seen_marks(settings)
+    since_ms = int((now - timedelta(hours=1)).timestamp() * 1000)
+    pool = WorkerPool(None, log_dir, max_restarts=0)
+    try:
+        pool.start("sink", 1)
+        send(settings, [first])
+        wait_for("the first write", lambda: "i-unchanged" in items(settings), pool)
+        send(settings, [again])
+        wait_for(
+            "the seen mark of the unchanged observation",
+            lambda: marks.last_seen(str(again.shard), [arn_digest(again.arn)], since_ms),
+            pool,
+        )
+        assert items(settings)["i-unchanged"]["observed_at_ms"]["N"] == str(
+            int(first.observed_at.timestamp() * 1000)
+        ), "the unchanged observation was rewritten: this test needs skip_unchanged"
+        gone = outcome(ShardStatus.ACCOUNT_GONE, GONE_ACCOUNT, now, "AccountClosed", "*")
+        send(settings, [gone], "plan-outcomes")
+        wait_for("the outcome recorded", lambda: outcomes(settings) == 1, pool)
+    finally:
+        pool.stop()
+    item = items(settings)["i-unchanged"]
+    assert "deleted_at_ms" not in item, "a resource seen a minute ago was deleted as gone"
+    assert item["account_status"]["S"]  # marked as the gone account's, not deleted
