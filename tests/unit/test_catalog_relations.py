@@ -1,0 +1,146 @@
+"""Relations as data: declarations are sound, and resolve to sorted target ARNs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from fleetstream.catalog import CATALOG
+from fleetstream.catalog.engine import observe
+from fleetstream.catalog.paths import compiled
+from fleetstream.catalog.relations import RELATIONSHIPS_KEY, resolve
+
+ACCOUNT, REGION = "123456789012", "eu-west-1"
+EC2 = f"arn:aws:ec2:{REGION}:{ACCOUNT}:"
+DECLARED = [(e, r) for e in CATALOG.values() for r in e.relations]
+
+
+def test_some_relations_are_declared() -> None:
+    assert {e.type_name for e, _ in DECLARED} >= {
+        "ec2.instance",
+        "ec2.network_interface",
+        "ec2.subnet",
+        "ec2.security_group",
+        "ec2.route_table",
+        "ec2.internet_gateway",
+    }
+
+
+@pytest.mark.parametrize(("entry", "relation"), DECLARED, ids=lambda x: getattr(x, "path", x))
+def test_each_relation_names_a_catalog_type_and_compiles(entry: object, relation: object) -> None:
+    from fleetstream.catalog.entry import Relation
+
+    assert isinstance(relation, Relation)
+    assert relation.target_type in CATALOG
+    compiled(relation.path)
+
+
+def test_no_edge_is_declared_from_both_sides() -> None:
+    # Reverse edges are derived: a pair of types relates in one direction only.
+    pairs = {(e.type_name, r.target_type) for e, r in DECLARED}
+    assert not {(a, b) for a, b in pairs if (b, a) in pairs}
+
+
+INSTANCE: dict[str, object] = {
+    "InstanceId": "i-1",
+    "SubnetId": "subnet-1",
+    "VpcId": "vpc-1",
+    "SecurityGroups": [{"GroupId": "sg-b"}, {"GroupId": "sg-a"}, {"GroupId": "sg-b"}],
+    "BlockDeviceMappings": [{"Ebs": {"VolumeId": "vol-1"}}, {"DeviceName": "/dev/sdz"}],
+    "NetworkInterfaces": [{"NetworkInterfaceId": "eni-1"}],
+}
+
+
+def test_instance_edges_resolve_to_sorted_deduplicated_arns() -> None:
+    edges = resolve(
+        CATALOG["ec2.instance"], INSTANCE, partition="aws", region=REGION, account_id=ACCOUNT
+    )
+    assert edges == {
+        "contains": [
+            {"target_type": "ec2.network_interface", "target_arn": EC2 + "network-interface/eni-1"}
+        ],
+        "is_associated_with": [
+            {"target_type": "ec2.security_group", "target_arn": EC2 + "security-group/sg-a"},
+            {"target_type": "ec2.security_group", "target_arn": EC2 + "security-group/sg-b"},
+        ],
+        "is_attached_to": [{"target_type": "ec2.volume", "target_arn": EC2 + "volume/vol-1"}],
+        "is_contained_in": [
+            {"target_type": "ec2.subnet", "target_arn": EC2 + "subnet/subnet-1"},
+            {"target_type": "ec2.vpc", "target_arn": EC2 + "vpc/vpc-1"},
+        ],
+    }
+
+
+def test_route_table_edges_keep_only_igw_routes_and_explicit_associations() -> None:
+    table = {
+        "RouteTableId": "rtb-1",
+        "VpcId": "vpc-1",
+        "Associations": [{"Main": True}, {"SubnetId": "subnet-2", "Main": False}],
+        "Routes": [
+            {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local"},
+            {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1"},
+            {"DestinationCidrBlock": "10.9.0.0/16", "NatGatewayId": "nat-1"},
+        ],
+    }
+    edges = resolve(
+        CATALOG["ec2.route_table"], table, partition="aws", region=REGION, account_id=ACCOUNT
+    )
+    assert edges["is_associated_with"] == [
+        {"target_type": "ec2.internet_gateway", "target_arn": EC2 + "internet-gateway/igw-1"},
+        {"target_type": "ec2.nat_gateway", "target_arn": EC2 + "natgateway/nat-1"},
+        {"target_type": "ec2.subnet", "target_arn": EC2 + "subnet/subnet-2"},
+    ]
+    assert edges["is_contained_in"] == [{"target_type": "ec2.vpc", "target_arn": EC2 + "vpc/vpc-1"}]
+
+
+def test_arn_values_pass_through_and_partition_comes_from_the_region() -> None:
+    edges = resolve(
+        CATALOG["ec2.subnet"],
+        {"SubnetId": "subnet-1", "VpcId": "vpc-9"},
+        partition="aws-cn",
+        region="cn-north-1",
+        account_id=ACCOUNT,
+    )
+    assert edges["is_contained_in"][0]["target_arn"] == (
+        f"arn:aws-cn:ec2:cn-north-1:{ACCOUNT}:vpc/vpc-9"
+    )
+
+
+def _observed(item: dict[str, object]) -> dict[str, object]:
+    observation = observe(
+        CATALOG["ec2.instance"],
+        item,
+        account_id=ACCOUNT,
+        account_name="a",
+        region=REGION,
+        sweep_id="s",
+        observed_at=datetime(2026, 1, 1, tzinfo=UTC),
+        redaction_key=b"k",
+    )
+    parsed: dict[str, object] = json.loads(observation.attributes_json)
+    return parsed
+
+
+def test_edges_are_stored_in_the_attributes_identically_whatever_the_listing_order() -> None:
+    groups = INSTANCE["SecurityGroups"]
+    assert isinstance(groups, list)
+    reordered = {**INSTANCE, "SecurityGroups": list(reversed(groups))}
+    first, second = _observed(dict(INSTANCE)), _observed(reordered)
+    assert first[RELATIONSHIPS_KEY] == second[RELATIONSHIPS_KEY]
+    assert "is_contained_in" in first[RELATIONSHIPS_KEY]  # type: ignore[operator]
+
+
+def test_a_type_without_relations_gets_no_key() -> None:
+    observation = observe(
+        CATALOG["ec2.key_pair"],
+        {"KeyPairId": "key-1", "KeyName": "k"},
+        account_id=ACCOUNT,
+        account_name="a",
+        region=REGION,
+        sweep_id="s",
+        observed_at=datetime(2026, 1, 1, tzinfo=UTC),
+        redaction_key=b"k",
+    )
+    assert RELATIONSHIPS_KEY not in json.loads(observation.attributes_json)
