@@ -28,13 +28,17 @@ def _values(found: object) -> list[str]:
 
 def target_arn(
     relation: Relation, value: str, *, partition: str, region: str, account_id: str
-) -> str:
-    """The target's ARN: the value itself when it is one, else the target type's template."""
+) -> str | None:
+    """The target's ARN: the value itself when it is one, else the target type's template.
+
+    None for an id of a type without a template (its ARN holds a random suffix, elbv2): the
+    edge is dropped rather than the whole page failed over one unexpected value.
+    """
     if value.startswith("arn:"):
         return value
     target = CATALOG[relation.target_type]
     if not target.arn_template:
-        raise ValueError(f"{relation.target_type} has no arn_template for id {value!r}")
+        return None
     return target.arn_template.format(
         partition=partition,
         region=region,
@@ -54,7 +58,8 @@ def resolve(
             arn = target_arn(
                 relation, value, partition=partition, region=region, account_id=account_id
             )
-            edges.setdefault(str(relation.name), set()).add((relation.target_type, arn))
+            if arn is not None:
+                edges.setdefault(str(relation.name), set()).add((relation.target_type, arn))
     return {
         name: [{"target_type": kind, "target_arn": arn} for kind, arn in sorted(pairs)]
         for name, pairs in sorted(edges.items())

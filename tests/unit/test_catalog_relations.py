@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import pytest
@@ -144,3 +145,84 @@ def test_a_type_without_relations_gets_no_key() -> None:
         redaction_key=b"k",
     )
     assert RELATIONSHIPS_KEY not in json.loads(observation.attributes_json)
+
+
+def _edges(type_name: str, item: Mapping[str, object]) -> set[tuple[str, str, str]]:
+    found = resolve(CATALOG[type_name], item, partition="aws", region=REGION, account_id=ACCOUNT)
+    return {(name, t["target_type"], t["target_arn"]) for name, ts in found.items() for t in ts}
+
+
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/app"
+TG = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/tg/0123"
+LB = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/lb/0456"
+
+
+def test_lambda_edges() -> None:
+    item = {
+        "FunctionName": "f",
+        "Role": ROLE,
+        "VpcConfig": {"SubnetIds": ["subnet-1"], "SecurityGroupIds": ["sg-1"], "VpcId": "vpc-1"},
+    }
+    assert _edges("lambda.function", item) == {
+        ("is_associated_with", "iam.role", ROLE),
+        ("is_contained_in", "ec2.subnet", EC2 + "subnet/subnet-1"),
+        ("is_contained_in", "ec2.vpc", EC2 + "vpc/vpc-1"),
+        ("is_associated_with", "ec2.security_group", EC2 + "security-group/sg-1"),
+    }
+
+
+def test_load_balancer_and_target_group_edges() -> None:
+    balancer = {
+        "LoadBalancerName": "lb",
+        "VpcId": "vpc-1",
+        "AvailabilityZones": [{"SubnetId": "subnet-2"}, {"SubnetId": "subnet-1"}],
+        "SecurityGroups": ["sg-1"],
+    }
+    assert _edges("elbv2.load_balancer", balancer) == {
+        ("is_contained_in", "ec2.subnet", EC2 + "subnet/subnet-1"),
+        ("is_contained_in", "ec2.subnet", EC2 + "subnet/subnet-2"),
+        ("is_contained_in", "ec2.vpc", EC2 + "vpc/vpc-1"),
+        ("is_associated_with", "ec2.security_group", EC2 + "security-group/sg-1"),
+    }
+    group = {"TargetGroupName": "tg", "VpcId": "vpc-1", "LoadBalancerArns": [LB]}
+    assert _edges("elbv2.target_group", group) == {
+        ("is_associated_with", "elbv2.load_balancer", LB),
+        ("is_contained_in", "ec2.vpc", EC2 + "vpc/vpc-1"),
+    }
+
+
+def test_rds_instance_edges() -> None:
+    item = {
+        "DBInstanceIdentifier": "db",
+        "DBClusterIdentifier": "c1",
+        "VpcSecurityGroups": [{"VpcSecurityGroupId": "sg-1", "Status": "active"}],
+        "DBSubnetGroup": {"VpcId": "vpc-1", "Subnets": [{"SubnetIdentifier": "subnet-1"}]},
+    }
+    assert _edges("rds.db_instance", item) == {
+        ("is_associated_with", "ec2.security_group", EC2 + "security-group/sg-1"),
+        ("is_contained_in", "ec2.subnet", EC2 + "subnet/subnet-1"),
+        ("is_contained_in", "ec2.vpc", EC2 + "vpc/vpc-1"),
+        ("is_contained_in", "rds.db_cluster", f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:c1"),
+    }
+
+
+def test_ecs_service_edges_and_an_id_of_a_templateless_type_is_dropped() -> None:
+    cluster = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/c"
+    task = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/t:1"
+    item = {
+        "serviceArn": "s",
+        "clusterArn": cluster,
+        "taskDefinition": task,
+        "loadBalancers": [{"targetGroupArn": TG}, {"loadBalancerName": "classic"}],
+        "networkConfiguration": {
+            "awsvpcConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"]}
+        },
+        "roleArn": "not-an-arn",  # iam.role has no template: no edge, no failure
+    }
+    assert _edges("ecs.service", item) == {
+        ("is_contained_in", "ecs.cluster", cluster),
+        ("is_associated_with", "ecs.task_definition", task),
+        ("is_associated_with", "elbv2.target_group", TG),
+        ("is_contained_in", "ec2.subnet", EC2 + "subnet/subnet-1"),
+        ("is_associated_with", "ec2.security_group", EC2 + "security-group/sg-1"),
+    }
