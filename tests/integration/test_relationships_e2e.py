@@ -9,7 +9,9 @@ question must name exactly the public instances with an open group.
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +234,124 @@ def test_relationships_are_exact_stable_and_answer_the_exposure_question(
     assert any(
         p.startswith("relationships.is_associated_with") for p in instance_changes[0].changed_paths
     ), instance_changes[0].changed_paths
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+def test_load_balancer_rds_and_lambda_edges_are_exact(
+    local_stack: StackEndpoints,
+    pipeline: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+) -> None:
+    aws = local_stack.aws_endpoint
+    assert aws
+    estate = seed_estate(
+        aws,
+        EstateSpec(member_accounts=1, regions=(REGION,), instances_per_region=0, paged_region=None),
+    )
+    account = estate.accounts[0].account_id
+
+    def client(service: str) -> Any:
+        return member_client(aws, account, service, REGION)
+
+    ec2 = client("ec2")
+    ec2_arn = f"arn:aws:ec2:{REGION}:{account}:"
+    vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.2.{n}.0/24", AvailabilityZone=f"{REGION}{az}")[
+            "Subnet"
+        ]["SubnetId"]
+        for n, az in ((1, "a"), (2, "b"))
+    ]
+    group = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
+    elbv2 = client("elbv2")
+    lb = elbv2.create_load_balancer(Name="rel-lb", Subnets=subnets, SecurityGroups=[group])[
+        "LoadBalancers"
+    ][0]["LoadBalancerArn"]
+    tg = elbv2.create_target_group(Name="rel-tg", Protocol="HTTP", Port=80, VpcId=vpc)[
+        "TargetGroups"
+    ][0]["TargetGroupArn"]
+    elbv2.create_listener(
+        LoadBalancerArn=lb,
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+    )
+    rds = client("rds")
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="rel-subnets", DBSubnetGroupDescription="rel", SubnetIds=subnets
+    )
+    db = rds.create_db_instance(
+        DBInstanceIdentifier="rel-db",
+        Engine="postgres",
+        DBInstanceClass="db.t3.micro",
+        AllocatedStorage=20,
+        MasterUsername="fleet",
+        MasterUserPassword="not-the-secret",
+        DBSubnetGroupName="rel-subnets",
+        VpcSecurityGroupIds=[group],
+    )["DBInstance"]["DBInstanceArn"]
+    role = f"arn:aws:iam::{account}:role/{EstateSpec().member_role_name}"
+    function = client("lambda").create_function(
+        FunctionName="rel-fn",
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": _zip()},
+    )["FunctionArn"]
+    sg_arn, vpc_arn = f"{ec2_arn}security-group/{group}", f"{ec2_arn}vpc/{vpc}"
+    subnet_arns = [f"{ec2_arn}subnet/{s}" for s in subnets]
+    expected = {
+        *((lb, "is_contained_in", s, "ec2.subnet") for s in subnet_arns),
+        (lb, "is_contained_in", vpc_arn, "ec2.vpc"),
+        (lb, "is_associated_with", sg_arn, "ec2.security_group"),
+        (tg, "is_associated_with", lb, "elbv2.load_balancer"),
+        (tg, "is_contained_in", vpc_arn, "ec2.vpc"),
+        (db, "is_associated_with", sg_arn, "ec2.security_group"),
+        *((db, "is_contained_in", s, "ec2.subnet") for s in subnet_arns),
+        (db, "is_contained_in", vpc_arn, "ec2.vpc"),
+        (function, "is_associated_with", role, "iam.role"),
+    }
+    types = [
+        "elbv2.load_balancer",
+        "elbv2.target_group",
+        "rds.db_instance",
+        "lambda.function",
+        "ec2.subnet",
+        "ec2.vpc",
+        "ec2.security_group",
+        "iam.role",
+    ]
+    config = log_dir.parent / "relationships-families.yaml"
+    config.write_text(json.dumps({"resource_types": types}))
+    settings_for(monkeypatch, estate)
+    settings = load_settings(config)
+    _sweep(settings, config, log_dir / "sweep1")
+    first = len(_changes(settings))
+    _sweep(settings, config, log_dir / "sweep2")
+    assert len(_changes(settings)) == first
+
+    snapshot = log_dir.parent / "snapshot-families"
+    exported = CliRunner().invoke(
+        main.commands["export"], ["--to", str(snapshot)], obj=_Context(None)
+    )
+    assert exported.exit_code == 0, exported.output
+    db_, _ = connect(snapshot)
+    rows = run(
+        db_,
+        "SELECT source_arn, relationship, target_arn, target_type FROM relationships "
+        "WHERE source_type NOT LIKE 'ec2.%'",
+    ).rows
+    assert set(rows) == expected
+    dangling = run(
+        db_,
+        "SELECT source_arn, target_arn FROM relationships "
+        "WHERE target_arn NOT IN (SELECT arn FROM resources)",
+    ).rows
+    assert not dangling
