@@ -226,3 +226,10 @@ def test_ecs_service_edges_and_an_id_of_a_templateless_type_is_dropped() -> None
         ("is_contained_in", "ec2.subnet", EC2 + "subnet/subnet-1"),
         ("is_associated_with", "ec2.security_group", EC2 + "security-group/sg-1"),
     }
+
+
+def test_no_relation_reads_a_sensitive_field() -> None:
+    # Edges are resolved before redaction: a path under a sensitive field would leak it.
+    for entry, relation in DECLARED:
+        head = relation.path.split(".")[0].split("[")[0]
+        assert not any(f.split(".")[0].split("[")[0] == head for f in entry.sensitive_fields)
