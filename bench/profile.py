@@ -31,15 +31,15 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("AssumeRole credential refresh", ("AssumeRoleCredentialFetcher._get_credentials (",)),
     ("response parsing (botocore parsers)", ("ResponseParser.parse (",)),
     ("timestamp parsing (dateutil)", ("(dateutil/",)),
-    ("Avro encode / decode (fleetstream/serde.py)", ("(fleetstream/serde.py)",)),
+    ("Avro encode / decode (fleetstream/serde/avro.py)", ("(fleetstream/serde/avro.py)",)),
     (
-        "Kafka client (confluent_kafka, fleetstream/kafka.py)",
-        ("(confluent_kafka/", "(fleetstream/kafka.py)"),
+        "Kafka client (confluent_kafka, fleetstream/kafka/clients.py)",
+        ("(confluent_kafka/", "(fleetstream/kafka/clients.py)"),
     ),
     ("DynamoDB inventory writes (consumers/sink/store.py)", ("(consumers/sink/store.py)",)),
     ("change detection (consumers/sink/changes.py)", ("(consumers/sink/changes.py)",)),
     ("deletion sweep (consumers/sink/deletions.py)", ("(consumers/sink/deletions.py)",)),
-    ("sweep outcomes (fleetstream/sweeps.py)", ("(fleetstream/sweeps.py)",)),
+    ("sweep outcomes (fleetstream/inventory/sweeps.py)", ("(fleetstream/inventory/sweeps.py)",)),
 )
 
 

@@ -22,8 +22,8 @@ from bench.report import ShapeResult, chart, markdown
 from bench.scenarios import SCENARIOS, Scenario, Shape, critical_path, sim_config
 from bench.simulator.process import SimulatorProcess
 from bench.systems.common import SystemParams
-from fleetstream.config import isolated_env
-from fleetstream.devstack import LocalStack, StackEndpoints
+from devstack import LocalStack, StackEndpoints
+from fleetstream.base.config import isolated_env
 
 ALL_SYSTEMS = ("serial", "director", "c7n-org", "fleetstream")
 C7N_VENV = Path.home() / ".cache" / "fleetstream" / "c7n-venv"

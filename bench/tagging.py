@@ -40,18 +40,18 @@ from bench.systems.common import (
     organization_accounts,
     retry_config,
 )
-from fleetstream import kafka
+from devstack.submitter import dev_actions_config
 from fleetstream.actions.audit import audit_log
 from fleetstream.actions.models import Selector
 from fleetstream.actions.selector import InventoryQuery
 from fleetstream.actions.status import RequestStatus, request_status
 from fleetstream.actions.submit import propose, signed_for_execution, submit
-from fleetstream.aws import AwsClients, dynamodb_client
-from fleetstream.config import Settings, isolated_env, load_settings
-from fleetstream.devstack.submitter import dev_actions_config
-from fleetstream.oneshot import run_sweep
-from fleetstream.workers import WorkerPool
-from producers.accounts import active_account_ids
+from fleetstream.apps.oneshot import run_sweep
+from fleetstream.aws.accounts import active_account_ids
+from fleetstream.aws.clients import AwsClients, dynamodb_client
+from fleetstream.base.config import Settings, isolated_env, load_settings
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.workers import WorkerPool
 
 SHAPE = Shape(30, 16, 25)
 QUICK_SHAPE = Shape(4, 2, 25)

@@ -1,5 +1,5 @@
 """`python -m fleetstream` is the `fleetstream` command."""
 
-from fleetstream.cli import main
+from fleetstream.apps.cli import main
 
 main()

@@ -7,10 +7,10 @@ import time
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from consumers.lag.status import pending_records
-from fleetstream import kafka_admin
-from fleetstream.config import Settings
-from fleetstream.kafka import client_config
+from fleetstream.base.config import Settings
+from fleetstream.kafka import admin as kafka_admin
+from fleetstream.kafka.admin import pending_records
+from fleetstream.kafka.clients import client_config
 
 # The topics of sweep work (targeted refreshes have their own topic and do not count).
 SWEEP_TOPICS = ("work", "work-retry")

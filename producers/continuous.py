@@ -28,11 +28,10 @@ from types import FrameType
 
 from confluent_kafka import Producer
 
-from fleetstream import kafka
-from fleetstream.aws import AwsClients, dynamodb_client
-from fleetstream.catalog import CatalogEntry, entries_for
-from fleetstream.config import Settings
-from fleetstream.continuous_metrics import (
+from fleetstream.aws.accounts import Account, AccountsUnavailableError, list_accounts
+from fleetstream.aws.clients import AwsClients, dynamodb_client
+from fleetstream.base.config import Settings
+from fleetstream.base.continuous_metrics import (
     INVENTORY_AGE,
     PLANNER_BACKLOG,
     PLANNER_CADENCE,
@@ -43,13 +42,14 @@ from fleetstream.continuous_metrics import (
     SHARD_AGE,
     STALE_SHARDS,
 )
-from fleetstream.dynamodb import Tables
-from fleetstream.errors import ConfigError
-from fleetstream.metrics import serve
-from fleetstream.models import ShardKey, utc_now
-from fleetstream.retry import RetryPolicy
-from fleetstream.sweeps import SweepStore
-from producers.accounts import Account, AccountsUnavailableError, list_accounts
+from fleetstream.base.errors import ConfigError
+from fleetstream.base.metrics import serve
+from fleetstream.base.models import ShardKey, utc_now
+from fleetstream.base.retry import RetryPolicy
+from fleetstream.catalog import CatalogEntry, entries_for
+from fleetstream.inventory.dynamodb import Tables
+from fleetstream.inventory.sweeps import SweepStore
+from fleetstream.kafka import clients as kafka
 from producers.backlog import DescriberBacklog
 from producers.main import emit_units
 from producers.planner import AccountRegions, Planner, new_sweep_id

@@ -9,16 +9,16 @@ from datetime import timedelta
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from fleetstream import kafka
-from fleetstream.aws import AwsClients, dynamodb_client
+from fleetstream.aws.accounts import list_accounts
+from fleetstream.aws.clients import AwsClients, dynamodb_client
+from fleetstream.base.config import Settings
+from fleetstream.base.errors import FleetstreamError
+from fleetstream.base.models import ShardOutcome, ShardStatus, WorkItem, utc_now
 from fleetstream.catalog import entries_for
-from fleetstream.config import Settings
-from fleetstream.dynamodb import Tables
-from fleetstream.errors import FleetstreamError
-from fleetstream.models import ShardOutcome, ShardStatus, WorkItem, utc_now
-from fleetstream.sweeps import SweepStore
-from fleetstream.wire import encode_resource_event, encode_work_item
-from producers.accounts import list_accounts
+from fleetstream.inventory.dynamodb import Tables
+from fleetstream.inventory.sweeps import SweepStore
+from fleetstream.kafka import clients as kafka
+from fleetstream.serde.wire import encode_resource_event, encode_work_item
 from producers.planner import Planner, new_sweep_id
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def emit_units(
     sweep_id: str,
     units: Iterable[WorkItem | ShardOutcome],
 ) -> int:
-    """Produce first pages (work topic) and planning failures (resources topic); return once
+    """Produce first pages (work topic) and what planning found (plan-outcomes); return once
     all are durably written, with the number of failed shards. Raises FleetstreamError."""
     failures: list[KafkaError] = []
 
@@ -75,7 +75,7 @@ def emit_units(
     for unit in units:
         if isinstance(unit, ShardOutcome):
             failed += unit.status is ShardStatus.FAILED
-            topic, value = settings.kafka.topic("resources"), encode_resource_event(unit)
+            topic, value = settings.kafka.topic("plan-outcomes"), encode_resource_event(unit)
             key = str(unit.shard).encode()
             if unit.status is ShardStatus.FAILED:
                 log.warning("shard %s failed at planning: %s", unit.shard, unit.reason)

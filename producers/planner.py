@@ -11,13 +11,13 @@ from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetstream.aws import AwsClients
-from fleetstream.aws_errors import shard_failure
+from fleetstream.aws.accounts import Account
+from fleetstream.aws.clients import AwsClients
+from fleetstream.aws.errors import shard_failure
+from fleetstream.base.config import RegionSettings, Settings
+from fleetstream.base.errors import ShardFailedError
+from fleetstream.base.models import GLOBAL_REGION, ShardOutcome, ShardStatus, WorkItem, utc_now
 from fleetstream.catalog import CatalogEntry
-from fleetstream.config import RegionSettings, Settings
-from fleetstream.errors import ShardFailedError
-from fleetstream.models import GLOBAL_REGION, ShardOutcome, ShardStatus, WorkItem, utc_now
-from producers.accounts import Account
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +114,8 @@ class Planner:
     def _gone(
         self, sweep_id: str, account: Account, entry: CatalogEntry, now: datetime
     ) -> ShardOutcome:
-        # Not swept and not deleted: the sink marks its resources as belonging to a gone
-        # account, so they are neither silently kept as live nor silently dropped.
+        # Not swept: the sink deletes its resources with reason account_gone (a DELETED
+        # change each) and marks them, so they are neither silently kept nor silently dropped.
         return ShardOutcome(
             sweep_id=sweep_id,
             account_id=account.id,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from fleetstream.models import ShardKey, ShardStatus
+from fleetstream.base.models import ShardKey, ShardStatus
 
 
 class Decision(StrEnum):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fleetstream.config import Settings, isolated_env, load_settings
-from fleetstream.devstack import StackEndpoints
+from devstack import StackEndpoints
+from fleetstream.base.config import Settings, isolated_env, load_settings
 
 pytest_plugins = [
     "tests.stack_fixtures",

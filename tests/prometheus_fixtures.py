@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import pytest
 import yaml
 
-from fleetstream.workers import free_port
+from fleetstream.runtime.workers import free_port
 
 PROMETHEUS = "prometheus"
 PROMTOOL = "promtool"

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fleetstream.devstack import LocalStack, StackEndpoints, StackError
+from devstack import LocalStack, StackEndpoints, StackError
 
 KAFKA_IMAGE = "confluentinc/cp-kafka:7.6.0"
 

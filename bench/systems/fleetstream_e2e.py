@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 from bench.systems.common import SystemOutput, parse_params, peak_rss_mb, stored_count
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import load_settings
-from fleetstream.oneshot import run_sweep
+from fleetstream.apps.oneshot import run_sweep
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import load_settings
 
 
 def main() -> None:

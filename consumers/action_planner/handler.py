@@ -25,8 +25,8 @@ from fleetstream.actions.policy import (
 )
 from fleetstream.actions.registry import ActionError, ActionSpec, action_spec
 from fleetstream.actions.selector import InventoryQuery, Plan
-from fleetstream.config import ActionPolicy
-from fleetstream.models import utc_now
+from fleetstream.base.config import ActionPolicy
+from fleetstream.base.models import utc_now
 
 
 @dataclass(frozen=True, slots=True)

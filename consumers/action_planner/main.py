@@ -8,19 +8,23 @@ from collections.abc import Callable
 from confluent_kafka import Message
 
 from consumers.action_planner.handler import ActionPlanner
-from consumers.actor.main import step_record
 from fleetstream.actions.audit import audit_log
 from fleetstream.actions.policy import Estate, RequestRefusedError
 from fleetstream.actions.selector import InventoryQuery
 from fleetstream.actions.signing import submitter_key_problem
-from fleetstream.actions.wire import decode_request, encode_result
-from fleetstream.aws import AwsClients, dynamodb_client
-from fleetstream.config import ActionPolicy, Settings
-from fleetstream.errors import ConfigError
-from fleetstream.kafka_auth import resolve_secret
-from fleetstream.loop import TransactionalLoop, run_group, to_dead_letter, transactional_group
-from fleetstream.records import OutRecord
-from producers.accounts import active_account_ids
+from fleetstream.actions.wire import decode_request, encode_result, step_record
+from fleetstream.aws.accounts import active_account_ids
+from fleetstream.aws.clients import AwsClients, dynamodb_client
+from fleetstream.base.config import ActionPolicy, Settings
+from fleetstream.base.errors import ConfigError
+from fleetstream.kafka.auth import resolve_secret
+from fleetstream.runtime.loop import (
+    TransactionalLoop,
+    run_group,
+    to_dead_letter,
+    transactional_group,
+)
+from fleetstream.runtime.records import OutRecord
 
 log = logging.getLogger(__name__)
 

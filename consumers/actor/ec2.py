@@ -17,8 +17,8 @@ from consumers.actor.steps import (
     retry_or_reason,
 )
 from fleetstream.actions.models import ActionStep, Outcome, OutcomeStatus, Target
-from fleetstream.aws import AwsClients
-from fleetstream.dynamodb import chunks
+from fleetstream.aws.clients import AwsClients
+from fleetstream.inventory.dynamodb import chunks
 
 # The resource groups tagging API takes at most 20 ARNs per call.
 _TAGGING_API_CHUNK = 20

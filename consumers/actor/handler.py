@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from consumers.actor.steps import Execution, Implementation, NextStep, StepRetry, WaitPolicy
 from fleetstream.actions.audit import AuditLog, StepRecord
 from fleetstream.actions.models import ActionResult, ActionStep, Outcome, OutcomeStatus, ResultKind
-from fleetstream.aws import AwsClients
-from fleetstream.errors import PoisonMessageError, RetryBatchError
-from fleetstream.models import utc_now
-from fleetstream.retry import RetryPolicy
+from fleetstream.aws.clients import AwsClients
+from fleetstream.base.errors import PoisonMessageError, RetryBatchError
+from fleetstream.base.models import utc_now
+from fleetstream.base.retry import RetryPolicy
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,34 +12,19 @@ from consumers.actor.rds_workflow import WORKFLOWS
 from consumers.actor.steps import WaitPolicy
 from fleetstream.actions.audit import audit_log
 from fleetstream.actions.models import ActionStep
-from fleetstream.actions.wire import decode_step, encode_result, encode_step
-from fleetstream.aws import AwsClients
-from fleetstream.config import Settings
-from fleetstream.loop import (
-    NOT_BEFORE_HEADER,
+from fleetstream.actions.wire import decode_step, encode_result, step_record
+from fleetstream.aws.clients import AwsClients
+from fleetstream.base.config import Settings
+from fleetstream.base.metrics import ACTION_OUTCOMES, ACTION_RETRIES, ACTION_STEPS
+from fleetstream.base.retry import RetryPolicy
+from fleetstream.runtime.loop import (
     TransactionalLoop,
-    epoch_ms_header,
     run_group,
     transactional_group,
 )
-from fleetstream.metrics import ACTION_OUTCOMES, ACTION_RETRIES, ACTION_STEPS
-from fleetstream.records import OutRecord
-from fleetstream.retry import RetryPolicy
+from fleetstream.runtime.records import OutRecord
 
 log = logging.getLogger(__name__)
-
-
-def step_record(settings: Settings, step: ActionStep) -> OutRecord:
-    """A step on action-work, or on action-delay with its due time when it must wait."""
-    key = step.budget_key.encode()
-    if step.not_before is None:
-        return OutRecord(settings.kafka.topic("action-work"), key, encode_step(step))
-    return OutRecord(
-        settings.kafka.topic("action-delay"),
-        key,
-        encode_step(step),
-        [(NOT_BEFORE_HEADER, epoch_ms_header(step.not_before))],
-    )
 
 
 def build(settings: Settings, clients: AwsClients | None = None) -> TransactionalLoop:

@@ -21,8 +21,8 @@ from consumers.actor.steps import (
     retry_or_reason,
 )
 from fleetstream.actions.models import ActionStep, Outcome, OutcomeStatus
-from fleetstream.aws import AwsClients
-from fleetstream.aws_errors import error_code
+from fleetstream.aws.clients import AwsClients
+from fleetstream.aws.errors import error_code
 
 _ALREADY_EXISTS = "DBClusterSnapshotAlreadyExistsFault"
 _FAILED_STATES = {"failed", "deleted", "incompatible-restore"}

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fleetstream.actions.models import ActionStep, Outcome, OutcomeStatus, Target
-from fleetstream.aws import AwsClients
-from fleetstream.aws_errors import ErrorKind, classify, error_code
+from fleetstream.aws.clients import AwsClients
+from fleetstream.aws.errors import ErrorKind, classify, error_code
 
 
 class StepRetry(Exception):  # noqa: N818 - a decision, not an error: do the step again later

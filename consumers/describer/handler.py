@@ -12,15 +12,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetstream.aws import AwsClients
-from fleetstream.aws_errors import ErrorKind, classify, error_code, shard_failure
-from fleetstream.catalog import CatalogEntry
-from fleetstream.catalog.details import refused_calls
-from fleetstream.catalog.engine import fetch_page, observe
-from fleetstream.continuous_metrics import REFRESHES_DROPPED
-from fleetstream.errors import PoisonMessageError, ShardFailedError
-from fleetstream.metrics import DETAIL_CALLS_REFUSED
-from fleetstream.models import (
+from fleetstream.aws.clients import AwsClients
+from fleetstream.aws.errors import ErrorKind, classify, error_code, shard_failure
+from fleetstream.base.continuous_metrics import REFRESHES_DROPPED
+from fleetstream.base.errors import PoisonMessageError, ShardFailedError
+from fleetstream.base.metrics import DETAIL_CALLS_REFUSED
+from fleetstream.base.models import (
     GLOBAL_REGION,
     Observation,
     ShardOutcome,
@@ -28,7 +25,10 @@ from fleetstream.models import (
     WorkItem,
     utc_now,
 )
-from fleetstream.retry import RetryPolicy
+from fleetstream.base.retry import RetryPolicy
+from fleetstream.catalog import CatalogEntry
+from fleetstream.catalog.details import refused_calls
+from fleetstream.catalog.engine import fetch_page, observe
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,15 @@ import logging
 from confluent_kafka import Message
 
 from consumers.describer.handler import Describer, DescribeResult, dead_lettered_outcome
-from fleetstream.aws import AwsClients
+from fleetstream.aws.clients import AwsClients
+from fleetstream.base.config import DescriberSettings, Settings
+from fleetstream.base.errors import ConfigError, PoisonMessageError
+from fleetstream.base.metrics import PAGES, RESOURCES
+from fleetstream.base.models import WorkItem, utc_now
+from fleetstream.base.retry import RetryPolicy
 from fleetstream.catalog import entries_for
-from fleetstream.config import DescriberSettings, Settings
-from fleetstream.errors import ConfigError, PoisonMessageError
-from fleetstream.kafka_auth import resolve_secret
-from fleetstream.loop import (
+from fleetstream.kafka.auth import resolve_secret
+from fleetstream.runtime.loop import (
     NOT_BEFORE_HEADER,
     TRIGGERED_AT_HEADER,
     DeadLetterFollowUp,
@@ -22,11 +25,8 @@ from fleetstream.loop import (
     run_group,
     transactional_group,
 )
-from fleetstream.metrics import PAGES, RESOURCES
-from fleetstream.models import WorkItem, utc_now
-from fleetstream.records import OutRecord
-from fleetstream.retry import RetryPolicy
-from fleetstream.wire import (
+from fleetstream.runtime.records import OutRecord
+from fleetstream.serde.wire import (
     MAX_RECORD_BYTES,
     decode_work_item,
     decode_work_item_shard,

@@ -1,4 +1,4 @@
-"""`fleetstream lag-exporter`: the click command (registered in fleetstream/cli.py)."""
+"""`fleetstream lag-exporter`: the click command (registered in fleetstream/apps/cli.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from fleetstream.errors import FleetstreamError
+from fleetstream.base.errors import FleetstreamError
 
 
 @click.command("lag-exporter")

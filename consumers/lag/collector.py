@@ -17,11 +17,10 @@ from consumers.lag.status import (
     Status,
     group_status,
     partition_status,
-    pending_records,
     trim,
 )
-from fleetstream import kafka_admin
-from fleetstream.kafka_admin import CAUGHT_UP, TP, GroupInfo, Offsets
+from fleetstream.kafka import admin as kafka_admin
+from fleetstream.kafka.admin import CAUGHT_UP, TP, GroupInfo, Offsets, pending_records
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,9 @@ from prometheus_client import start_http_server
 from consumers.lag.collector import LagCollector, Watch
 from consumers.lag.export import ExporterMetrics
 from consumers.lag.status import Rules
-from fleetstream import kafka, kafka_admin
-from fleetstream.config import KafkaSettings
+from fleetstream.base.config import KafkaSettings
+from fleetstream.kafka import admin as kafka_admin
+from fleetstream.kafka import clients as kafka
 
 log = logging.getLogger(__name__)
 

@@ -131,17 +131,3 @@ def trim(history: list[PartitionSample], rules: Rules) -> None:
     start = history[-1].at - rules.horizon_s
     while len(history) > 1 and history[1].at <= start:
         del history[0]
-
-
-def pending_records(committed: int | None, low: int, stable: int, *, caught_up: bool) -> int:
-    """Records a group still has to read on a partition.
-
-    A group that never committed starts at the low watermark (auto.offset.reset=earliest), and
-    one whose committed offset fell out of retention resumes there too. caught_up says that no
-    readable record exists at or after the position (only transaction markers or aborted
-    records before the last stable offset), which makes the partition caught up.
-    """
-    start = low if committed is None else max(committed, low)
-    if start >= stable or caught_up:
-        return 0
-    return stable - start

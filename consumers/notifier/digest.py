@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fleetstream.wire import ChangeEvent, ChangeType
+from fleetstream.serde.wire import ChangeEvent, ChangeType
 
 # Slack's limits: 50 blocks per message, 3000 characters in a section's text, 150 in a header.
 SECTION_CHARS = 3000

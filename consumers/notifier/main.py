@@ -23,12 +23,12 @@ from consumers.notifier.webhook import (
     Webhook,
     WebhookRejectedError,
 )
-from fleetstream import kafka
-from fleetstream.config import NotifierSettings, Settings
-from fleetstream.errors import ConfigError, PoisonMessageError
-from fleetstream.loop import ConsumerLoop, next_offsets, position, run_group
-from fleetstream.metrics import MESSAGES, NOTIFIER_CHANGES, lag_stats_callback
-from fleetstream.wire import ChangeEvent, decode_change_event
+from fleetstream.base.config import NotifierSettings, Settings
+from fleetstream.base.errors import ConfigError, PoisonMessageError
+from fleetstream.base.metrics import MESSAGES, NOTIFIER_CHANGES, lag_stats_callback
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.loop import ConsumerLoop, next_offsets, position, run_group
+from fleetstream.serde.wire import ChangeEvent, decode_change_event
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from fleetstream.errors import FleetstreamError
-from fleetstream.metrics import NOTIFIER_POSTS
+from fleetstream.base.errors import FleetstreamError
+from fleetstream.base.metrics import NOTIFIER_POSTS
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from fleetstream.base.models import Observation
 from fleetstream.catalog import CATALOG
 from fleetstream.catalog.observe import canonical_json
-from fleetstream.models import Observation
-from fleetstream.wire import ChangeEvent, ChangeType, ResourceState
+from fleetstream.serde.wire import ChangeEvent, ChangeType, ResourceState
 
 UNKNOWN_PATHS = ("*",)  # the old attributes are not available (truncated): the whole item
 
@@ -294,6 +294,8 @@ class Deletion:
     deleted_at: datetime
     old_fingerprint: str | None
     previous_observed_ms: int | None
+    # Why: absent (a complete sweep did not see it), expired, removed, stale, account_gone.
+    reason: str = "absent"
 
 
 def deleted_output(deletion: Deletion) -> SinkOutput:
@@ -316,5 +318,6 @@ def deleted_output(deletion: Deletion) -> SinkOutput:
         observed_at=deletion.deleted_at,
         previous_observed_at=None if previous is None else from_ms(previous),
         old_fingerprint=deletion.old_fingerprint,
+        reason=deletion.reason,
     )
     return SinkOutput(deletion.arn, event, None)

@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from fleetstream.errors import PoisonMessageError
-from fleetstream.metrics import SINK_FUTURE_REFUSED
-from fleetstream.models import Observation, ResourceEvent, ShardOutcome, ShardStatus
+from fleetstream.base.errors import PoisonMessageError
+from fleetstream.base.metrics import SINK_FUTURE_REFUSED
+from fleetstream.base.models import Observation, ResourceEvent, ShardOutcome, ShardStatus
 
 CLOCK_SKEW = "ClockSkew"
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,11 +38,17 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from consumers.sink.changes import Deletion
+from consumers.sink.pacing import KeepAlive, in_chunks, no_keep_alive, paced_map
 from consumers.sink.seen import Mark, SeenMarks, arn_digest, unpack
-from fleetstream.aws_errors import error_code
-from fleetstream.dynamodb import SHARD_INDEX, call_dynamodb
-from fleetstream.metrics import DELETIONS_WITHHELD, TOMBSTONE_CONFLICTS, TOMBSTONES
-from fleetstream.models import ShardOutcome, ShardStatus
+from fleetstream.aws.errors import error_code
+from fleetstream.base.metrics import (
+    DELETIONS_WITHHELD,
+    OUTCOME_CHUNKS,
+    TOMBSTONE_CONFLICTS,
+    TOMBSTONES,
+)
+from fleetstream.base.models import ShardOutcome, ShardStatus
+from fleetstream.inventory.dynamodb import SHARD_INDEX, call_dynamodb
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +74,8 @@ class Tombstoner:
         seen: SeenMarks,
         *,
         margin_ms: int,
+        chunk_size: int = 500,
+        keep_alive: KeepAlive = no_keep_alive,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
@@ -75,6 +83,8 @@ class Tombstoner:
         self.ttl = ttl
         self.seen = seen
         self.margin_ms = margin_ms
+        self.chunk_size = chunk_size
+        self.keep_alive = keep_alive
         self._clock = clock
 
     def sweep_shard(self, outcome: ShardOutcome) -> list[Deletion]:
@@ -116,16 +126,30 @@ class Tombstoner:
             return []
         seen = self._seen(shard, cutoff_ms, this_sweep)
         finished_ms = epoch_ms(outcome.finished_at)
-        gone = [
-            (arn, observed_ms)
-            for arn, observed_ms in self._candidates(shard, cutoff_ms, finished_ms)
-            if arn_digest(arn) not in seen
-        ]
-        with ThreadPoolExecutor(_TOMBSTONE_THREADS) as pool:
-            results = list(pool.map(lambda c: self._tombstone(c[0], c[1], outcome, from_ms), gone))
-        deleted = [d for d in results if d is not None]
-        if len(deleted) < len(gone):
-            TOMBSTONE_CONFLICTS.labels(outcome.resource_type).inc(len(gone) - len(deleted))
+        candidates = self._candidates(shard, cutoff_ms, finished_ms)
+        deleted: list[Deletion] = []
+        pool = ThreadPoolExecutor(_TOMBSTONE_THREADS)
+        try:
+            # A chunk of candidates at a time, the group served between every two writes.
+            for chunk in in_chunks(candidates, self.chunk_size, self.keep_alive):
+                gone = [c for c in chunk if arn_digest(c[0]) not in seen]
+                done = 0
+                for result in paced_map(
+                    pool,
+                    lambda c: self._tombstone(c[0], c[1], outcome, from_ms),
+                    gone,
+                    self.keep_alive,
+                ):
+                    done += result is not None
+                    if result is not None:
+                        deleted.append(result)
+                OUTCOME_CHUNKS.labels("tombstone").inc()
+                if done < len(gone):
+                    TOMBSTONE_CONFLICTS.labels(outcome.resource_type).inc(len(gone) - done)
+        finally:
+            # The partition lost: writes not started yet are never made (the new owner redoes
+            # the outcome); those under way are conditional on the observation they read.
+            pool.shutdown(wait=True, cancel_futures=True)
         if deleted:
             TOMBSTONES.labels(outcome.resource_type).inc(len(deleted))
             log.info("shard %s: %d resources deleted", outcome.shard, len(deleted))
@@ -134,6 +158,7 @@ class Tombstoner:
     def _seen(self, shard: str, cutoff_ms: int, this_sweep: list[Mark]) -> set[bytes]:
         seen: set[bytes] = set()
         for mark in self.seen.marks(shard, cutoff_ms):
+            self.keep_alive()  # a mark holds up to 20,000 digests: one read per mark at most
             if not mark.refused:  # a refusal mark's time is the sink's, not an observation's
                 seen.update(unpack(mark.digests))
         # This sweep's pages described by a describer whose clock is behind the first page's.
@@ -142,11 +167,16 @@ class Tombstoner:
                 seen.update(unpack(mark.digests))
         return seen
 
-    def _candidates(self, shard: str, cutoff_ms: int, finished_ms: int) -> list[tuple[str, int]]:
+    def _candidates(
+        self, shard: str, cutoff_ms: int, finished_ms: int
+    ) -> Iterator[tuple[str, int]]:
+        """The shard's candidates, read a page at a time as the caller goes (never all)."""
         pages = self.client.get_paginator("query").paginate(
             TableName=self.table,
             IndexName=SHARD_INDEX,
             KeyConditionExpression="#shard = :shard",
+            # One page per chunk at most: no single read outlives the group's poll interval.
+            PaginationConfig={"PageSize": self.chunk_size},
             # Live items observed before the cutoff, and (a redelivered outcome) those this
             # outcome tombstoned already: deleted_at_ms is in the index, the rest is not.
             FilterExpression=(
@@ -160,11 +190,12 @@ class Tombstoner:
                 ":at_ms": {"N": str(finished_ms)},
             },
         )
-        return [
-            (item["arn"]["S"], int(item["observed_at_ms"]["N"]))
-            for page in pages
-            for item in page["Items"]
-        ]
+        for page in pages:
+            # A page may hold no candidate at all (all seen recently): the whole index can be
+            # read without a chunk filling up, so the group is served per page too.
+            self.keep_alive()
+            for item in page["Items"]:
+                yield item["arn"]["S"], int(item["observed_at_ms"]["N"])
 
     def _tombstone(
         self, arn: str, observed_ms: int, outcome: ShardOutcome, from_ms: int

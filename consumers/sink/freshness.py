@@ -6,8 +6,8 @@ import time
 from collections.abc import Sequence
 
 from consumers.sink.changes import SinkOutput
-from fleetstream.continuous_metrics import FRESHNESS
-from fleetstream.models import Observation, ResourceEvent
+from fleetstream.base.continuous_metrics import FRESHNESS
+from fleetstream.base.models import Observation, ResourceEvent
 
 
 class EventTimes:

@@ -8,9 +8,10 @@ from consumers.sink.accounts import GoneAccounts
 from consumers.sink.changes import SinkOutput, deleted_output
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.store import InventoryStore
-from fleetstream.metrics import SHARDS
-from fleetstream.models import Observation, ResourceEvent, ShardOutcome
-from fleetstream.sweeps import SweepStore
+from consumers.sink.unreachable import Unreachable
+from fleetstream.base.metrics import SHARDS
+from fleetstream.base.models import Observation, ResourceEvent, ShardOutcome
+from fleetstream.inventory.sweeps import SweepStore
 
 
 class Sink:
@@ -22,11 +23,13 @@ class Sink:
         sweeps: SweepStore,
         tombstoner: Tombstoner,
         gone_accounts: GoneAccounts,
+        unreachable: Unreachable | None = None,
     ) -> None:
         self._inventory = inventory
         self._sweeps = sweeps
         self._tombstoner = tombstoner
         self._gone_accounts = gone_accounts
+        self._unreachable = unreachable
 
     def write(self, events: Sequence[ResourceEvent]) -> list[SinkOutput]:
         """Apply one batch; an outcome is recorded only after the observations before it.
@@ -44,6 +47,8 @@ class Sink:
                 # Deletions first: a shard counts as finished only once they are done.
                 deleted = self._tombstoner.sweep_shard(event)
                 outputs.extend(deleted_output(d) for d in deleted)
+                if self._unreachable is not None:  # FAILED and ACCOUNT_GONE: never silent
+                    outputs.extend(deleted_output(d) for d in self._unreachable.apply(event))
                 self._gone_accounts.mark(event)
                 self._sweeps.record_outcome(event)
                 SHARDS.labels(event.resource_type, event.status.value).inc()

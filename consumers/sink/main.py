@@ -1,4 +1,4 @@
-"""Wires the sink consumer group: resources topic -> DynamoDB, changes and state topics."""
+"""Wires the sink consumer group: resources and plan-outcomes -> DynamoDB, changes, state."""
 
 from __future__ import annotations
 
@@ -13,14 +13,20 @@ from consumers.sink.clocks import FutureTimeError, check_times
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.freshness import EventTimes
 from consumers.sink.handler import Sink
+from consumers.sink.pacing import KeepAlive, no_keep_alive
+from consumers.sink.provenance import check_planner_event
 from consumers.sink.seen import SeenMarks
 from consumers.sink.store import InventoryStore
-from fleetstream import kafka
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings
-from fleetstream.dynamodb import Tables
-from fleetstream.errors import PoisonMessageError
-from fleetstream.loop import (
+from consumers.sink.unreachable import Unreachable
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings
+from fleetstream.base.errors import PoisonMessageError
+from fleetstream.base.metrics import lag_stats_callback
+from fleetstream.base.models import Observation, ResourceEvent
+from fleetstream.inventory.dynamodb import Tables
+from fleetstream.inventory.sweeps import SweepStore
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.loop import (
     TRIGGERED_AT_HEADER,
     AtLeastOnceLoop,
     BatchWriter,
@@ -28,19 +34,22 @@ from fleetstream.loop import (
     run_group,
     to_dead_letter,
 )
-from fleetstream.metrics import lag_stats_callback
-from fleetstream.models import Observation, ResourceEvent
-from fleetstream.records import OutRecord
-from fleetstream.sweeps import SweepStore
-from fleetstream.wire import decode_resource_event, encode_change_event, encode_resource_state
+from fleetstream.runtime.records import OutRecord
+from fleetstream.serde.wire import decode_resource_event, encode_change_event, encode_resource_state
 
 log = logging.getLogger(__name__)
 
 
-def to_records(outputs: list[SinkOutput], changes_topic: str, state_topic: str) -> list[OutRecord]:
+def to_records(
+    outputs: list[SinkOutput],
+    changes_topic: str,
+    state_topic: str,
+    keep_alive: KeepAlive = no_keep_alive,
+) -> list[OutRecord]:
     """Change events and state values (a null value when deleted), keyed by ARN."""
     records: list[OutRecord] = []
     for output in outputs:
+        keep_alive()  # an outcome's thousands of DELETED events take a while to encode
         key = output.arn.encode()
         if output.change is not None:
             records.append(OutRecord(changes_topic, key, encode_change_event(output.change)))
@@ -59,10 +68,11 @@ def _raise_on_failed_delivery(error: KafkaError | None, _message: Message) -> No
         raise KafkaException(error)
 
 
-def make_writer(settings: Settings) -> BatchWriter:
+def make_writer(settings: Settings, keep_alive: KeepAlive = no_keep_alive) -> BatchWriter:
     """The sink's batch writer, shared by the consumer loop and the Lambda handler: a batch of
     resource events into DynamoDB (tables created if missing), out come the change, state and
-    dead-letter records to produce before the batch counts as done."""
+    dead-letter records to produce before the batch counts as done. keep_alive is called
+    between the bounded chunks of an outcome's work (the consumer loop's keep_alive)."""
     ddb = dynamodb_client(settings)
     Tables(
         ddb, settings.sink.table, settings.sink.sweeps_table, settings.sink.seen_table_name
@@ -84,11 +94,28 @@ def make_writer(settings: Settings) -> BatchWriter:
             ttl,
             seen,
             margin_ms=settings.sink.clock_skew_margin_ms,
+            chunk_size=settings.sink.outcome_chunk_size,
+            keep_alive=keep_alive,
         ),
-        GoneAccounts(ddb, settings.sink.table),
+        GoneAccounts(
+            ddb,
+            settings.sink.table,
+            chunk_size=settings.sink.outcome_chunk_size,
+            keep_alive=keep_alive,
+        ),
+        Unreachable(
+            ddb,
+            settings.sink.table,
+            seen,
+            max_stale_s=settings.sink.max_stale_s,
+            gone_account_grace_s=settings.sink.gone_account_grace_s,
+            rewrite_unchanged_after_s=settings.sink.rewrite_unchanged_after_s,
+            ttl=ttl,
+        ),
     )
     group = settings.sink.group_id
     dlq_topic = settings.kafka.topic("dlq")
+    plan_topic = settings.kafka.topic("plan-outcomes")
     changes_topic = settings.kafka.topic("changes")
     state_topic = settings.kafka.topic("state")
     tolerance = timedelta(seconds=settings.sink.future_tolerance_s)
@@ -101,7 +128,10 @@ def make_writer(settings: Settings) -> BatchWriter:
         refused: list[Observation] = []
         for message in batch:
             try:
-                event = check_times(decode_resource_event(message.value()), now, tolerance)
+                event = decode_resource_event(message.value())
+                if message.topic() == plan_topic:
+                    event = check_planner_event(event)
+                event = check_times(event, now, tolerance)
             except PoisonMessageError as exc:
                 if isinstance(exc, FutureTimeError):
                     refused.append(exc.observation)
@@ -119,14 +149,21 @@ def make_writer(settings: Settings) -> BatchWriter:
         # offsets count as processed.
         outputs = sink.write(events)
         triggers.observe_freshness(outputs)
-        return dead + to_records(outputs, changes_topic, state_topic)
+        return dead + to_records(outputs, changes_topic, state_topic, keep_alive)
 
     return write_messages
 
 
 def build(settings: Settings) -> AtLeastOnceLoop:
     """Build the sink loop (tables created if missing)."""
-    writer = make_writer(settings)
+    loop: AtLeastOnceLoop | None = None
+
+    def keep_alive() -> None:
+        # The loop that runs the writer exists by the time the writer runs.
+        if loop is not None:
+            loop.keep_alive()
+
+    writer = make_writer(settings, keep_alive)
     group = settings.sink.group_id
     consumer = kafka.make_consumer(
         settings.kafka,
@@ -137,15 +174,16 @@ def build(settings: Settings) -> AtLeastOnceLoop:
     producer = Producer(
         kafka.producer_config(settings.kafka) | {"on_delivery": _raise_on_failed_delivery}
     )
-    return AtLeastOnceLoop(
+    loop = AtLeastOnceLoop(
         consumer,
         producer,
         group=group,
-        topics=[settings.kafka.topic("resources")],
+        topics=[settings.kafka.topic("resources"), settings.kafka.topic("plan-outcomes")],
         dlq_topic=settings.kafka.topic("dlq"),
         batch_size=settings.sink.batch_size,
         writer=writer,
     )
+    return loop
 
 
 def run(settings: Settings) -> None:

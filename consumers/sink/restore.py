@@ -23,12 +23,12 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from consumers.sink.store import inventory_item
-from fleetstream import kafka
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings
-from fleetstream.dynamodb import Tables, backoff, call_dynamodb, chunks
-from fleetstream.errors import RetryBatchError
-from fleetstream.wire import decode_resource_state
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings
+from fleetstream.base.errors import RetryBatchError
+from fleetstream.inventory.dynamodb import Tables, backoff, call_dynamodb, chunks
+from fleetstream.kafka import clients as kafka
+from fleetstream.serde.wire import decode_resource_state
 
 log = logging.getLogger(__name__)
 

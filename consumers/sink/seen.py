@@ -29,10 +29,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fleetstream.dynamodb import SWEEP_INDEX, backoff, call_dynamodb, chunks
-from fleetstream.errors import RetryBatchError
-from fleetstream.metrics import SINK_SEEN_MARKS, SINK_UNPROCESSED, SINK_WRITE_UNITS
-from fleetstream.models import Observation
+from fleetstream.base.errors import RetryBatchError
+from fleetstream.base.metrics import SINK_SEEN_MARKS, SINK_UNPROCESSED, SINK_WRITE_UNITS
+from fleetstream.base.models import Observation
+from fleetstream.inventory.dynamodb import SWEEP_INDEX, backoff, call_dynamodb, chunks
 
 DIGEST_BYTES = 8
 # 20,000 digests = 160 KB per mark, well under DynamoDB's 400 KB item limit.

@@ -45,9 +45,8 @@ from consumers.sink.changes import (
     tag_paths,
 )
 from consumers.sink.seen import SeenMarks, arn_digest
-from fleetstream.dynamodb import backoff, call_dynamodb, chunks
-from fleetstream.errors import RetryBatchError
-from fleetstream.metrics import (
+from fleetstream.base.errors import RetryBatchError
+from fleetstream.base.metrics import (
     SINK_DYNAMODB_SECONDS,
     SINK_STALE,
     SINK_UNCHANGED,
@@ -55,8 +54,9 @@ from fleetstream.metrics import (
     SINK_WRITE_UNITS,
     SINK_WRITES,
 )
-from fleetstream.models import Observation
-from fleetstream.wire import ChangeType
+from fleetstream.base.models import Observation
+from fleetstream.inventory.dynamodb import backoff, call_dynamodb, chunks
+from fleetstream.serde.wire import ChangeType
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from fleetstream.actions.models import ActionRequest, Outcome, OutcomeStatus, Selector
-from fleetstream.aws import dynamodb_client
-from fleetstream.aws_errors import error_code
-from fleetstream.config import Settings
-from fleetstream.dynamodb import call_dynamodb, create_table
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.aws.errors import error_code
+from fleetstream.base.config import Settings
+from fleetstream.inventory.dynamodb import call_dynamodb, create_table
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from fleetstream.actions.models import ActionRequest
 from fleetstream.actions.registry import ActionError, ActionSpec
 from fleetstream.actions.selector import Plan, arn_identity
 from fleetstream.actions.signing import verifies
-from fleetstream.config import ActionPolicy
+from fleetstream.base.config import ActionPolicy
 
 # Ids become DynamoDB keys and Kafka keys: bounded, printable, no separators of ours ('#').
 _ID = re.compile(r"^[\w.:-]{1,128}$")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from fleetstream.errors import FleetstreamError
+from fleetstream.base.errors import FleetstreamError
 
 
 class ActionError(FleetstreamError):

@@ -14,10 +14,10 @@ from botocore.exceptions import ClientError
 
 from fleetstream.actions.models import Selector, Target
 from fleetstream.actions.registry import ActionError
-from fleetstream.aws_errors import error_code
+from fleetstream.aws.errors import error_code
+from fleetstream.base.models import ShardKey
 from fleetstream.catalog import CATALOG
-from fleetstream.dynamodb import ACCOUNT_INDEX, SHARD_INDEX, chunks
-from fleetstream.models import ShardKey
+from fleetstream.inventory.dynamodb import ACCOUNT_INDEX, SHARD_INDEX, chunks
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")

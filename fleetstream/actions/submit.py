@@ -12,17 +12,17 @@ from dataclasses import dataclass, replace
 
 from confluent_kafka import KafkaError, Message
 
-from fleetstream import kafka
 from fleetstream.actions.models import ActionRequest, Selector, idempotency_key
 from fleetstream.actions.registry import ActionError, action_spec
 from fleetstream.actions.selector import InventoryQuery, Plan
 from fleetstream.actions.signing import sign_request
 from fleetstream.actions.wire import encode_request
-from fleetstream.config import Settings, SubmitterIdentity
-from fleetstream.errors import FleetstreamError
-from fleetstream.kafka_auth import resolve_secret
-from fleetstream.models import utc_now
-from fleetstream.report import table
+from fleetstream.base.config import Settings, SubmitterIdentity
+from fleetstream.base.errors import FleetstreamError
+from fleetstream.base.models import utc_now
+from fleetstream.inventory.report import table
+from fleetstream.kafka import clients as kafka
+from fleetstream.kafka.auth import resolve_secret
 
 
 @dataclass(frozen=True, slots=True)

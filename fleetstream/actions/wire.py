@@ -14,8 +14,11 @@ from fleetstream.actions.models import (
     Selector,
     Target,
 )
-from fleetstream.errors import PoisonMessageError
-from fleetstream.serde import codec
+from fleetstream.base.config import Settings
+from fleetstream.base.errors import PoisonMessageError
+from fleetstream.runtime.loop import NOT_BEFORE_HEADER, epoch_ms_header
+from fleetstream.runtime.records import OutRecord
+from fleetstream.serde.avro import codec
 
 
 def encode_request(request: ActionRequest) -> bytes:
@@ -150,3 +153,16 @@ def decode_result(data: bytes | None) -> ActionResult:
     except ValueError as exc:
         raise PoisonMessageError(f"bad action result: {exc}") from exc
     return ActionResult(outcomes=outcomes, kind=kind, **record)
+
+
+def step_record(settings: Settings, step: ActionStep) -> OutRecord:
+    """A step on action-work, or on action-delay with its due time when it must wait."""
+    key = step.budget_key.encode()
+    if step.not_before is None:
+        return OutRecord(settings.kafka.topic("action-work"), key, encode_step(step))
+    return OutRecord(
+        settings.kafka.topic("action-delay"),
+        key,
+        encode_step(step),
+        [(NOT_BEFORE_HEADER, epoch_ms_header(step.not_before))],
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
+from fleetstream.base.errors import ConfigError
 from fleetstream.catalog import (
     acm,
     autoscaling,
@@ -35,7 +36,6 @@ from fleetstream.catalog import (
     stepfunctions,
 )
 from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Parent, Refresh, TagStyle
-from fleetstream.errors import ConfigError
 
 SERVICE_MODULES = (
     ec2,

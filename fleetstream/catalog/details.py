@@ -16,7 +16,7 @@ from botocore import xform_name
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from fleetstream.aws_errors import ErrorKind, classify, error_code
+from fleetstream.aws.errors import ErrorKind, classify, error_code
 from fleetstream.catalog.entry import Detail
 from fleetstream.catalog.paths import search
 

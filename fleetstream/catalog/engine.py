@@ -7,6 +7,7 @@ for the items of that page. observe() turns each item into an Observation.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -16,6 +17,7 @@ import botocore.session
 from botocore import xform_name
 from botocore.client import BaseClient
 
+from fleetstream.aws.botocore_data import new_session
 from fleetstream.catalog.details import apply_detail
 from fleetstream.catalog.entry import CatalogEntry
 from fleetstream.catalog.observe import canonical_json, extract_tags, observe, partition_of
@@ -51,12 +53,22 @@ def _as_tuple(value: str | list[str]) -> tuple[str, ...]:
 
 @cache
 def _botocore_session() -> botocore.session.Session:
-    return botocore.session.get_session()
+    return new_session()
+
+
+# functools.cache lets concurrent first calls all compute: sixteen describer threads would
+# each parse a service model of tens of MB at once (the describers' peak memory).
+_SPEC_LOCK = threading.Lock()
+
+
+def pagination_spec(service: str, operation: str) -> PaginationSpec | None:
+    """The paginator model botocore ships for an operation, or None if it has none."""
+    with _SPEC_LOCK:
+        return _pagination_spec(service, operation)
 
 
 @cache
-def pagination_spec(service: str, operation: str) -> PaginationSpec | None:
-    """The paginator model botocore ships for an operation, or None if it has none."""
+def _pagination_spec(service: str, operation: str) -> PaginationSpec | None:
     session = _botocore_session()
     try:
         config = session.get_paginator_model(service).get_paginator(operation)

@@ -12,10 +12,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from fleetstream.base.models import Observation
 from fleetstream.catalog.entry import CatalogEntry, TagStyle
 from fleetstream.catalog.paths import search
 from fleetstream.catalog.relations import RELATIONSHIPS_KEY, resolve
-from fleetstream.models import Observation
 
 _TAG_KEYS = {
     TagStyle.KEY_VALUE_LIST: ("Key", "Value"),

@@ -14,11 +14,11 @@ from datetime import datetime
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from fleetstream.config import Settings
-from fleetstream.errors import ConfigError
+from fleetstream.base.config import Settings
+from fleetstream.base.errors import ConfigError
 from fleetstream.inventory.rows import Row
-from fleetstream.kafka import client_config
-from fleetstream.wire import ChangeEvent, ChangeType, decode_change_event
+from fleetstream.kafka.clients import client_config
+from fleetstream.serde.wire import ChangeEvent, ChangeType, decode_change_event
 
 _READ_LIMIT_S = 300.0
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fleetstream.errors import FleetstreamError
+from fleetstream.base.errors import FleetstreamError
 
 
 class InventoryCommandError(FleetstreamError):

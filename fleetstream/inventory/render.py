@@ -11,8 +11,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from fleetstream.inventory.report import table
 from fleetstream.inventory.sql import Result
-from fleetstream.report import table
 
 
 class Output(StrEnum):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings
 from fleetstream.inventory.changes import history
 from fleetstream.inventory.errors import NotFoundError
 from fleetstream.inventory.rows import row_of_item
 from fleetstream.inventory.sql import Result
-from fleetstream.wire import ChangeEvent
+from fleetstream.serde.wire import ChangeEvent
 
 HISTORY_COLUMNS = ["observed_at", "change_type", "sweep_id", "changed_paths", "change_id"]
 SHOWN_CHANGES = 5

@@ -7,8 +7,8 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from fleetstream.aws import AwsClients, dynamodb_client
-from fleetstream.config import Settings
+from fleetstream.aws.clients import AwsClients, dynamodb_client
+from fleetstream.base.config import Settings
 from fleetstream.inventory.changes import rows_as_of
 from fleetstream.inventory.export import Exported, write_snapshot
 from fleetstream.inventory.rows import scan_rows

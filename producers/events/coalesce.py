@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from fleetstream.base.models import WorkItem, utc_now
 from fleetstream.catalog import CatalogEntry
-from fleetstream.models import WorkItem, utc_now
 from producers.events.routes import Target
 
 ShardOf = tuple[str, str, str]  # account, region, resource type

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fleetstream.errors import PoisonMessageError
+from fleetstream.base.errors import PoisonMessageError
 
 # What EventBridge delivers for a management event CloudTrail recorded.
 API_CALL = "AWS API Call via CloudTrail"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fleetstream import kafka
+from fleetstream.base.config import Settings
+from fleetstream.base.metrics import lag_stats_callback
+from fleetstream.base.models import GLOBAL_REGION
 from fleetstream.catalog import entries_for
-from fleetstream.config import Settings
-from fleetstream.loop import run_group
-from fleetstream.metrics import lag_stats_callback
-from fleetstream.models import GLOBAL_REGION
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.loop import run_group
 from producers.events.admission import Admission
 from producers.events.coalesce import Coalescer
 from producers.events.router import EventRouter, InScope

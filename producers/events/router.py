@@ -12,12 +12,12 @@ from collections.abc import Callable
 
 from confluent_kafka import Consumer, Message, TopicPartition
 
-from fleetstream.continuous_metrics import EVENTS, REFRESH_IDS_SHED, REFRESH_WORK
-from fleetstream.errors import PoisonMessageError
-from fleetstream.loop import TransactionalLoop, position
-from fleetstream.models import utc_now
-from fleetstream.records import OutRecord
-from fleetstream.wire import encode_work_item
+from fleetstream.base.continuous_metrics import EVENTS, REFRESH_IDS_SHED, REFRESH_WORK
+from fleetstream.base.errors import PoisonMessageError
+from fleetstream.base.models import utc_now
+from fleetstream.runtime.loop import TransactionalLoop, position
+from fleetstream.runtime.records import OutRecord
+from fleetstream.serde.wire import encode_work_item
 from producers.events.admission import Admission
 from producers.events.coalesce import Coalescer
 from producers.events.envelope import ApiCallEvent, parse_event

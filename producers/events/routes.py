@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from fleetstream.base.models import GLOBAL_REGION
 from fleetstream.catalog import CatalogEntry, EventRule
 from fleetstream.catalog.paths import search
-from fleetstream.models import GLOBAL_REGION
 from producers.events.envelope import ApiCallEvent
 
 # CloudTrail names some operations with their API version: CreateFunction20150331,

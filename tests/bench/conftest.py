@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleetstream.devstack import StackEndpoints
+from devstack import StackEndpoints
 
 
 @pytest.fixture

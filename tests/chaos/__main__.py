@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from fleetstream.devstack import LocalStack, StackError
+from devstack import LocalStack, StackError
 from tests.chaos.harness import FAULTS, SEED_ENV, Trial, TrialResult, new_seed, report_table
 
 
@@ -39,7 +39,8 @@ def main() -> int:
     results: list[TrialResult] = []
     with tempfile.TemporaryDirectory(prefix="fleetstream-chaos-") as scratch:
         workdir = args.workdir or Path(scratch)
-        stack = LocalStack(workdir / "stack")
+        # A loaded machine (CI, other jobs) can take more than a minute to start the broker.
+        stack = LocalStack(workdir / "stack", ready_timeout=180.0)
         stack.start()
         try:
             for number in range(1, args.trials + 1):

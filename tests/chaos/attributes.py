@@ -12,9 +12,9 @@ import zlib
 from typing import Any
 
 from consumers.sink.changes import without_volatile
+from devstack.seed import Estate
 from fleetstream.catalog import CATALOG
 from fleetstream.catalog.observe import canonical_json, redact
-from fleetstream.devstack.seed import Estate
 from tests.integration.helpers import member_client
 
 INSTANCE_TYPE = "ec2.instance"

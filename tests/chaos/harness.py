@@ -4,8 +4,10 @@ and a check of the final DynamoDB table against moto's ground truth.
 Each trial seeds its own estate (3 member accounts + 1 whose role cannot be assumed), runs a
 clean sweep, then deletes one instance in a healthy shard (it must be tombstoned) and one in a
 shard made to fail with AccessDenied (it must NOT be), stops one (its attributes must follow),
-and runs a second sweep under the trial's fault: SIGKILLed workers, a broker restart, DynamoDB
-unreachable for 20 s, AWS throttling and 5xx, or poison messages written onto the pipeline's topics.
+and runs a second sweep under the trial's fault (FAULTS): SIGKILLed workers; the broker restarted,
+SIGKILLed or frozen (SIGSTOP: connections open, nothing answers); DynamoDB cut for 20 s, busy
+(throttling, UnprocessedItems/UnprocessedKeys) or hanging, through dynamodb_faults.py; AWS
+throttling and 5xx; poison messages on the pipeline's topics; a rebalance storm; or skewed clocks.
 
 A trial passes only if, besides an exact inventory (ids, tags, and attributes equal to moto's
 describe output): every observation reached the resources topic exactly once, every kind of
@@ -34,17 +36,20 @@ from pathlib import Path
 from confluent_kafka import Message
 
 from consumers.describer.main import redaction_key
-from fleetstream import kafka
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings, load_settings
-from fleetstream.devstack import LocalStack, StackEndpoints, StackError
-from fleetstream.devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
-from fleetstream.errors import PoisonMessageError
-from fleetstream.models import Observation, ResourceEvent
-from fleetstream.sweeps import SweepProgress, SweepStore
-from fleetstream.wire import decode_resource_event
-from fleetstream.workers import WorkerPool
+from devstack import LocalStack, StackEndpoints, StackError
+from devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
+from devstack.state import load_states
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings, load_settings
+from fleetstream.base.errors import PoisonMessageError
+from fleetstream.base.models import CLOCK_OFFSET_ENV, Observation, ResourceEvent
+from fleetstream.inventory.sweeps import SweepProgress, SweepStore
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.workers import WorkerPool
+from fleetstream.serde.wire import decode_resource_event
 from tests.chaos.attributes import described_instances, differing_attributes
+from tests.chaos.dynamodb_faults import DynamoDBFaults
+from tests.chaos.metrics import scrape
 from tests.chaos.proxy import CuttableProxy
 from tests.integration.helpers import (
     aws_calls,
@@ -56,7 +61,31 @@ from tests.integration.helpers import (
     set_faults,
 )
 
-FAULTS = ("kill", "broker", "dynamodb", "aws", "poison")
+FAULTS = (
+    "kill",
+    "broker",
+    "broker-kill",
+    "broker-freeze",
+    "dynamodb",
+    "dynamodb-busy",
+    "dynamodb-hang",
+    "aws",
+    "poison",
+    "rebalance",
+    "clock",
+)
+BROKER_FAULTS = ("broker", "broker-kill", "broker-freeze")
+# Trials whose sink reaches DynamoDB through the HTTP fault layer (dynamodb_faults.py).
+FAULT_LAYER_TRIALS = ("dynamodb-busy", "dynamodb-hang")
+BUSY_WINDOW_S = 10.0  # throttling and partial batches last this long (or the whole sweep)
+HANG_S = 15.0  # longer than HANG_READ_TIMEOUT_S: the sink's own timeout must end requests
+HANG_READ_TIMEOUT_S = "4"
+BROKER_DOWN_S = 4.0
+# A describer's clock offset stays inside sink.clock_skew_margin_ms (2 s by default): the
+# guarantee holds within that margin; the planner's clock is never trusted, so it may be off
+# by a minute either way.
+DESCRIBER_OFFSET_S = 1.5
+PLANNER_OFFSET_S = 60.0
 AWS_FAULTS = ("RequestLimitExceeded", "InternalError")
 EXIT_LOG_LINES = 8
 SEED_ENV = "FLEETSTREAM_CHAOS_SEED"
@@ -166,17 +195,31 @@ def pipeline_env(endpoints: StackEndpoints, tag: str, estate: Estate, ddb: str) 
     }
 
 
-def restart_kafka(stack: LocalStack, attempts: int = 3) -> None:
-    """Start the stopped broker again; on a loaded machine the JVM may need a second try."""
-    for attempt in range(1, attempts + 1):
-        try:
-            stack.start_component("kafka")
-        except StackError:
-            if attempt == attempts:
-                raise
-            stack.stop_component("kafka")
-        else:
-            return
+def restart_kafka(stack: LocalStack, attempts: int = 3, ready_timeout_s: float = 180.0) -> None:
+    """Start the stopped broker again; on a loaded machine the JVM may need a second try, and
+    longer than a cold start's timeout (log recovery after a SIGKILL)."""
+    default_timeout = stack.ready_timeout
+    stack.ready_timeout = max(default_timeout, ready_timeout_s)
+    try:
+        for attempt in range(1, attempts + 1):
+            try:
+                stack.start_component("kafka")
+            except StackError:
+                if attempt == attempts:
+                    raise
+                stack.stop_component("kafka")
+            else:
+                return
+    finally:
+        stack.ready_timeout = default_timeout
+
+
+@dataclass(frozen=True)
+class Faults:
+    """The trial's two ways to DynamoDB Local: a cuttable TCP proxy, an HTTP fault layer."""
+
+    proxy: CuttableProxy
+    layer: DynamoDBFaults
 
 
 @contextlib.contextmanager
@@ -206,6 +249,7 @@ class Trial:
         self.rng = random.Random(f"{seed}-{number}-{fault}")
         self.workdir = workdir
         self.tag = uuid.uuid4().hex[:8]
+        self._frozen: int | None = None  # the broker's pid while SIGSTOPped
 
     def run(self) -> TrialResult:
         """Seed, sweep clean, mutate, sweep under the fault, check."""
@@ -224,8 +268,15 @@ class Trial:
             ),
         )
         target = self.endpoints.dynamodb_endpoint.rsplit(":", 1)
-        proxy = CuttableProxy(target[0].removeprefix("http://"), int(target[1]))
-        env = pipeline_env(self.endpoints, self.tag, estate, proxy.endpoint)
+        host, port = target[0].removeprefix("http://"), int(target[1])
+        proxy = CuttableProxy(host, port)
+        layer = DynamoDBFaults(host, port, self.rng.randrange(2**32))
+        fault = self.result.fault
+        ddb = layer.endpoint if fault in FAULT_LAYER_TRIALS else proxy.endpoint
+        env = pipeline_env(self.endpoints, self.tag, estate, ddb)
+        if fault == "dynamodb-hang":
+            # Short enough that a hung request ends by the sink's own timeout, not the heal.
+            env["FLEETSTREAM_AWS__READ_TIMEOUT_S"] = HANG_READ_TIMEOUT_S
         with environment(env):
             settings = load_settings(None)
             direct = load_settings(
@@ -237,10 +288,12 @@ class Trial:
             )
             pool = WorkerPool(None, self.workdir / f"trial-{self.result.trial}")
             try:
-                self._sweeps(estate, settings, direct, pool, proxy)
+                self._sweeps(estate, settings, direct, pool, Faults(proxy, layer))
             finally:
                 set_faults(aws, {})
                 proxy.close()
+                layer.close()
+                self._resume_broker()
                 pool.stop()
         self.result.seconds = time.monotonic() - started
         return self.result
@@ -251,7 +304,7 @@ class Trial:
         settings: Settings,
         direct: Settings,
         pool: WorkerPool,
-        proxy: CuttableProxy,
+        faults: Faults,
     ) -> None:
         aws = self.endpoints.aws_endpoint
         assert aws
@@ -302,12 +355,23 @@ class Trial:
             # (dlq_found == dlq_expected) proves every one was met and dead-lettered.
             self.result.injected["poison records"] = self.result.dlq_expected
         since = time.time()
+        planner_offset = 0.0
+        if self.result.fault == "clock":
+            planner_offset = self.rng.choice((-1, 1)) * PLANNER_OFFSET_S
+            # The planner's clock starts the sweep: it is injected before the sweep, by design.
+            self.result.injected[f"planner clock {planner_offset:+.0f}s"] = 1
+            self._skew_a_describer(pool, settings)
         second = self._wait(
-            direct, self._plan(), pool, lambda in_flight: self._inject(pool, proxy, in_flight)
+            direct,
+            self._plan(planner_offset),
+            pool,
+            lambda in_flight: self._inject(pool, faults, in_flight),
         )
         set_faults(aws, {})
+        faults.layer.heal()
         if self.result.fault == "aws":
             self._count_aws_faults(estate, since)
+        self._prove_retries(pool, faults.layer)
         self._check(estate, direct, second, gone, kept, failing)
         self._restart_the_dead(pool, restart=False)  # and none died while it was checked
 
@@ -327,42 +391,202 @@ class Trial:
             else:
                 self.result.missed.append(f"no {kind} injected")
 
-    def _plan(self) -> str:
+    def _plan(self, clock_offset_s: float = 0.0) -> str:
+        env = {**os.environ, CLOCK_OFFSET_ENV: str(clock_offset_s)}
         done = subprocess.run(
             [sys.executable, "-m", "fleetstream", "plan"],
             capture_output=True,
             text=True,
             timeout=120,
             check=False,
+            env=env,
         )
         if done.returncode != 0:
             raise RuntimeError(f"fleetstream plan failed: {done.stderr.strip()}")
         return done.stdout.strip().splitlines()[-1]
 
-    def _inject(self, pool: WorkerPool, proxy: CuttableProxy, in_flight: InFlight) -> None:
+    def _inject(self, pool: WorkerPool, faults: Faults, in_flight: InFlight) -> None:
+        inject = {
+            "kill": self._kill_workers,
+            "broker": self._restart_broker,
+            "broker-kill": self._kill_broker,
+            "broker-freeze": self._freeze_broker,
+            "dynamodb": self._cut_dynamodb,
+            "dynamodb-busy": self._busy_dynamodb,
+            "dynamodb-hang": self._hang_dynamodb,
+            "rebalance": self._rebalance_storm,
+        }.get(self.result.fault)
+        if inject is not None:  # aws, poison and clock are set up before the sweep starts
+            inject(pool, faults, in_flight)
+
+    def _kill_workers(self, pool: WorkerPool, _faults: Faults, in_flight: InFlight) -> None:
+        for _ in range(3):
+            time.sleep(self.rng.uniform(0.1, 0.8))
+            victim = self.rng.choice(pool.workers)
+            self.result.count("SIGKILL", in_flight())
+            victim.process.send_signal(signal.SIGKILL)
+            victim.process.wait()
+            pool.restart(victim)
+            self.result.restarts += 1
+            self.result.notes.append(f"killed {victim.role}-{victim.index}")
+
+    def _restart_broker(self, _pool: WorkerPool, _faults: Faults, in_flight: InFlight) -> None:
+        time.sleep(self.rng.uniform(0.2, 1.5))
+        self.result.count("broker stopped", in_flight())
+        self.stack.stop_component("kafka")
+        time.sleep(BROKER_DOWN_S)
+        restart_kafka(self.stack)
+
+    def _kill_broker(self, _pool: WorkerPool, _faults: Faults, in_flight: InFlight) -> None:
+        time.sleep(self.rng.uniform(0.2, 1.5))
+        self.result.count("broker SIGKILLed", in_flight())
+        self._signal_broker(signal.SIGKILL)
+        self.stack.stop_component("kafka")  # reaps it and forgets its pid
+        time.sleep(BROKER_DOWN_S)
+        restart_kafka(self.stack)
+
+    def _cut_dynamodb(self, _pool: WorkerPool, faults: Faults, in_flight: InFlight) -> None:
+        time.sleep(self.rng.uniform(0.2, 1.0))
+        self.result.count("DynamoDB cut", in_flight())
+        faults.proxy.cut()
+        time.sleep(20)
+        faults.proxy.restore()
+
+    def _busy_dynamodb(self, _pool: WorkerPool, faults: Faults, in_flight: InFlight) -> None:
+        time.sleep(self.rng.uniform(0.2, 1.0))
+        self.result.count("DynamoDB busy", in_flight())
+        faults.layer.busy(throttle_rate=0.2, unprocessed_rate=0.5)
+        window_ends = time.monotonic() + BUSY_WINDOW_S
+        while time.monotonic() < window_ends and in_flight():
+            time.sleep(0.5)
+        faults.layer.heal()
+
+    def _hang_dynamodb(self, _pool: WorkerPool, faults: Faults, in_flight: InFlight) -> None:
+        time.sleep(self.rng.uniform(0.2, 1.0))
+        self.result.count("DynamoDB hang", in_flight())
+        faults.layer.hang()
+        time.sleep(HANG_S)
+        faults.layer.heal()
+
+    def _skew_a_describer(self, pool: WorkerPool, settings: Settings) -> None:
+        """Before the second sweep, restart describer-0 with its clock off: the whole sweep
+        runs with one skewed describer (restarted mid-sweep, a graceful stop outlasted it)."""
+        victim = next(w for w in pool.workers if w.role == "describer")
+        offset = self.rng.choice((-1, 1)) * DESCRIBER_OFFSET_S
+        victim.process.send_signal(signal.SIGTERM)  # gracefully: not a kill fault
+        victim.process.wait()
+        victim.env = {**victim.env, CLOCK_OFFSET_ENV: str(offset)}
+        pool.restart(victim)
+        kafka.wait_for_group(settings.kafka, settings.describer.group_id, 2, 120)
+        # Proven in flight by what it handled (_prove_retries).
+        self.result.injected[f"describer clock {offset:+.1f}s"] = 1
+        self.result.notes.append(f"{victim.role}-{victim.index} clock {offset:+.1f}s")
+
+    def _broker_pid(self) -> int:
+        pid = load_states(self.stack.state_file)["kafka"].pid
+        assert pid is not None, "the broker is not running"
+        return pid
+
+    def _signal_broker(self, sig: signal.Signals, pid: int | None = None) -> None:
+        # The broker leads its own process group (devstack.procs.spawn).
+        os.killpg(self._broker_pid() if pid is None else pid, sig)
+
+    def _freeze_broker(self, _pool: WorkerPool, _faults: Faults, in_flight: InFlight) -> None:
+        """A partition as the clients see it: every connection stays open and nothing answers
+        (SIGSTOP); then it heals (SIGCONT) and the broker finds its sessions expired."""
+        time.sleep(self.rng.uniform(0.2, 1.5))
+        self.result.count("broker frozen", in_flight())
+        self._frozen = self._broker_pid()
+        self._signal_broker(signal.SIGSTOP, self._frozen)
+        time.sleep(self.rng.uniform(8.0, 15.0))
+        self._resume_broker()
+
+    def _resume_broker(self) -> None:
+        """Thaw a frozen broker (also when the trial failed mid-freeze)."""
+        if self._frozen is not None:
+            self._signal_broker(signal.SIGCONT, self._frozen)
+            self._frozen = None
+
+    def _rebalance_storm(self, pool: WorkerPool, _faults: Faults, in_flight: InFlight) -> None:
+        """Describers and sinks join and leave (gracefully) while the sweep runs."""
+        # Up to 3 rounds, while the sweep lasts: a storm that outlives the sweep proves nothing
+        # (_prove_retries requires at least one join and one leave in flight).
+        for _ in range(3):
+            time.sleep(self.rng.uniform(0.3, 1.0))
+            if not in_flight():
+                return
+            role = self.rng.choice(("describer", "sink"))
+            pool.start(role, 1)
+            self.result.count(f"{role} joined", in_flight=True)
+            time.sleep(self.rng.uniform(0.5, 1.5))
+            if not in_flight():
+                return
+            role = self.rng.choice(("describer", "sink"))
+            leaving = self.rng.choice([w for w in pool.workers if w.role == role])
+            leaving.process.send_signal(signal.SIGTERM)
+            self.result.count(f"{role} left", in_flight=True)
+            try:
+                code = leaving.process.wait(60)
+            except subprocess.TimeoutExpired:
+                leaving.process.kill()
+                code = leaving.process.wait()
+                self.result.notes.append(f"{role}-{leaving.index} ignored SIGTERM")
+            pool.workers.remove(leaving)
+            if code != 0:
+                self.result.unexpected_exits.append(
+                    WorkerExit(
+                        f"{role}-{leaving.index} (asked to leave)",
+                        code,
+                        log_messages(leaving.tail(EXIT_LOG_LINES)),
+                    )
+                )
+
+    def _prove_retries(self, pool: WorkerPool, layer: DynamoDBFaults) -> None:
+        """What the fault layer served, against what the workers' metrics say they met."""
         fault = self.result.fault
-        if fault == "kill":
-            for _ in range(3):
-                time.sleep(self.rng.uniform(0.1, 0.8))
-                victim = self.rng.choice(pool.workers)
-                self.result.count("SIGKILL", in_flight())
-                victim.process.send_signal(signal.SIGKILL)
-                victim.process.wait()
-                pool.restart(victim)
-                self.result.restarts += 1
-                self.result.notes.append(f"killed {victim.role}-{victim.index}")
-        elif fault == "broker":
-            time.sleep(self.rng.uniform(0.2, 1.5))
-            self.result.count("broker stopped", in_flight())
-            self.stack.stop_component("kafka")
-            time.sleep(4)
-            restart_kafka(self.stack)
-        elif fault == "dynamodb":
-            time.sleep(self.rng.uniform(0.2, 1.0))
-            self.result.count("DynamoDB cut", in_flight())
-            proxy.cut()
-            time.sleep(20)
-            proxy.restore()
+        served = layer.served
+        if fault == "dynamodb-busy":
+            throttled = sum(n for kind, n in served.items() if kind.startswith("throttled"))
+            met = scrape(pool.workers, "fleetstream_aws_api_throttles_total", service="dynamodb")
+            self._served_and_met("DynamoDB throttles", throttled, met)
+            for what, operation in (
+                ("unprocessed items", "batch_write_item"),
+                ("unprocessed keys", "batch_get_item"),
+            ):
+                met = scrape(
+                    pool.workers, "fleetstream_sink_unprocessed_items_total", operation=operation
+                )
+                self._served_and_met(what, served[what], met)
+        elif fault == "dynamodb-hang":
+            hung = sum(n for kind, n in served.items() if kind.startswith("hung "))
+            abandoned = served["hung requests abandoned by the client"]
+            self.result.injected["requests hung"] = hung
+            self.result.injected["hung requests timed out by the client"] = abandoned
+            if not hung or not abandoned:
+                self.result.missed.append(f"hung {hung}, timed out by the client {abandoned}")
+        elif fault == "rebalance":
+            for move in ("joined", "left"):
+                if not any(kind.endswith(move) for kind in self.result.injected):
+                    self.result.missed.append(f"no worker {move} during the sweep")
+            revoked = scrape(pool.workers, "fleetstream_consumer_rebalances_total", kind="revoke")
+            self.result.injected["revocations seen by the workers"] = int(revoked)
+            if not revoked:
+                self.result.missed.append("no worker saw its partitions revoked")
+        elif fault == "clock":
+            skewed = [w for w in pool.workers if CLOCK_OFFSET_ENV in w.env]
+            handled = scrape(skewed, "fleetstream_messages_processed_total")
+            self.result.injected["messages the skewed describer handled"] = int(handled)
+            if not handled:
+                self.result.missed.append("the skewed describer handled no message")
+
+    def _served_and_met(self, what: str, served: int, met: float) -> None:
+        """The layer served it during the sweep, and the workers' retry path met every one."""
+        self.result.injected[f"{what} (served/met by the sink)"] = served
+        self.result.notes.append(f"{what}: layer served {served}, workers met {met:.0f}")
+        if not served:
+            self.result.missed.append(f"no {what} served")
+        elif met != served:
+            self.result.missed.append(f"{what}: layer served {served}, workers met {met:.0f}")
 
     def _wait(
         self,

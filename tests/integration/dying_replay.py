@@ -13,9 +13,9 @@ from typing import Any
 
 from confluent_kafka import Producer
 
-from fleetstream import kafka
-from fleetstream.config import load_settings
-from fleetstream.dlq import replay
+from fleetstream.apps.dlq_replay import replay
+from fleetstream.base.config import load_settings
+from fleetstream.kafka import clients as kafka
 
 CHUNK = 100  # dead letters per transaction of the replay under test
 

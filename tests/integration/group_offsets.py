@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-from fleetstream.config import Settings
+from fleetstream.base.config import Settings
 
 
 def committed_offsets(settings: Settings, group: str, topic: str) -> dict[int, int]:

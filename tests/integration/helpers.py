@@ -15,14 +15,14 @@ import pytest
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from consumers.sink.seen import SeenMarks
-from fleetstream import kafka
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings, load_settings
-from fleetstream.devstack.seed import Estate
-from fleetstream.inventory_read import scan_items
-from fleetstream.models import Observation
-from fleetstream.oneshot import SweepResult, run_sweep
-from fleetstream.workers import WorkerPool
+from devstack.seed import Estate
+from fleetstream.apps.oneshot import SweepResult, run_sweep
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings, load_settings
+from fleetstream.base.models import Observation
+from fleetstream.inventory.read import scan_items
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.workers import WorkerPool
 
 Fact = tuple[str, str, str, frozenset[tuple[str, str]]]
 ACCOUNT = "111111111111"

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from devstack import StackEndpoints
+from devstack.seed import Estate, EstateSpec, seed_estate
 from fleetstream.actions.audit import audit_log
 from fleetstream.actions.models import (
     ActionRequest,
@@ -27,12 +29,10 @@ from fleetstream.actions.models import (
 )
 from fleetstream.actions.signing import sign_request
 from fleetstream.actions.wire import decode_result, decode_step, encode_request
-from fleetstream.config import Settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import Estate, EstateSpec, seed_estate
-from fleetstream.models import utc_now
-from fleetstream.serde import AvroCodec, codec, schemas_dir
-from fleetstream.workers import WorkerPool
+from fleetstream.base.config import Settings
+from fleetstream.base.models import utc_now
+from fleetstream.runtime.workers import WorkerPool
+from fleetstream.serde.avro import AvroCodec, codec, schemas_dir
 from tests.integration.helpers import member_client, produce_raw, read_topic, settings_for, sweep
 from tests.integration.test_actions import (
     act,

@@ -13,16 +13,16 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from fleetstream import kafka
+from devstack import StackEndpoints
+from devstack.seed import EstateSpec, seed_estate
 from fleetstream.actions.audit import audit_log
-from fleetstream.actions.cli import act_command, action_status_command
 from fleetstream.actions.models import ActionResult, ResultKind
 from fleetstream.actions.status import RequestStatus, request_status
 from fleetstream.actions.wire import decode_result
-from fleetstream.config import Settings, load_settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import EstateSpec, seed_estate
-from fleetstream.workers import WorkerPool
+from fleetstream.apps.actions_cli import act_command, action_status_command
+from fleetstream.base.config import Settings, load_settings
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.workers import WorkerPool
 from tests.dashboards import load, queries_without_data, row_panels
 from tests.integration.helpers import (
     action_policy_env,

@@ -13,14 +13,14 @@ from consumers.actor.ec2 import BATCH_ACTIONS
 from consumers.actor.handler import Actor
 from consumers.actor.rds_workflow import WORKFLOWS
 from consumers.actor.steps import WaitPolicy
+from devstack import StackEndpoints
+from devstack.seed import Estate, EstateSpec, seed_estate
 from fleetstream.actions.audit import AuditLog, audit_log
 from fleetstream.actions.models import ActionStep, OutcomeStatus, Target
-from fleetstream.aws import AwsClients, dynamodb_client
-from fleetstream.config import Settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import Estate, EstateSpec, seed_estate
-from fleetstream.models import utc_now
-from fleetstream.retry import RetryPolicy
+from fleetstream.aws.clients import AwsClients, dynamodb_client
+from fleetstream.base.config import Settings
+from fleetstream.base.models import utc_now
+from fleetstream.base.retry import RetryPolicy
 from tests.integration.helpers import aws_calls, member_client, set_faults, settings_for
 
 pytestmark = pytest.mark.integration

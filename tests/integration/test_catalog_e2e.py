@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings, load_settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import Estate, EstateSpec, _Clients, seed_estate
-from fleetstream.inventory_read import scan_items
-from fleetstream.models import GLOBAL_REGION, Observation
-from fleetstream.oneshot import run_sweep
-from fleetstream.wire import decode_resource_event
+from devstack import StackEndpoints
+from devstack.seed import Estate, EstateSpec, _Clients, seed_estate
+from fleetstream.apps.oneshot import run_sweep
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings, load_settings
+from fleetstream.base.models import GLOBAL_REGION, Observation
+from fleetstream.inventory.read import scan_items
+from fleetstream.serde.wire import decode_resource_event
 from tests.integration.helpers import read_topic, settings_for
 
 pytestmark = pytest.mark.integration

@@ -16,15 +16,15 @@ from consumers.sink.changes import SinkOutput
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.main import build
 from consumers.sink.store import InventoryStore
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import SEED_AMI, EstateSpec, seed_estate
-from fleetstream.dynamodb import Tables
-from fleetstream.inventory_read import scan_items
-from fleetstream.kafka import ensure_topics
-from fleetstream.models import ShardOutcome, ShardStatus, utc_now
-from fleetstream.wire import (
+from devstack import StackEndpoints
+from devstack.seed import SEED_AMI, EstateSpec, seed_estate
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings
+from fleetstream.base.models import ShardOutcome, ShardStatus, utc_now
+from fleetstream.inventory.dynamodb import Tables
+from fleetstream.inventory.read import scan_items
+from fleetstream.kafka.clients import ensure_topics
+from fleetstream.serde.wire import (
     ChangeEvent,
     ChangeType,
     decode_change_event,

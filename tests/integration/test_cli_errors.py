@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from fleetstream.devstack import StackEndpoints
-from fleetstream.workers import free_port
+from devstack import StackEndpoints
+from fleetstream.runtime.workers import free_port
 
 pytestmark = pytest.mark.integration
 LIMIT_S = 10.0

@@ -19,14 +19,11 @@ from typing import Any
 import pytest
 
 from consumers.sink.main import build
-from fleetstream import kafka
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import EstateSpec, seed_estate
-from fleetstream.dynamodb import Tables
-from fleetstream.inventory_read import scan_items
-from fleetstream.models import (
+from devstack import StackEndpoints
+from devstack.seed import EstateSpec, seed_estate
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings
+from fleetstream.base.models import (
     CLOCK_OFFSET_ENV,
     ResourceEvent,
     ShardOutcome,
@@ -34,14 +31,17 @@ from fleetstream.models import (
     WorkItem,
     utc_now,
 )
-from fleetstream.sweeps import SweepStore
-from fleetstream.wire import (
+from fleetstream.inventory.dynamodb import Tables
+from fleetstream.inventory.read import scan_items
+from fleetstream.inventory.sweeps import SweepStore
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.workers import WorkerPool
+from fleetstream.serde.wire import (
     ChangeType,
     decode_change_event,
     encode_resource_event,
     encode_work_item,
 )
-from fleetstream.workers import WorkerPool
 from producers.main import plan_sweep
 from tests.integration.helpers import (
     ACCOUNT,

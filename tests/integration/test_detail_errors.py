@@ -17,13 +17,13 @@ from prometheus_client import REGISTRY
 
 from consumers.describer.handler import Describer
 from consumers.describer.main import redaction_key
-from fleetstream.aws import AwsClients
+from devstack import StackEndpoints
+from devstack.seed import Estate, EstateSpec, seed_estate
+from fleetstream.apps.oneshot import SweepResult, run_sweep
+from fleetstream.aws.clients import AwsClients
+from fleetstream.base.config import Settings, load_settings
+from fleetstream.base.models import GLOBAL_REGION, ShardStatus, WorkItem
 from fleetstream.catalog.s3 import BUCKET
-from fleetstream.config import Settings, load_settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import Estate, EstateSpec, seed_estate
-from fleetstream.models import GLOBAL_REGION, ShardStatus, WorkItem
-from fleetstream.oneshot import SweepResult, run_sweep
 from tests.integration.helpers import (
     aws_calls,
     inventory_items,

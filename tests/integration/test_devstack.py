@@ -16,9 +16,9 @@ from confluent_kafka import Consumer, Producer
 # NewTopic is re-exported by confluent_kafka.admin without being listed as public.
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
-from fleetstream.devstack import LocalStack, StackEndpoints
-from fleetstream.devstack.kafka_node import KafkaNode
-from fleetstream.devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
+from devstack import LocalStack, StackEndpoints
+from devstack.kafka_node import KafkaNode
+from devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
 from tests.integration.helpers import aws_calls, set_faults
 
 pytestmark = pytest.mark.integration

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Producer
 
-from fleetstream.config import Settings
-from fleetstream.dlq import REPLAYED_FROM, replay
-from fleetstream.kafka import ensure_topics
-from fleetstream.loop import header
+from fleetstream.apps.dlq_replay import REPLAYED_FROM, replay
+from fleetstream.base.config import Settings
+from fleetstream.kafka.clients import ensure_topics
+from fleetstream.runtime.loop import header
 from tests.integration.helpers import read_topic
 
 pytestmark = pytest.mark.integration

@@ -16,14 +16,14 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from fleetstream import kafka
-from fleetstream.config import Settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import SEED_AMI, EstateSpec, seed_estate
-from fleetstream.lambda_mode.forward import forward
-from fleetstream.oneshot import run_sweep
-from fleetstream.wire import ChangeEvent, ChangeType, decode_change_event, decode_work_item
-from fleetstream.workers import WorkerPool
+from devstack import StackEndpoints
+from devstack.seed import SEED_AMI, EstateSpec, seed_estate
+from fleetstream.apps.lambda_mode.forward import forward
+from fleetstream.apps.oneshot import run_sweep
+from fleetstream.base.config import Settings
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.workers import WorkerPool
+from fleetstream.serde.wire import ChangeEvent, ChangeType, decode_change_event, decode_work_item
 from tests.dashboards import load, queries_without_data, row_panels
 from tests.integration.helpers import (
     member_client,

@@ -7,11 +7,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-from fleetstream.config import Settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
-from fleetstream.models import ShardStatus
-from fleetstream.wire import decode_work_item
+from devstack import StackEndpoints
+from devstack.seed import Estate, EstateSpec, collect_truth, seed_estate
+from fleetstream.base.config import Settings
+from fleetstream.base.models import ShardStatus
+from fleetstream.serde.wire import decode_work_item
 from tests.integration.helpers import (
     aws_calls,
     inventory_facts,
@@ -152,7 +152,7 @@ def test_a_throttling_storm_slows_the_sweep_but_loses_nothing(
     assert all(r.attempt >= 1 and "RequestLimitExceeded" in (r.last_error or "") for r in retries)
 
 
-def test_a_closed_account_is_marked_not_deleted_nor_kept_live(
+def test_a_closed_accounts_items_are_marked_and_kept_through_the_grace(
     local_stack: StackEndpoints,
     pipeline: Settings,
     monkeypatch: pytest.MonkeyPatch,
@@ -178,6 +178,9 @@ def test_a_closed_account_is_marked_not_deleted_nor_kept_live(
     assert len(leaving_items) == len(estate.instances_of(leaving))
     for item in leaving_items:
         assert item["account_status"]["S"] == "SUSPENDED"
+        # Marked, not deleted: observed within sink.gone_account_grace_s (7 days) of the
+        # outcome. Past the grace an ACCOUNT_GONE outcome deletes them with reason
+        # account_gone (tests/integration/test_unreachable_shards.py; docs/expiry.md).
         assert "deleted_at" not in item
     for item in items.values():
         if item["account_id"]["S"] == staying:

@@ -25,12 +25,12 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 
-from fleetstream.cli import _Context, main
-from fleetstream.config import load_settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import SEED_TAG, EstateSpec, SeededInstance, seed_estate
+from devstack import StackEndpoints
+from devstack.seed import SEED_TAG, EstateSpec, SeededInstance, seed_estate
+from fleetstream.apps.cli import _Context, main
+from fleetstream.apps.oneshot import run_sweep
+from fleetstream.base.config import load_settings
 from fleetstream.inventory.sql import OWNER_TAG_QUESTION
-from fleetstream.oneshot import run_sweep
 from tests.conftest import pipeline_env
 from tests.integration.helpers import member_client
 

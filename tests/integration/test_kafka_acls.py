@@ -1,4 +1,4 @@
-"""Authorization in Kafka itself: a SCRAM user per stage, ACLs from fleetstream/kafka_acl.py.
+"""Authorization in Kafka itself: a SCRAM user per stage, ACLs from fleetstream/kafka/acl.py.
 
 The module starts its own Kafka (KRaft, StandardAuthorizer, SASL_SSL listener with one SCRAM
 user per stage); DynamoDB and moto are the session's. Topics and ACLs are created through the
@@ -20,20 +20,26 @@ import pytest
 from confluent_kafka import KafkaError, Message
 from confluent_kafka.admin import AdminClient
 
-from fleetstream import kafka
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings, load_settings
-from fleetstream.devstack import LocalStack, StackEndpoints, StackError
-from fleetstream.devstack.kafka_node import KafkaNode, SecureListeners
-from fleetstream.devstack.seed import EstateSpec, seed_estate
-from fleetstream.kafka_acl import all_bindings, apply_acls
-from fleetstream.models import GLOBAL_REGION, ShardStatus, WorkItem
-from fleetstream.sweeps import SweepStore
-from fleetstream.wire import encode_work_item
-from fleetstream.workers import WorkerPool
+from devstack import LocalStack, StackEndpoints, StackError
+from devstack.kafka_node import KafkaNode, SecureListeners
+from devstack.seed import EstateSpec, seed_estate
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings, load_settings
+from fleetstream.base.models import GLOBAL_REGION, ShardOutcome, ShardStatus, WorkItem
+from fleetstream.inventory.sweeps import SweepStore
+from fleetstream.kafka import clients as kafka
+from fleetstream.kafka.acl import all_bindings, apply_acls
+from fleetstream.runtime.workers import WorkerPool
+from fleetstream.serde.wire import encode_resource_event, encode_work_item
 from producers.main import plan_sweep
 from tests.conftest import pipeline_env
-from tests.integration.helpers import inventory_facts, inventory_items, member_client, produce_raw
+from tests.integration.helpers import (
+    inventory_facts,
+    inventory_items,
+    member_client,
+    produce_raw,
+    read_topic,
+)
 from tests.tls_certs import CertificateAuthority
 
 pytestmark = pytest.mark.integration
@@ -241,3 +247,92 @@ def test_a_refresh_longer_than_a_page_goes_on_under_the_describers_acls(
     finally:
         pool.stop()
     assert target in inventory_items(admin), "the refresh never reached its role's page"
+
+
+def forged_complete(estate_account: str, region: str) -> ShardOutcome:
+    """What a compromised planner would write to wipe a shard: a COMPLETE outcome whose
+    describing started just now, so every item observed before it looks unseen."""
+    now = datetime.now(UTC)
+    return ShardOutcome(
+        sweep_id=f"forged-{uuid.uuid4().hex[:8]}",
+        account_id=estate_account,
+        region=region,
+        resource_type="ec2.instance",
+        status=ShardStatus.COMPLETE,
+        resource_count=0,
+        pages=1,
+        shard_started_at=now,
+        finished_at=now,
+        described_from=now,
+    )
+
+
+def test_a_planner_cannot_forge_a_complete_outcome_that_deletes(
+    acl_broker: AclBroker,
+    acl_pipeline: dict[str, str],
+    local_stack: StackEndpoints,
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+) -> None:
+    """The planner reports only what planning found (FAILED, ACCOUNT_GONE): the broker refuses
+    its writes to `resources`, and the sink dead-letters anything else on `plan-outcomes`.
+    Before: the planner's user could write `resources`, and its forged COMPLETE outcome
+    tombstoned every live instance of the shard."""
+    assert local_stack.aws_endpoint
+    estate = seed_estate(
+        local_stack.aws_endpoint,
+        EstateSpec(member_accounts=1, regions=("us-east-1",), paged_region=None),
+    )
+    account = next(a.account_id for a in estate.accounts if a.assumable)
+    scope = {
+        "FLEETSTREAM_ACCOUNTS__INCLUDE": json.dumps([account]),
+        "FLEETSTREAM_REGIONS__INCLUDE": json.dumps(["us-east-1"]),
+    }
+    for name, value in scope.items():
+        monkeypatch.setenv(name, value)
+    admin = load_settings(None)
+    planner = with_env({**acl_pipeline, **scope}, stage_env(acl_broker, "planner"))
+    pool = WorkerPool(None, log_dir)
+    try:
+        pool.start("describer", 1, stage_env(acl_broker, "describer"))
+        pool.start("sink", 1, stage_env(acl_broker, "sink"))
+        for group in (admin.describer.group_id, admin.sink.group_id):
+            while not kafka.wait_for_group(admin.kafka, group, 1, 5.0):
+                pool.check()
+        sweeps = SweepStore(dynamodb_client(admin), admin.sink.sweeps_table, timedelta(days=1))
+        progress = sweeps.progress(plan_sweep(planner).sweep_id)
+        while not progress.finished:
+            pool.check()
+            time.sleep(0.25)
+            progress = sweeps.progress(progress.sweep_id)
+        live = inventory_facts(admin)
+        assert live, "the sweep stored nothing to protect"
+        time.sleep(admin.sink.clock_skew_margin_ms / 1000 + 1)  # past the skew margin
+
+        forgery = encode_resource_event(forged_complete(account, "us-east-1"))
+        written: dict[str, str] = {}
+
+        def report(error: KafkaError | None, message: Message) -> None:
+            written[str(message.topic())] = "ok" if error is None else str(error.name())
+
+        producer = kafka.make_producer(planner.kafka)
+        for topic in ("resources", "plan-outcomes"):
+            key = f"{account}/us-east-1/ec2.instance".encode()
+            producer.produce(planner.kafka.topic(topic), forgery, key, on_delivery=report)
+        producer.flush(30)
+        # The sink has had its chance once the forgery on plan-outcomes is dead-lettered (or,
+        # on a pipeline that trusts the planner, once the forgery has tombstoned the shard).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and inventory_facts(admin) == live:
+            pool.check()
+            dead = read_topic(admin, admin.kafka.topic("dlq"), idle_s=1.0)
+            if any(m.value() == forgery for m in dead):
+                break
+            time.sleep(0.5)
+    finally:
+        pool.stop()
+    assert inventory_facts(admin) == live, "a forged outcome deleted live resources"
+    assert written.get(planner.kafka.topic("resources")) == "TOPIC_AUTHORIZATION_FAILED"
+    assert written.get(planner.kafka.topic("plan-outcomes")) == "ok"
+    dead = read_topic(admin, admin.kafka.topic("dlq"))
+    assert any(m.value() == forgery for m in dead), "the forged outcome was not dead-lettered"

@@ -20,11 +20,11 @@ import boto3
 import pytest
 from confluent_kafka import TopicPartition
 
-from fleetstream import kafka
-from fleetstream.config import KafkaSettings, load_settings
-from fleetstream.devstack import LocalStack, StackError
-from fleetstream.devstack.kafka_node import KafkaNode, SecureListeners
-from fleetstream.errors import ConfigError
+from devstack import LocalStack, StackError
+from devstack.kafka_node import KafkaNode, SecureListeners
+from fleetstream.base.config import KafkaSettings, load_settings
+from fleetstream.base.errors import ConfigError
+from fleetstream.kafka import clients as kafka
 from tests.tls_certs import CertificateAuthority
 
 pytestmark = pytest.mark.integration
@@ -130,7 +130,7 @@ def refusal(settings: KafkaSettings) -> str:
 
 
 def capture_logs_as_fleetstream_does(caplog: pytest.LogCaptureFixture) -> None:
-    """Everything at DEBUG, except what fleetstream.logs.configure holds back at any level.
+    """Everything at DEBUG, except what fleetstream.base.logs.configure holds back at any level.
 
     botocore logs request and response bodies at DEBUG (a GetSecretValue's secret included),
     which is why fleetstream keeps it at WARNING.

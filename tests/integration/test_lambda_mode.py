@@ -20,17 +20,17 @@ from confluent_kafka import Consumer, Message, TopicPartition
 from consumers.describer.main import make_handler
 from consumers.sink.main import make_writer
 from consumers.sink.restore import restore_from_state
-from fleetstream import kafka
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import EstateSpec, seed_estate
-from fleetstream.inventory_read import scan_items
-from fleetstream.lambda_mode.driver import DescriberBatch, SinkBatch
-from fleetstream.lambda_mode.event import event_record, to_event
-from fleetstream.loop import NOT_BEFORE_HEADER
-from fleetstream.models import ShardOutcome, ShardStatus
-from fleetstream.wire import decode_resource_event
+from devstack import StackEndpoints
+from devstack.seed import EstateSpec, seed_estate
+from fleetstream.apps.lambda_mode.driver import DescriberBatch, SinkBatch
+from fleetstream.apps.lambda_mode.event import event_record, to_event
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings
+from fleetstream.base.models import ShardOutcome, ShardStatus
+from fleetstream.inventory.read import scan_items
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.loop import NOT_BEFORE_HEADER
+from fleetstream.serde.wire import decode_resource_event
 from producers.main import plan_sweep
 from tests.integration.helpers import inventory_facts, produce_raw, read_topic, settings_for
 

@@ -19,11 +19,11 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 
+from devstack import StackEndpoints
+from devstack.seed import HUB_ACCOUNT_ID, EstateSpec, seed_estate
 from fleetstream.actions.registry import action_permissions
+from fleetstream.apps.member_role import render_member_role
 from fleetstream.catalog import CATALOG
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import HUB_ACCOUNT_ID, EstateSpec, seed_estate
-from fleetstream.member_role import render_member_role
 from tests.integration.helpers import member_client
 
 pytestmark = pytest.mark.integration
@@ -144,6 +144,7 @@ def test_each_stage_assumes_only_its_own_member_role(local_stack: StackEndpoints
     external_id = f"ext-{run}"
     params = {
         "HubRoleArn": f"arn:aws:iam::{HUB_ACCOUNT_ID}:role/HubTaskRole-{run}",
+        "PlannerRoleArn": f"arn:aws:iam::{HUB_ACCOUNT_ID}:role/PlannerTaskRole-{run}",
         "ActorRoleArn": f"arn:aws:iam::{HUB_ACCOUNT_ID}:role/ActorTaskRole-{run}",
         "ExternalId": external_id,
         "OrganizationId": org.describe_organization()["Organization"]["Id"],

@@ -18,9 +18,9 @@ from confluent_kafka import Consumer, TopicPartition
 from pydantic import SecretStr
 
 from consumers.notifier.webhook import PostAbandonedError, RetryPolicy, Webhook
-from fleetstream.config import Settings
-from fleetstream.kafka import ensure_topics
-from fleetstream.wire import ChangeEvent, ChangeType, encode_change_event
+from fleetstream.base.config import Settings
+from fleetstream.kafka.clients import ensure_topics
+from fleetstream.serde.wire import ChangeEvent, ChangeType, encode_change_event
 from tests.integration.helpers import produce_raw
 from tests.webhook_server import SECRET_TOKEN, Answer, RecordingWebhook, Request
 

@@ -17,16 +17,16 @@ import pytest
 import yaml
 from prometheus_client import start_http_server
 
-from fleetstream import kafka
-from fleetstream.aws import AwsClients, dynamodb_client
-from fleetstream.aws_metrics import instrument_session
-from fleetstream.config import Settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import EstateSpec, seed_estate
-from fleetstream.dynamodb import Tables
-from fleetstream.metrics import export_sweep_progress
-from fleetstream.sweeps import SweepProgress, SweepStore
-from fleetstream.workers import Worker, WorkerPool, free_port
+from devstack import StackEndpoints
+from devstack.seed import EstateSpec, seed_estate
+from fleetstream.aws.clients import AwsClients, dynamodb_client
+from fleetstream.aws.metrics import instrument_session
+from fleetstream.base.config import Settings
+from fleetstream.base.metrics import export_sweep_progress
+from fleetstream.inventory.dynamodb import Tables
+from fleetstream.inventory.sweeps import SweepProgress, SweepStore
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.workers import Worker, WorkerPool, free_port
 from producers.main import plan_sweep
 from tests.dashboards import assert_importable, queries_without_data
 from tests.integration.helpers import produce_raw, settings_for
@@ -112,7 +112,7 @@ def _start_exporter(settings: Settings, port: int, log_dir: Path) -> subprocess.
     command = [
         sys.executable,
         "-m",
-        "consumers.lag",
+        "fleetstream",
         "lag-exporter",
         "--group",
         settings.describer.group_id,

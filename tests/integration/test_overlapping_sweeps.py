@@ -13,12 +13,12 @@ from consumers.sink.changes import SinkOutput
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.handler import Sink
 from consumers.sink.store import InventoryStore
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings
-from fleetstream.dynamodb import Tables
-from fleetstream.inventory_read import scan_items
-from fleetstream.models import Observation, ResourceEvent, ShardOutcome, ShardStatus, utc_now
-from fleetstream.sweeps import SweepStore
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings
+from fleetstream.base.models import Observation, ResourceEvent, ShardOutcome, ShardStatus, utc_now
+from fleetstream.inventory.dynamodb import Tables
+from fleetstream.inventory.read import scan_items
+from fleetstream.inventory.sweeps import SweepStore
 from tests.integration.helpers import seen_marks
 
 pytestmark = pytest.mark.integration

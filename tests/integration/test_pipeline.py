@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from fleetstream.config import Settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import EstateSpec, seed_estate
-from fleetstream.kafka import ensure_topics
-from fleetstream.models import ShardStatus
-from fleetstream.oneshot import run_sweep
+from devstack import StackEndpoints
+from devstack.seed import EstateSpec, seed_estate
+from fleetstream.apps.oneshot import run_sweep
+from fleetstream.base.config import Settings
+from fleetstream.base.models import ShardStatus
+from fleetstream.kafka.clients import ensure_topics
 from tests.integration.helpers import (
     aws_calls,
     inventory_facts,

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY, start_http_server
 
-from fleetstream import kafka
-from fleetstream.config import Settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import EstateSpec, seed_estate
-from fleetstream.sweeps import SweepProgress
-from fleetstream.workers import WorkerPool, free_port
+from devstack import StackEndpoints
+from devstack.seed import EstateSpec, seed_estate
+from fleetstream.base.config import Settings
+from fleetstream.inventory.sweeps import SweepProgress
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.workers import WorkerPool, free_port
 from producers.backlog import DescriberBacklog
 from producers.continuous import build
 from tests.dashboards import load, queries_without_data, row_panels

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from fleetstream import kafka
-from fleetstream.config import Settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import EstateSpec, seed_estate
-from fleetstream.wire import decode_work_item
-from fleetstream.workers import WorkerPool
+from devstack import StackEndpoints
+from devstack.seed import EstateSpec, seed_estate
+from fleetstream.base.config import Settings
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.workers import WorkerPool
+from fleetstream.serde.wire import decode_work_item
 from tests.integration.group_offsets import wait_until
 from tests.integration.helpers import aws_calls, read_topic, set_faults, settings_for
 from tests.integration.test_events import samples

@@ -18,13 +18,18 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from fleetstream.cli import _Context, main
-from fleetstream.config import Settings, load_settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import SEED_AMI, EstateSpec, seed_estate
+from devstack import StackEndpoints
+from devstack.seed import SEED_AMI, EstateSpec, seed_estate
+from fleetstream.apps.cli import _Context, main
+from fleetstream.apps.oneshot import run_sweep
+from fleetstream.base.config import Settings, load_settings
 from fleetstream.inventory.sql import PUBLIC_EXPOSURE_QUESTION, connect, run
-from fleetstream.oneshot import run_sweep
-from fleetstream.wire import ChangeEvent, ChangeType, decode_change_event, decode_resource_state
+from fleetstream.serde.wire import (
+    ChangeEvent,
+    ChangeType,
+    decode_change_event,
+    decode_resource_state,
+)
 from tests.integration.helpers import member_client, read_topic, settings_for
 
 pytestmark = pytest.mark.integration

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from fleetstream import kafka
-from fleetstream.aws import dynamodb_client
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import EstateSpec, seed_estate
-from fleetstream.dynamodb import Tables
-from fleetstream.models import Observation, ShardStatus
-from fleetstream.sweeps import SweepProgress, SweepStore
-from fleetstream.wire import decode_resource_event
-from fleetstream.workers import WorkerPool
+from devstack import StackEndpoints
+from devstack.seed import EstateSpec, seed_estate
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.models import Observation, ShardStatus
+from fleetstream.inventory.dynamodb import Tables
+from fleetstream.inventory.sweeps import SweepProgress, SweepStore
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.workers import WorkerPool
+from fleetstream.serde.wire import decode_resource_event
 from producers.main import plan_sweep
 from tests.integration.helpers import (
     aws_calls,

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from fleetstream import kafka
-from fleetstream.config import Settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import SEED_AMI, EstateSpec, seed_estate
-from fleetstream.lambda_mode.forward import forward
-from fleetstream.wire import ChangeType
-from fleetstream.workers import WorkerPool
+from devstack import StackEndpoints
+from devstack.seed import SEED_AMI, EstateSpec, seed_estate
+from fleetstream.apps.lambda_mode.forward import forward
+from fleetstream.base.config import Settings
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.workers import WorkerPool
+from fleetstream.serde.wire import ChangeType
 from tests.integration.group_offsets import committed_offsets, wait_until
 from tests.integration.helpers import member_client, read_topic, settings_for, start_event_pipeline
 from tests.integration.test_events import REGION, ChangeWatcher, cloudtrail_event, items, samples

@@ -17,12 +17,12 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient, Schema
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from fleetstream import serde
-from fleetstream.config import Settings, load_settings
-from fleetstream.errors import PoisonMessageError
-from fleetstream.kafka import ensure_topics
-from fleetstream.schema_registry import VALUE_SCHEMAS, configure, value_subject
-from fleetstream.wire import ChangeType, decode_change_event, encode_resource_event
+from fleetstream.base.config import Settings, load_settings
+from fleetstream.base.errors import PoisonMessageError
+from fleetstream.kafka.clients import ensure_topics
+from fleetstream.serde import avro as serde
+from fleetstream.serde.registry import VALUE_SCHEMAS, configure, value_subject
+from fleetstream.serde.wire import ChangeType, decode_change_event, encode_resource_event
 from tests.integration.helpers import ec2_observation, produce_raw, read_topic
 
 pytestmark = pytest.mark.integration

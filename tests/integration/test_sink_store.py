@@ -9,11 +9,11 @@ import pytest
 
 from consumers.sink.accounts import GoneAccounts
 from consumers.sink.store import InventoryStore
-from fleetstream.aws import dynamodb_client
-from fleetstream.config import Settings
-from fleetstream.dynamodb import Tables
-from fleetstream.inventory_read import count_shard, scan_items
-from fleetstream.models import Observation, ShardKey, ShardOutcome, ShardStatus, utc_now
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings
+from fleetstream.base.models import Observation, ShardKey, ShardOutcome, ShardStatus, utc_now
+from fleetstream.inventory.dynamodb import Tables
+from fleetstream.inventory.read import count_shard, scan_items
 from tests.integration.helpers import seen_marks
 
 pytestmark = pytest.mark.integration

@@ -22,20 +22,20 @@ import pytest
 from confluent_kafka import Message
 
 from consumers.describer.main import make_dead_letter_follow_up, make_handler
-from fleetstream import kafka
+from devstack import StackEndpoints
+from devstack.seed import Estate, EstateSpec, seed_estate
 from fleetstream.actions.models import ActionStep, Target
 from fleetstream.actions.wire import decode_result, encode_step
-from fleetstream.config import Settings
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.seed import Estate, EstateSpec, seed_estate
-from fleetstream.lambda_mode.driver import DescriberBatch
-from fleetstream.lambda_mode.event import event_record, to_event
-from fleetstream.loop import NOT_BEFORE_HEADER, epoch_ms_header
-from fleetstream.models import ShardOutcome, ShardStatus, WorkItem, utc_now
-from fleetstream.records import Headers
-from fleetstream.serde import codec
-from fleetstream.wire import decode_resource_event, encode_work_item
-from fleetstream.workers import Worker, WorkerPool
+from fleetstream.apps.lambda_mode.driver import DescriberBatch
+from fleetstream.apps.lambda_mode.event import event_record, to_event
+from fleetstream.base.config import Settings
+from fleetstream.base.models import ShardOutcome, ShardStatus, WorkItem, utc_now
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.loop import NOT_BEFORE_HEADER, epoch_ms_header
+from fleetstream.runtime.records import Headers
+from fleetstream.runtime.workers import Worker, WorkerPool
+from fleetstream.serde.avro import codec
+from fleetstream.serde.wire import decode_resource_event, encode_work_item
 from tests.integration.helpers import read_topic, settings_for, sweep
 
 pytestmark = pytest.mark.integration

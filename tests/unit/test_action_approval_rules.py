@@ -12,9 +12,9 @@ from consumers.action_planner.main import submitter_keys
 from fleetstream.actions.audit import RequestRecord
 from fleetstream.actions.models import ActionRequest, Selector
 from fleetstream.actions.policy import approval_refusal, approved_content
-from fleetstream.config import ActionPolicy
-from fleetstream.errors import ConfigError
-from fleetstream.models import utc_now
+from fleetstream.base.config import ActionPolicy
+from fleetstream.base.errors import ConfigError
+from fleetstream.base.models import utc_now
 
 pytestmark = pytest.mark.unit
 

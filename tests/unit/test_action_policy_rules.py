@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from devstack.submitter import dev_actions_config, dev_submitter_key
 from fleetstream.actions.models import ActionRequest, Selector, Target
 from fleetstream.actions.policy import (
     Estate,
@@ -22,11 +23,10 @@ from fleetstream.actions.selector import Plan
 from fleetstream.actions.signing import sign_request, verifies
 from fleetstream.actions.submit import signed_for_execution
 from fleetstream.actions.wire import decode_request, encode_request
-from fleetstream.config import ActionPolicy, SubmitterIdentity, load_settings
-from fleetstream.devstack.submitter import dev_actions_config, dev_submitter_key
-from fleetstream.errors import ConfigError
-from fleetstream.models import utc_now
-from fleetstream.serde import codec
+from fleetstream.base.config import ActionPolicy, SubmitterIdentity, load_settings
+from fleetstream.base.errors import ConfigError
+from fleetstream.base.models import utc_now
+from fleetstream.serde.avro import codec
 
 pytestmark = pytest.mark.unit
 

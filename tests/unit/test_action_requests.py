@@ -24,9 +24,9 @@ from fleetstream.actions.models import (
 from fleetstream.actions.registry import ACTIONS, ActionError, action_permissions, action_spec
 from fleetstream.actions.selector import Plan, arn_identity, parse_set, parse_where
 from fleetstream.actions.wire import decode_step, encode_step
-from fleetstream.catalog.cli import iam_policy_command
-from fleetstream.config import Settings
-from fleetstream.models import utc_now
+from fleetstream.apps.catalog_cli import iam_policy_command
+from fleetstream.base.config import Settings
+from fleetstream.base.models import utc_now
 
 pytestmark = pytest.mark.unit
 

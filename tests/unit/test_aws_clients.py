@@ -1,11 +1,11 @@
-"""The AWS client caches stay bounded however many accounts a describer sees."""
+"""The AWS credential and client caches stay bounded however many accounts a describer sees."""
 
 from __future__ import annotations
 
 import pytest
 
-from fleetstream.aws import AwsClients
-from fleetstream.config import load_settings
+from fleetstream.aws.clients import AwsClients
+from fleetstream.base.config import load_settings
 
 pytestmark = pytest.mark.unit
 
@@ -23,11 +23,14 @@ def test_caches_are_lru_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     clients = AwsClients(settings.aws)
     first = clients.member("100000000001", "eu-west-1", "ec2")
-    # The most recently used client is reused, not rebuilt.
-    assert clients.member("100000000001", "eu-west-1", "ec2") is first
     for n in range(2, 12):
         clients.member(f"1000000000{n:02d}", "eu-west-1", "ec2")
-    assert len(clients._sessions._items) == 4
+    assert len(clients._credentials._items) == 4
+    # Every account's view shares the one (region, service) client.
+    assert list(clients._clients._items) == [("members", "eu-west-1", "ec2")]
+    for region in ("us-east-1", "us-west-2", "ap-south-1"):
+        clients.member("100000000001", region, "ec2")
     assert len(clients._clients._items) == 3
-    # Evicted: a new client (and session) is built on the next use.
-    assert clients.member("100000000001", "eu-west-1", "ec2") is not first
+    # Evicted: a new shared client is built on the next use.
+    again = clients.member("100000000001", "eu-west-1", "ec2")
+    assert again._endpoint is not first._endpoint

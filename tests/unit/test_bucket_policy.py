@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from fleetstream.devstack.bucket_policy import denies
-from fleetstream.devstack.s3_rest import S3Request, s3_request
+from devstack.bucket_policy import denies
+from devstack.s3_rest import S3Request, s3_request
 
 pytestmark = pytest.mark.unit
 ROLE = "arn:aws:iam::111111111111:role/FleetstreamReadOnly"

@@ -10,11 +10,11 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
+from fleetstream.base.errors import ConfigError
 from fleetstream.catalog import CATALOG, entries_for
 from fleetstream.catalog.ec2 import INSTANCE
 from fleetstream.catalog.engine import canonical_json, fetch_page, observe, partition_of
 from fleetstream.catalog.policy import iam_action
-from fleetstream.errors import ConfigError
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 23, tzinfo=UTC)

@@ -8,11 +8,11 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
+from fleetstream.apps.catalog_cli import iam_policy_command
+from fleetstream.base.config import Settings
+from fleetstream.base.errors import ConfigError
 from fleetstream.catalog import CATALOG
-from fleetstream.catalog.cli import iam_policy_command
 from fleetstream.catalog.policy import iam_action, iam_policy
-from fleetstream.config import Settings
-from fleetstream.errors import ConfigError
 
 pytestmark = pytest.mark.unit
 READ_ONLY_VERBS = ("Describe", "List", "Get")

@@ -28,9 +28,9 @@ from consumers.sink.changes import (
 )
 from consumers.sink.main import to_records
 from consumers.sink.store import bounded_paths, inventory_item
+from fleetstream.base.models import Observation
 from fleetstream.catalog.observe import canonical_json
-from fleetstream.models import Observation
-from fleetstream.wire import (
+from fleetstream.serde.wire import (
     ChangeType,
     decode_change_event,
     decode_resource_state,

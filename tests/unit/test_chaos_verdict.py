@@ -47,13 +47,14 @@ def test_a_fault_that_missed_the_sweep_fails_the_trial() -> None:
 
 def test_a_worker_exit_the_harness_did_not_cause_fails_the_trial() -> None:
     log = (
-        '{"ts": "t", "level": "CRITICAL", "logger": "fleetstream.loop", "message": "stuck"}\n'
+        '{"ts": "t", "level": "CRITICAL", "logger": "fleetstream.runtime.loop", '
+        '"message": "stuck"}\n'
         "Traceback | not JSON\n"
     )
     exit_ = WorkerExit("describer-0", 75, log_messages(log))
     result = replace(CLEAN, unexpected_exits=[exit_])
     assert not result.ok
     assert str(exit_) == (
-        "describer-0 exited 75: CRITICAL fleetstream.loop: stuck / Traceback \\| not JSON"
+        "describer-0 exited 75: CRITICAL fleetstream.runtime.loop: stuck / Traceback \\| not JSON"
     )
     assert str(exit_) in report_table([result])

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fleetstream.config import load_settings
-from fleetstream.errors import ConfigError
+from fleetstream.base.config import load_settings
+from fleetstream.base.errors import ConfigError
 
 pytestmark = pytest.mark.unit
 

@@ -12,9 +12,9 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from consumers.describer.handler import Describer, DescribeResult
+from fleetstream.base.errors import PoisonMessageError
+from fleetstream.base.models import ShardStatus, WorkItem
 from fleetstream.catalog import CATALOG
-from fleetstream.errors import PoisonMessageError
-from fleetstream.models import ShardStatus, WorkItem
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 23, tzinfo=UTC)

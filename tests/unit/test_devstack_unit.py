@@ -13,23 +13,23 @@ from typing import Any
 import pytest
 from werkzeug.test import EnvironBuilder
 
-from fleetstream.devstack import LocalStack, StackEndpoints, StackError
-from fleetstream.devstack.aws_server import (
+from devstack import LocalStack, StackEndpoints, StackError
+from devstack.aws_server import (
     Caller,
     TrustEnforcingMiddleware,
     denial_reason,
     trust_allows,
 )
-from fleetstream.devstack.kafka_node import (
+from devstack.kafka_node import (
     SecureListeners,
     new_cluster_id,
     render_server_properties,
 )
-from fleetstream.devstack.maven import MARKER, resolve_classpath
-from fleetstream.devstack.procs import pid_alive
-from fleetstream.devstack.seed import EstateSpec, trust_policy
-from fleetstream.devstack.stack import free_ports
-from fleetstream.devstack.state import ComponentState, load_states, save_states
+from devstack.maven import MARKER, resolve_classpath
+from devstack.procs import pid_alive
+from devstack.seed import EstateSpec, trust_policy
+from devstack.stack import free_ports
+from devstack.state import ComponentState, load_states, save_states
 
 pytestmark = pytest.mark.unit
 

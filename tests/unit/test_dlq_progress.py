@@ -1,16 +1,16 @@
-"""The replay group's per-topic progress marks (fleetstream.dlq_progress)."""
+"""The replay group's per-topic progress marks (fleetstream.apps.dlq_progress)."""
 
 from __future__ import annotations
 
 import pytest
 
-from fleetstream.dlq_progress import (
+from fleetstream.apps.dlq_progress import (
     PartitionProgress,
     Verdict,
     decode_marks,
     encode_marks,
 )
-from fleetstream.errors import FleetstreamError
+from fleetstream.base.errors import FleetstreamError
 
 LETTERS = ["a", "b", "a", None, "b"]  # original topic of the dead letter at each offset
 

@@ -9,10 +9,10 @@ import botocore.session
 import jmespath
 import pytest
 
+from fleetstream.base.errors import PoisonMessageError
+from fleetstream.base.models import GLOBAL_REGION
 from fleetstream.catalog import CATALOG
 from fleetstream.catalog.engine import targeted_params
-from fleetstream.errors import PoisonMessageError
-from fleetstream.models import GLOBAL_REGION
 from producers.events.admission import Admission
 from producers.events.coalesce import Added, Coalescer
 from producers.events.envelope import ApiCallEvent, parse_event

@@ -55,7 +55,7 @@ def test_hub_rule_targets_the_forwarder_with_retries_and_a_dead_letter_queue() -
     assert target["Arn"] == "Forwarder.Arn"
     assert "DeadLetterConfig" in target and "RetryPolicy" in target
     command = resources["Forwarder"]["Properties"]["ImageConfig"]["Command"]
-    assert command == ["fleetstream.lambda_mode.handlers.forward_event"]
+    assert command == ["fleetstream.apps.lambda_mode.handlers.forward_event"]
 
 
 def test_hub_rule_takes_only_events_aws_emitted() -> None:

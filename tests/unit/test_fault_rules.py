@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fleetstream.devstack.faults import drawn_rule
+from devstack.faults import drawn_rule
 
 THROTTLE = {"action": "DescribeInstances", "rate": 0.3, "code": "RequestLimitExceeded"}
 SERVER_ERROR = {"action": "DescribeInstances", "rate": 0.15, "code": "InternalError"}

@@ -1,6 +1,6 @@
 """checkov scans every CloudFormation template in deploy/: no failed check, every skip justified.
 
-checkov runs from its own cached virtualenv (fleetstream/devstack/scanner.py), installed on
+checkov runs from its own cached virtualenv (devstack/scanner.py), installed on
 first use; a skip is a `Metadata: checkov: skip:` entry on the resource, with a comment saying
 why the finding does not apply.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fleetstream.devstack.scanner import ScanReport, scan
+from devstack.scanner import ScanReport, scan
 
 pytestmark = pytest.mark.unit
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from consumers.sink.store import ATTRIBUTES_INLINE_LIMIT, inventory_item
-from fleetstream.models import Observation
+from fleetstream.base.models import Observation
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -48,7 +48,7 @@ def test_large_attributes_are_compressed_not_dropped() -> None:
 
 
 def test_an_observation_too_large_for_kafka_keeps_identity_and_a_marker() -> None:
-    from fleetstream.wire import decode_resource_event, encode_observation_within
+    from fleetstream.serde.wire import decode_resource_event, encode_observation_within
 
     big = json.dumps({"blob": "x" * 2_000_000})
     data = encode_observation_within(observation(big), 900_000)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from fleetstream.apps.cli import _Context, main
 from fleetstream.catalog import CATALOG
-from fleetstream.cli import _Context, main
 from fleetstream.inventory.columns import Column, table_name, typed_columns
 from fleetstream.inventory.export import write_snapshot
 from fleetstream.inventory.rows import Row

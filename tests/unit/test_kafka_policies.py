@@ -1,6 +1,6 @@
 """Each role of deploy/aws/hub.yaml writes only the topics its stages produce (MSK IAM).
 
-The Kafka policies are generated from fleetstream/kafka_acl.py's STAGES, the declaration the
+The Kafka policies are generated from fleetstream/kafka/acl.py's STAGES, the declaration the
 local broker's ACLs come from too; these tests read the template as CloudFormation does.
 """
 
@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode
 
-from fleetstream.config import load_settings
-from fleetstream.kafka import TOPICS
-from fleetstream.kafka_acl import STAGES
-from fleetstream.kafka_iam import HUB_ROLES, REGENERATE, TEMPLATE_PATH, policy_name, render_hub
+from fleetstream.base.config import load_settings
+from fleetstream.kafka.acl import STAGES
+from fleetstream.kafka.clients import TOPICS
+from fleetstream.kafka.iam import HUB_ROLES, REGENERATE, TEMPLATE_PATH, policy_name, render_hub
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,8 +80,10 @@ def writable_topics(template: dict[str, Any], role: str) -> set[str]:
 
 # Which topics each hub role's stages produce (README, How it works; docs/topics.md).
 EXPECTED_WRITES = {
-    # planner + describer (a refresh that spans pages writes its next page to refresh)
+    # the describer (a refresh that spans pages writes its next page to refresh)
     "HubTaskRole": {"work", "work-retry", "refresh", "resources", "dlq"},
+    # the planners: first pages and what planning found, never resources
+    "PlannerTaskRole": {"work", "plan-outcomes"},
     "SinkTaskRole": {"changes", "state", "dlq"},
     "LagExporterTaskRole": set(),
     "RouterTaskRole": {"refresh", "dlq"},

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
 
-from fleetstream import kafka
-from fleetstream.config import KafkaSettings, load_settings
-from fleetstream.errors import ConfigError
-from fleetstream.kafka_auth import resolve_secret
-from fleetstream.msk import msk_region
+from fleetstream.base.config import KafkaSettings, load_settings
+from fleetstream.base.errors import ConfigError
+from fleetstream.base.msk import msk_region
+from fleetstream.kafka import clients as kafka
+from fleetstream.kafka.auth import resolve_secret
 
 pytestmark = pytest.mark.unit
 

@@ -12,11 +12,11 @@ from consumers.lag.status import (
     Status,
     group_status,
     partition_status,
-    pending_records,
     time_lag_s,
     trim,
     window_of,
 )
+from fleetstream.kafka.admin import pending_records
 
 pytestmark = pytest.mark.unit
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import pytest
 from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Message
 
-from fleetstream.lambda_mode.driver import DescriberBatch, first_failures, first_of_each_partition
-from fleetstream.lambda_mode.event import batch_response, event_record, messages, to_event
-from fleetstream.loop import NOT_BEFORE_HEADER, position
+from fleetstream.apps.lambda_mode.driver import (
+    DescriberBatch,
+    first_failures,
+    first_of_each_partition,
+)
+from fleetstream.apps.lambda_mode.event import batch_response, event_record, messages, to_event
+from fleetstream.runtime.loop import NOT_BEFORE_HEADER, position
 
 pytestmark = pytest.mark.unit
 

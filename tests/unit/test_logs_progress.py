@@ -8,10 +8,10 @@ import logging
 
 import pytest
 
-from fleetstream.logs import JsonFormatter, wants_json
-from fleetstream.models import ShardStatus
-from fleetstream.progress import LineProgress
-from fleetstream.sweeps import ShardRecord, SweepProgress
+from fleetstream.apps.progress import LineProgress
+from fleetstream.base.logs import JsonFormatter, wants_json
+from fleetstream.base.models import ShardStatus
+from fleetstream.inventory.sweeps import ShardRecord, SweepProgress
 
 pytestmark = pytest.mark.unit
 

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from consumers.describer.handler import DEAD_LETTERED, dead_lettered_outcome
-from fleetstream.errors import PoisonMessageError
-from fleetstream.loop import MAX_HOLD_MS, NOT_BEFORE_HEADER, handle_or_park, not_before_ms
-from fleetstream.models import ShardStatus, WorkItem
-from fleetstream.records import Headers, OutRecord
-from fleetstream.serde import codec
-from fleetstream.wire import decode_work_item, decode_work_item_shard, encode_work_item
+from fleetstream.base.errors import PoisonMessageError
+from fleetstream.base.models import ShardStatus, WorkItem
+from fleetstream.runtime.loop import MAX_HOLD_MS, NOT_BEFORE_HEADER, handle_or_park, not_before_ms
+from fleetstream.runtime.records import Headers, OutRecord
+from fleetstream.serde.avro import codec
+from fleetstream.serde.wire import decode_work_item, decode_work_item_shard, encode_work_item
 
 pytestmark = pytest.mark.unit
 

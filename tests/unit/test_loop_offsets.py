@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from fleetstream.loop import first_offsets, next_offsets
+from fleetstream.runtime.loop import first_offsets, next_offsets
 
 pytestmark = pytest.mark.unit
 

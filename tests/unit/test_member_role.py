@@ -10,9 +10,14 @@ import pytest
 import yaml
 
 from fleetstream.actions.registry import action_permissions
+from fleetstream.apps.member_role import (
+    REGENERATE,
+    SCOPED_WRITES,
+    TEMPLATE_PATH,
+    render_member_role,
+)
 from fleetstream.catalog import CATALOG
 from fleetstream.catalog.policy import iam_policy
-from fleetstream.member_role import REGENERATE, SCOPED_WRITES, TEMPLATE_PATH, render_member_role
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,9 +35,10 @@ def test_the_committed_template_is_the_generators_output() -> None:
     )
 
 
-def _trust(role: dict[str, object], principal: str) -> None:
+def _trust(role: dict[str, object], *principals: str) -> None:
     [trust] = role["AssumeRolePolicyDocument"]["Statement"]  # type: ignore[index]
-    assert trust["Principal"] == {"AWS": {"Ref": principal}}
+    refs = [{"Ref": principal} for principal in principals]
+    assert trust["Principal"] == {"AWS": refs[0] if len(refs) == 1 else refs}
     assert trust["Action"] == "sts:AssumeRole"
     assert trust["Condition"] == {
         "StringEquals": {
@@ -42,10 +48,10 @@ def _trust(role: dict[str, object], principal: str) -> None:
     }
 
 
-def test_the_read_only_role_trusts_only_the_hub_role_and_reads_only() -> None:
+def test_the_read_only_role_trusts_only_the_describer_and_planner_and_reads_only() -> None:
     template = _template()
     role = template["Resources"]["ReadOnlyRole"]["Properties"]  # type: ignore[index]
-    _trust(role, "HubRoleArn")
+    _trust(role, "HubRoleArn", "PlannerRoleArn")
     [policy] = role["Policies"]
     assert policy["PolicyDocument"] == iam_policy(sorted(CATALOG))
     actions = policy["PolicyDocument"]["Statement"][0]["Action"]

@@ -10,9 +10,9 @@ import pytest
 
 from consumers.notifier.digest import MAX_LISTED, Digest
 from consumers.notifier.webhook import retry_after_seconds
-from fleetstream.config import NotifierSettings, load_settings
-from fleetstream.errors import ConfigError
-from fleetstream.wire import ChangeEvent, ChangeType
+from fleetstream.base.config import NotifierSettings, load_settings
+from fleetstream.base.errors import ConfigError
+from fleetstream.serde.wire import ChangeEvent, ChangeType
 
 pytestmark = pytest.mark.unit
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

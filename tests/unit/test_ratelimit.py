@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleetstream.ratelimit import TokenBuckets
+from fleetstream.aws.ratelimit import TokenBuckets
 
 pytestmark = pytest.mark.unit
 

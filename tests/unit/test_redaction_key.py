@@ -13,13 +13,13 @@ import pytest
 import yaml
 
 from consumers.describer.main import redaction_key
+from devstack import StackEndpoints
+from devstack.submitter import dev_redaction_key, dev_submitter_key
+from fleetstream.apps.demo import demo_config
+from fleetstream.base.config import DescriberSettings, SecretSource, load_settings
+from fleetstream.base.errors import ConfigError
 from fleetstream.catalog import CATALOG
 from fleetstream.catalog.observe import observe
-from fleetstream.config import DescriberSettings, SecretSource, load_settings
-from fleetstream.demo import demo_config
-from fleetstream.devstack import StackEndpoints
-from fleetstream.devstack.submitter import dev_redaction_key, dev_submitter_key
-from fleetstream.errors import ConfigError
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 23, tzinfo=UTC)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fleetstream.config import PlannerSettings
-from fleetstream.models import ShardKey, ShardStatus
+from fleetstream.base.config import PlannerSettings
+from fleetstream.base.models import ShardKey, ShardStatus
 from producers.schedule import Decision, Schedule, phase
 
 pytestmark = pytest.mark.unit

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
-from fleetstream.serde import schemas_dir
+from fleetstream.serde.avro import schemas_dir
 
 pytestmark = pytest.mark.unit
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from consumers.sink.seen import SeenMarks, arn_digest, part_name, unpack
-from fleetstream.models import Observation
+from fleetstream.base.models import Observation
 
 pytestmark = pytest.mark.unit
 AT = datetime(2026, 12, 1, 12, tzinfo=UTC)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
-from fleetstream.errors import PoisonMessageError
-from fleetstream.models import Observation, ShardOutcome, ShardStatus, WorkItem
-from fleetstream.serde import AvroCodec, schemas_dir
-from fleetstream.wire import (
+from fleetstream.base.errors import PoisonMessageError
+from fleetstream.base.models import Observation, ShardOutcome, ShardStatus, WorkItem
+from fleetstream.serde.avro import AvroCodec, schemas_dir
+from fleetstream.serde.wire import (
     decode_resource_event,
     decode_work_item,
     encode_resource_event,

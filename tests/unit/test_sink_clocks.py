@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from consumers.sink.clocks import FutureTimeError, check_times
-from fleetstream.models import Observation, ShardOutcome, ShardStatus
+from fleetstream.base.models import Observation, ShardOutcome, ShardStatus
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)

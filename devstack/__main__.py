@@ -1,0 +1,5 @@
+"""`python -m devstack` is `fleetstream stack`."""
+
+from devstack.cli import cli
+
+cli()

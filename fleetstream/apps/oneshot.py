@@ -1,0 +1,134 @@
+"""`fleetstream sweep`: one full sweep through Kafka to completion, then a summary."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from fleetstream.apps.preflight import check_all
+from fleetstream.apps.progress import LineProgress, ProgressView
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings
+from fleetstream.base.metrics import export_sweep_progress, serve
+from fleetstream.inventory.dynamodb import Tables
+from fleetstream.inventory.sweeps import SweepProgress, SweepStore
+from fleetstream.kafka import clients as kafka
+from fleetstream.runtime.workers import WorkerPool
+from producers.main import plan_sweep
+
+GROUP_SETTLE_S = 45.0
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    """A finished (or timed-out) one-shot sweep."""
+
+    progress: SweepProgress
+    elapsed_s: float
+    metrics_urls: tuple[str, ...]
+    lag_lines: tuple[str, ...]
+    peak_rss_mb: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.progress.finished and not self.progress.failed
+
+
+def run_sweep(
+    settings: Settings,
+    config_path: Path | None,
+    *,
+    describers: int,
+    sinks: int,
+    timeout_s: float,
+    log_dir: Path,
+    echo: Callable[[str], None],
+    view: ProgressView | None = None,
+) -> SweepResult:
+    """Plan a sweep and wait until every shard is complete or failed (or the timeout)."""
+    started = time.monotonic()
+    check_all(settings)
+    serve(settings.metrics)
+    kafka.ensure_topics(settings.kafka)
+    ddb = dynamodb_client(settings)
+    Tables(
+        ddb, settings.sink.table, settings.sink.sweeps_table, settings.sink.seen_table_name
+    ).ensure()
+    sweeps = SweepStore(ddb, settings.sink.sweeps_table, timedelta(days=settings.sink.ttl_days))
+    pool = WorkerPool(config_path, log_dir)
+    try:
+        pool.start("describer", describers)
+        pool.start("sink", sinks)
+        for group, members in (
+            (settings.describer.group_id, describers),
+            (settings.sink.group_id, sinks),
+        ):
+            # With 0 local workers the sweep relies on an existing deployment of that group.
+            if members and not kafka.wait_for_group(settings.kafka, group, members, GROUP_SETTLE_S):
+                pool.check()
+                echo(f"  {group} not yet stable after {GROUP_SETTLE_S:g}s; sweeping anyway")
+        planned = plan_sweep(settings)
+        echo(
+            f"sweep {planned.sweep_id}: {planned.accounts} accounts, {planned.shards} shards issued"
+        )
+        progress = _wait(
+            sweeps, planned.sweep_id, pool, timeout_s, started, view or LineProgress(echo)
+        )
+        # Give the stats callbacks one interval to report the final lag before stopping.
+        time.sleep(2 * settings.metrics.stats_interval_ms / 1000)
+        lag = _scrape_lag(pool)
+        peaks = tuple(
+            (w.log_path.stem, rss) for w in pool.workers if (rss := w.peak_rss_mb()) is not None
+        )
+    finally:
+        pool.stop()
+    return SweepResult(
+        progress,
+        time.monotonic() - started,
+        tuple(w.metrics_url for w in pool.workers),
+        lag,
+        peaks,
+    )
+
+
+def _scrape_lag(pool: WorkerPool) -> tuple[str, ...]:
+    lines: list[str] = []
+    for worker in pool.workers:
+        try:
+            with urllib.request.urlopen(worker.metrics_url, timeout=5) as response:
+                text = response.read().decode()
+        except OSError:
+            continue
+        lines += [
+            f"{worker.role}: {line}"
+            for line in text.splitlines()
+            if line.startswith("fleetstream_consumer_lag{")
+        ]
+    return tuple(lines)
+
+
+def _wait(
+    sweeps: SweepStore,
+    sweep_id: str,
+    pool: WorkerPool,
+    timeout_s: float,
+    started: float,
+    view: ProgressView,
+) -> SweepProgress:
+    deadline = started + timeout_s
+    try:
+        while True:
+            progress = sweeps.progress(sweep_id)
+            elapsed = time.monotonic() - started
+            export_sweep_progress(progress, elapsed_s=elapsed)
+            view.update(progress, elapsed)
+            if progress.finished or time.monotonic() > deadline:
+                return progress
+            pool.check()
+            time.sleep(0.25)
+    finally:
+        view.close()

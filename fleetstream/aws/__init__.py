@@ -1,0 +1,1 @@
+"""AWS: the client factory (assumed roles, rate limits), error classes, metrics, accounts."""

@@ -1,0 +1,1 @@
+"""The footing every room stands on: errors, domain models, settings, logs, retry, metrics."""

@@ -1,0 +1,1 @@
+"""Kafka: client configs (topics, producers, consumers), admin calls, auth, ACLs, MSK."""

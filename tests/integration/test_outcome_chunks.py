@@ -1,0 +1,168 @@
+"""Outcome work longer than max.poll.interval.ms, on the real stack: the sink stays in its
+group while it tombstones or marks thousands of items, and commits the outcome once done."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+
+from fleetstream.aws.clients import dynamodb_client
+from fleetstream.base.config import Settings, load_settings
+from fleetstream.base.models import ShardOutcome, ShardStatus, utc_now
+from fleetstream.inventory.dynamodb import Tables, chunks
+from fleetstream.inventory.read import scan_items
+from fleetstream.inventory.sweeps import SweepStore
+from fleetstream.kafka import clients as kafka
+from tests.integration.group_offsets import committed_offsets, end_offsets
+from tests.integration.helpers import ACCOUNT, ec2_observation, inventory_items
+from tests.integration.test_deletion_evidence import produce_events, sink_loop
+
+pytestmark = pytest.mark.integration
+
+# The broker's smallest session timeout (group.min.session.timeout.ms); librdkafka wants
+# max.poll.interval.ms at least as long.
+POLL_INTERVAL_MS = 6000
+ITEMS = 3000  # tombstoning these takes longer than a poll interval on DynamoDB Local
+SHARD = f"{ACCOUNT}/us-east-1/ec2.instance"
+
+
+def short_poll_interval(monkeypatch: pytest.MonkeyPatch) -> Settings:
+    client = {
+        "session.timeout.ms": POLL_INTERVAL_MS,
+        "max.poll.interval.ms": POLL_INTERVAL_MS,
+        "heartbeat.interval.ms": 1000,
+    }
+    monkeypatch.setenv("FLEETSTREAM_KAFKA__CLIENT", json.dumps(client))
+    return load_settings(None)
+
+
+def seed_items(settings: Settings, count: int, observed_ms: int) -> None:
+    """count live items of SHARD, last observed at observed_ms, straight into the table."""
+    ddb = dynamodb_client(settings)
+
+    def item(n: int) -> dict[str, Any]:
+        resource_id = f"i-{n:08d}"
+        return {
+            "arn": {"S": f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/{resource_id}"},
+            "shard": {"S": SHARD},
+            "account_id": {"S": ACCOUNT},
+            "region": {"S": "us-east-1"},
+            "resource_type": {"S": "ec2.instance"},
+            "resource_id": {"S": resource_id},
+            "sweep_id": {"S": "sweep-before"},
+            "observed_at_ms": {"N": str(observed_ms)},
+            "fingerprint": {"S": "f"},
+        }
+
+    def write(part: Any) -> None:
+        pending = {settings.sink.table: [{"PutRequest": {"Item": item(n)}} for n in part]}
+        while pending:
+            pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(write, chunks(range(count), 25)))
+
+
+def rebalances(group: str, kind: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "fleetstream_consumer_rebalances_total", {"group": group, "kind": kind}
+    )
+    return value or 0.0
+
+
+def outcome_committed(settings: Settings) -> bool:
+    topic = settings.kafka.topic("resources")
+    ends = end_offsets(settings, topic)
+    committed = committed_offsets(settings, settings.sink.group_id, topic)
+    return all(committed.get(p, -1) >= end for p, end in ends.items() if end > 0)
+
+
+def test_a_long_tombstoning_outcome_keeps_the_sink_in_its_group(
+    pipeline: Settings, monkeypatch: pytest.MonkeyPatch, measurements: list[str]
+) -> None:
+    settings = short_poll_interval(monkeypatch)
+    assert kafka.consumer_config(settings.kafka, "g")["max.poll.interval.ms"] == POLL_INTERVAL_MS
+    kafka.ensure_topics(settings.kafka)
+    ddb = dynamodb_client(settings)
+    Tables(
+        ddb, settings.sink.table, settings.sink.sweeps_table, settings.sink.seen_table_name
+    ).ensure()
+    now = utc_now()
+    seed_items(settings, ITEMS, int((now - timedelta(hours=1)).timestamp() * 1000))
+    # Nothing of the shard was seen by this sweep: every item is gone.
+    complete = ShardOutcome(
+        sweep_id="sweep-long",
+        account_id=ACCOUNT,
+        region="us-east-1",
+        resource_type="ec2.instance",
+        status=ShardStatus.COMPLETE,
+        resource_count=0,
+        pages=1,
+        shard_started_at=now - timedelta(seconds=5),
+        finished_at=now,
+        described_from=now - timedelta(seconds=5),
+    )
+    group = settings.sink.group_id
+    evictions_before = rebalances(group, "lost") + rebalances(group, "revoke")
+    sweeps = SweepStore(ddb, settings.sink.sweeps_table, timedelta(days=1))
+    started = time.monotonic()
+    with sink_loop(settings):
+        produce_events(settings, [complete])
+        deadline = time.monotonic() + 240
+        while not (sweeps.progress(complete.sweep_id).shards and outcome_committed(settings)):
+            evicted = rebalances(group, "lost") + rebalances(group, "revoke") - evictions_before
+            assert not evicted, f"the sink lost its partitions mid-outcome ({evicted} times)"
+            assert time.monotonic() < deadline, "outcome not committed"
+            time.sleep(0.5)
+        took = time.monotonic() - started
+        evicted = rebalances(group, "lost") + rebalances(group, "revoke") - evictions_before
+    deleted = sum(1 for i in scan_items(ddb, settings.sink.table) if "deleted_at_ms" in i)
+    line = (
+        f"outcome tombstoning {ITEMS} items with max.poll.interval.ms={POLL_INTERVAL_MS}: "
+        f"done and committed in {took:.1f}s, {deleted} tombstoned, {evicted:.0f} evictions"
+    )
+    print(line)
+    measurements.append(line)
+    assert evicted == 0
+    assert deleted == ITEMS
+
+
+def test_b_an_older_gone_account_outcome_never_marks_a_newer_observation(
+    pipeline: Settings,
+) -> None:
+    """The item was observed (the account is back) after the describer found the account
+    gone: the outcome, processed late (by a sink that lost the partition, or redelivered),
+    must leave that newer observation unmarked, and still mark the older ones."""
+    kafka.ensure_topics(pipeline.kafka)
+    now = utc_now()
+    newer = ec2_observation("i-newer", now)
+    older = ec2_observation("i-older", now - timedelta(minutes=5))
+    gone = ShardOutcome(
+        sweep_id="sweep-gone",
+        account_id=ACCOUNT,
+        region="us-east-1",
+        resource_type="ec2.instance",
+        status=ShardStatus.ACCOUNT_GONE,
+        resource_count=0,
+        pages=0,
+        shard_started_at=now - timedelta(minutes=2),
+        finished_at=now - timedelta(minutes=1),
+        error_code="AccountSuspended",
+    )
+    sweeps = SweepStore(dynamodb_client(pipeline), pipeline.sink.sweeps_table, timedelta(days=1))
+    with sink_loop(pipeline):
+        produce_events(pipeline, [older, newer, gone])
+        deadline = time.monotonic() + 60
+        while not sweeps.progress(gone.sweep_id).shards:
+            assert time.monotonic() < deadline, "outcome not recorded"
+            time.sleep(0.25)
+    items = inventory_items(pipeline)
+    status = {rid: item.get("account_status", {}).get("S") for rid, item in items.items()}
+    print(f"after a gone-account outcome older than i-newer: {status}")
+    assert status == {"i-older": "SUSPENDED", "i-newer": None}
