@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, EventRule, Refresh
+from fleetstream.catalog.entry import CatalogEntry, EventRule, Refresh, Relation
+from fleetstream.catalog.entry import RelationName as R
 
 _EC2 = "ec2.amazonaws.com"
 
@@ -18,6 +19,8 @@ def _tagged(prefix: str) -> EventRule:
 
 
 _ARN = "arn:{partition}:ec2:{region}:{account_id}:"
+_IN_VPC = Relation(R.IS_CONTAINED_IN, "VpcId", "ec2.vpc")
+_IN_SUBNET = Relation(R.IS_CONTAINED_IN, "SubnetId", "ec2.subnet")
 
 INSTANCE = CatalogEntry(
     type_name="ec2.instance",
@@ -39,6 +42,13 @@ INSTANCE = CatalogEntry(
         ]
     },
     volatile_fields=("NetworkInterfaces[].Attachment.AttachTime",),
+    relations=(
+        _IN_SUBNET,
+        _IN_VPC,
+        Relation(R.IS_ASSOCIATED_WITH, "SecurityGroups[].GroupId", "ec2.security_group"),
+        Relation(R.IS_ATTACHED_TO, "BlockDeviceMappings[].Ebs.VolumeId", "ec2.volume"),
+        Relation(R.CONTAINS, "NetworkInterfaces[].NetworkInterfaceId", "ec2.network_interface"),
+    ),
     refresh=Refresh(
         events=(
             EventRule(_EC2, ("RunInstances",), "responseElements.instancesSet.items[].instanceId"),
@@ -120,6 +130,7 @@ SECURITY_GROUP = CatalogEntry(
     arn_template=_ARN + "security-group/{id}",
     name_path="GroupName",
     permissions=("ec2:DescribeSecurityGroups",),
+    relations=(_IN_VPC,),
     refresh=Refresh(
         events=(
             EventRule(_EC2, ("CreateSecurityGroup",), "responseElements.groupId"),
@@ -172,6 +183,7 @@ SUBNET = CatalogEntry(
     name_path="tag:Name",
     permissions=("ec2:DescribeSubnets",),
     volatile_fields=("AvailableIpAddressCount",),
+    relations=(_IN_VPC,),
     refresh=Refresh(
         events=(
             EventRule(_EC2, ("CreateSubnet",), "responseElements.subnet.subnetId"),
@@ -194,6 +206,11 @@ NETWORK_INTERFACE = CatalogEntry(
     name_path="tag:Name",
     tags_path="TagSet",
     permissions=("ec2:DescribeNetworkInterfaces",),
+    relations=(
+        _IN_SUBNET,
+        _IN_VPC,
+        Relation(R.IS_ASSOCIATED_WITH, "Groups[].GroupId", "ec2.security_group"),
+    ),
 )
 
 ELASTIC_IP = CatalogEntry(
@@ -206,6 +223,10 @@ ELASTIC_IP = CatalogEntry(
     arn_template=_ARN + "elastic-ip/{id}",
     name_path="tag:Name",
     permissions=("ec2:DescribeAddresses",),
+    relations=(
+        Relation(R.IS_ASSOCIATED_WITH, "InstanceId", "ec2.instance"),
+        Relation(R.IS_ASSOCIATED_WITH, "NetworkInterfaceId", "ec2.network_interface"),
+    ),
 )
 
 NAT_GATEWAY = CatalogEntry(
@@ -217,6 +238,7 @@ NAT_GATEWAY = CatalogEntry(
     arn_template=_ARN + "natgateway/{id}",
     name_path="tag:Name",
     permissions=("ec2:DescribeNatGateways",),
+    relations=(_IN_SUBNET, _IN_VPC),
 )
 
 INTERNET_GATEWAY = CatalogEntry(
@@ -228,6 +250,7 @@ INTERNET_GATEWAY = CatalogEntry(
     arn_template=_ARN + "internet-gateway/{id}",
     name_path="tag:Name",
     permissions=("ec2:DescribeInternetGateways",),
+    relations=(Relation(R.IS_ATTACHED_TO, "Attachments[].VpcId", "ec2.vpc"),),
 )
 
 ROUTE_TABLE = CatalogEntry(
@@ -239,6 +262,17 @@ ROUTE_TABLE = CatalogEntry(
     arn_template=_ARN + "route-table/{id}",
     name_path="tag:Name",
     permissions=("ec2:DescribeRouteTables",),
+    relations=(
+        _IN_VPC,
+        # Explicit associations only: a subnet without one uses the VPC's main table.
+        Relation(R.IS_ASSOCIATED_WITH, "Associations[].SubnetId", "ec2.subnet"),
+        Relation(
+            R.IS_ASSOCIATED_WITH,
+            "Routes[?GatewayId && starts_with(GatewayId, 'igw-')].GatewayId",
+            "ec2.internet_gateway",
+        ),
+        Relation(R.IS_ASSOCIATED_WITH, "Routes[].NatGatewayId", "ec2.nat_gateway"),
+    ),
 )
 
 LAUNCH_TEMPLATE = CatalogEntry(

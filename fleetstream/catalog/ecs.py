@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail, Parent, TagStyle
+from fleetstream.catalog.entry import CatalogEntry, Detail, Parent, Relation, TagStyle
+from fleetstream.catalog.entry import RelationName as R
 
 CLUSTER = CatalogEntry(
     type_name="ecs.cluster",
@@ -73,6 +74,20 @@ SERVICE = CatalogEntry(
         "deployments[].failedTasks",
         "deployments[].updatedAt",
     ),
+    relations=(
+        Relation(R.IS_CONTAINED_IN, "clusterArn", "ecs.cluster"),
+        Relation(R.IS_ASSOCIATED_WITH, "taskDefinition", "ecs.task_definition"),
+        Relation(R.IS_ASSOCIATED_WITH, "loadBalancers[].targetGroupArn", "elbv2.target_group"),
+        Relation(
+            R.IS_CONTAINED_IN, "networkConfiguration.awsvpcConfiguration.subnets", "ec2.subnet"
+        ),
+        Relation(
+            R.IS_ASSOCIATED_WITH,
+            "networkConfiguration.awsvpcConfiguration.securityGroups",
+            "ec2.security_group",
+        ),
+        Relation(R.IS_ASSOCIATED_WITH, "roleArn", "iam.role"),
+    ),
 )
 
 TASK_DEFINITION = CatalogEntry(
@@ -103,6 +118,10 @@ TASK_DEFINITION = CatalogEntry(
     sensitive_fields=(
         "containerDefinitions[].environment[].value",
         "containerDefinitions[].secrets[].valueFrom",
+    ),
+    relations=(
+        Relation(R.IS_ASSOCIATED_WITH, "taskRoleArn", "iam.role"),
+        Relation(R.IS_ASSOCIATED_WITH, "executionRoleArn", "iam.role"),
     ),
 )
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail
+from fleetstream.catalog.entry import CatalogEntry, Detail, Relation
+from fleetstream.catalog.entry import RelationName as R
 
 
 def _tags(arn_path: str) -> Detail:
@@ -33,6 +34,11 @@ LOAD_BALANCER = CatalogEntry(
         "elasticloadbalancing:DescribeLoadBalancers",
         "elasticloadbalancing:DescribeTags",
     ),
+    relations=(
+        Relation(R.IS_CONTAINED_IN, "AvailabilityZones[].SubnetId", "ec2.subnet"),
+        Relation(R.IS_CONTAINED_IN, "VpcId", "ec2.vpc"),
+        Relation(R.IS_ASSOCIATED_WITH, "SecurityGroups", "ec2.security_group"),
+    ),
 )
 
 TARGET_GROUP = CatalogEntry(
@@ -48,6 +54,10 @@ TARGET_GROUP = CatalogEntry(
     permissions=(
         "elasticloadbalancing:DescribeTargetGroups",
         "elasticloadbalancing:DescribeTags",
+    ),
+    relations=(
+        Relation(R.IS_ASSOCIATED_WITH, "LoadBalancerArns", "elbv2.load_balancer"),
+        Relation(R.IS_CONTAINED_IN, "VpcId", "ec2.vpc"),
     ),
 )
 

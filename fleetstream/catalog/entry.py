@@ -99,6 +99,29 @@ class Refresh:
     request_params: Mapping[str, object] | None = None
 
 
+class RelationName(StrEnum):
+    """The edge names (AWS Config's): the source's view of its target."""
+
+    CONTAINS = "contains"
+    IS_CONTAINED_IN = "is_contained_in"
+    IS_ASSOCIATED_WITH = "is_associated_with"
+    IS_ATTACHED_TO = "is_attached_to"
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """An edge from each item of a type to the resources named at path.
+
+    path is a JMESPath over the final item to one id or ARN or a list of them; an id becomes
+    an ARN through the target type's arn_template (with the source's partition, region and
+    account). Declared on one side only: the reverse edge is derived by whoever reads them.
+    """
+
+    name: RelationName
+    path: str
+    target_type: str  # a catalog type_name
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogEntry:
     """How to list one resource type and turn each listed item into an observation."""
@@ -131,6 +154,7 @@ class CatalogEntry:
     quirk: Quirk | None = None  # applied to each item after the details
     quirk_fields: tuple[str, ...] = ()  # top-level item keys prepare and quirk add
     refresh: Refresh | None = None  # event-driven refresh (issue: continuous inventory)
+    relations: tuple[Relation, ...] = ()  # edges to other types (see relations.py)
 
     @property
     def kind(self) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh, TagStyle
+from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh, Relation, TagStyle
+from fleetstream.catalog.entry import RelationName as R
 
 FUNCTION = CatalogEntry(
     type_name="lambda.function",
@@ -42,6 +43,12 @@ FUNCTION = CatalogEntry(
                 "requestParameters.functionName",
             ),
         ),
+    ),
+    relations=(
+        Relation(R.IS_ASSOCIATED_WITH, "Role", "iam.role"),
+        Relation(R.IS_CONTAINED_IN, "VpcConfig.SubnetIds", "ec2.subnet"),
+        Relation(R.IS_CONTAINED_IN, "VpcConfig.VpcId", "ec2.vpc"),
+        Relation(R.IS_ASSOCIATED_WITH, "VpcConfig.SecurityGroupIds", "ec2.security_group"),
     ),
 )
 

@@ -15,6 +15,7 @@ from typing import Any
 from fleetstream.base.models import Observation
 from fleetstream.catalog.entry import CatalogEntry, TagStyle
 from fleetstream.catalog.paths import search
+from fleetstream.catalog.relations import RELATIONSHIPS_KEY, resolve
 
 _TAG_KEYS = {
     TagStyle.KEY_VALUE_LIST: ("Key", "Value"),
@@ -144,6 +145,14 @@ def observe(
     else:
         found = search(entry.name_path, item) if entry.name_path else None
         name = None if found is None else str(found)
+    attributes = redact(item, entry.sensitive_fields, redaction_key)
+    # Resolved from the item before redaction; part of the attributes, so of the fingerprint
+    # and the change paths (relationships.<name>). No key when the item has no edge.
+    edges = resolve(
+        entry, item, partition=partition_of(region), region=region, account_id=account_id
+    )
+    if edges:
+        attributes = {**attributes, RELATIONSHIPS_KEY: edges}
     return Observation(
         arn=_arn(entry, item, region, account_id, resource_id),
         account_id=account_id,
@@ -153,7 +162,7 @@ def observe(
         resource_id=resource_id,
         name=name,
         tags=tags,
-        attributes_json=canonical_json(redact(item, entry.sensitive_fields, redaction_key)),
+        attributes_json=canonical_json(attributes),
         observed_at=observed_at,
         sweep_id=sweep_id,
     )

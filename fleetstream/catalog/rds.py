@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, EventRule, Refresh
+from fleetstream.catalog.entry import CatalogEntry, EventRule, Refresh, Relation
+from fleetstream.catalog.entry import RelationName as R
 
 _RDS = "rds.amazonaws.com"
 
@@ -39,6 +40,14 @@ DB_INSTANCE = CatalogEntry(
         ),
         filter_name="db-instance-id",
     ),
+    relations=(
+        Relation(
+            R.IS_ASSOCIATED_WITH, "VpcSecurityGroups[].VpcSecurityGroupId", "ec2.security_group"
+        ),
+        Relation(R.IS_CONTAINED_IN, "DBSubnetGroup.Subnets[].SubnetIdentifier", "ec2.subnet"),
+        Relation(R.IS_CONTAINED_IN, "DBSubnetGroup.VpcId", "ec2.vpc"),
+        Relation(R.IS_CONTAINED_IN, "DBClusterIdentifier", "rds.db_cluster"),
+    ),
 )
 
 DB_CLUSTER = CatalogEntry(
@@ -69,6 +78,11 @@ DB_CLUSTER = CatalogEntry(
             ),
         ),
         filter_name="db-cluster-id",
+    ),
+    relations=(
+        Relation(
+            R.IS_ASSOCIATED_WITH, "VpcSecurityGroups[].VpcSecurityGroupId", "ec2.security_group"
+        ),
     ),
 )
 

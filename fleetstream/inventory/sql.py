@@ -19,6 +19,62 @@ OWNER_TAG_QUESTION = (
     "ORDER BY account_name, region, resource_id"
 )
 
+# One row per edge of a live resource (attributes.relationships, see catalog/relations.py).
+# Edges are declared one way; the reverse edge is the same row read target -> source.
+RELATIONSHIPS_VIEW = """
+CREATE VIEW relationships AS
+SELECT r.arn AS source_arn, r.resource_type AS source_type, e.key AS relationship,
+       json_extract_string(t.value, '$.target_arn') AS target_arn,
+       json_extract_string(t.value, '$.target_type') AS target_type
+FROM resources r, json_each(r.attributes, '$.relationships') e, json_each(e.value) t
+WHERE r.deleted_at IS NULL
+"""
+
+# Issue 18's relationship question: instances in a public subnet (its route table, explicit
+# or else the VPC's main one, sends 0.0.0.0/0 to an internet gateway) with a security group
+# open to the world (ingress from 0.0.0.0/0 or ::/0).
+PUBLIC_EXPOSURE_QUESTION = """
+WITH live AS (SELECT * FROM resources WHERE deleted_at IS NULL),
+public_tables AS (
+  SELECT arn FROM live WHERE resource_type = 'ec2.route_table'
+    AND len(list_filter(json_extract(attributes, '$.Routes[*]'), lambda r:
+        (r->>'DestinationCidrBlock') = '0.0.0.0/0' AND (r->>'GatewayId') LIKE 'igw-%')) > 0
+),
+main_tables AS (
+  SELECT v.target_arn AS vpc_arn, t.arn AS table_arn
+  FROM live t JOIN relationships v ON v.source_arn = t.arn AND v.target_type = 'ec2.vpc'
+  WHERE t.resource_type = 'ec2.route_table'
+    AND list_contains(json_extract_string(t.attributes, '$.Associations[*].Main'), 'true')
+),
+explicit_tables AS (
+  SELECT target_arn AS subnet_arn, source_arn AS table_arn FROM relationships
+  WHERE source_type = 'ec2.route_table' AND target_type = 'ec2.subnet'
+),
+public_subnets AS (
+  SELECT s.arn FROM live s
+  JOIN relationships v ON v.source_arn = s.arn AND v.target_type = 'ec2.vpc'
+  LEFT JOIN explicit_tables e ON e.subnet_arn = s.arn
+  LEFT JOIN main_tables m ON m.vpc_arn = v.target_arn
+  WHERE s.resource_type = 'ec2.subnet'
+    AND coalesce(e.table_arn, m.table_arn) IN (SELECT arn FROM public_tables)
+),
+open_groups AS (
+  SELECT arn FROM live WHERE resource_type = 'ec2.security_group' AND (
+    list_contains(json_extract_string(attributes, '$.IpPermissions[*].IpRanges[*].CidrIp'),
+                  '0.0.0.0/0')
+    OR list_contains(
+      json_extract_string(attributes, '$.IpPermissions[*].Ipv6Ranges[*].CidrIpv6'), '::/0'))
+)
+SELECT DISTINCT i.account_name, i.region, i.resource_id, i.name
+FROM live i
+JOIN relationships s ON s.source_arn = i.arn AND s.target_type = 'ec2.subnet'
+JOIN relationships g ON g.source_arn = i.arn AND g.target_type = 'ec2.security_group'
+WHERE i.resource_type = 'ec2.instance'
+  AND s.target_arn IN (SELECT arn FROM public_subnets)
+  AND g.target_arn IN (SELECT arn FROM open_groups)
+ORDER BY i.account_name, i.region, i.resource_id
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class Result:
@@ -57,6 +113,7 @@ def connect(directory: Path) -> tuple[duckdb.DuckDBPyConnection, Manifest]:
         types = ", ".join(f"CAST(NULL AS {t}) AS {_quoted(c)}" for c, t in COMMON_COLUMNS.items())
         selects.append(f"SELECT {types} WHERE false")
     db.execute("CREATE VIEW resources AS " + " UNION ALL ".join(selects))
+    db.execute(RELATIONSHIPS_VIEW)
     return db, manifest
 
 
