@@ -14,15 +14,16 @@ from typing import Any
 from consumers.sink.changes import without_volatile
 from devstack.seed import Estate
 from fleetstream.catalog import CATALOG
-from fleetstream.catalog.observe import canonical_json, redact
+from fleetstream.catalog.observe import canonical_json, partition_of, redact
+from fleetstream.catalog.relations import RELATIONSHIPS_KEY, resolve
 from tests.integration.helpers import member_client
 
 INSTANCE_TYPE = "ec2.instance"
 
 
 def described_instances(aws_endpoint: str, estate: Estate, key: bytes) -> dict[str, Any]:
-    """Instance id -> moto's describe output, redacted (under the trial's redaction key) and
-    serialized as the describer does."""
+    """Instance id -> moto's describe output, redacted (under the trial's redaction key), with
+    the relationships resolved from it, serialized as the describer does."""
     entry = CATALOG[INSTANCE_TYPE]
     found: dict[str, Any] = {}
     for account in estate.accounts:
@@ -34,8 +35,19 @@ def described_instances(aws_endpoint: str, estate: Estate, key: bytes) -> dict[s
             for page in pages:
                 for reservation in page["Reservations"]:
                     for instance in reservation["Instances"]:
-                        document = canonical_json(redact(instance, entry.sensitive_fields, key))
-                        found[instance["InstanceId"]] = json.loads(document)
+                        described = redact(instance, entry.sensitive_fields, key)
+                        # The edges the describer resolves from the same output (subnet, VPC,
+                        # security groups, ...): compared too, not skipped.
+                        edges = resolve(
+                            entry,
+                            instance,
+                            partition=partition_of(region),
+                            region=region,
+                            account_id=account.account_id,
+                        )
+                        if edges:
+                            described = {**described, RELATIONSHIPS_KEY: edges}
+                        found[instance["InstanceId"]] = json.loads(canonical_json(described))
     return found
 
 
