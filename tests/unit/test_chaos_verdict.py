@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.chaos.harness import TrialResult, WorkerExit, log_messages, report_table
+import pytest
+
+from tests.chaos.harness import (
+    FAULTS,
+    UNSTEADY_FAULTS,
+    TrialResult,
+    WorkerExit,
+    ci_faults,
+    log_messages,
+    report_table,
+)
 
 CLEAN = TrialResult(
     1,
@@ -58,3 +68,11 @@ def test_a_worker_exit_the_harness_did_not_cause_fails_the_trial() -> None:
         "describer-0 exited 75: CRITICAL fleetstream.runtime.loop: stuck / Traceback \\| not JSON"
     )
     assert str(exit_) in report_table([result])
+
+
+def test_ci_runs_every_steady_fault_kind_unless_told_otherwise() -> None:
+    assert set(ci_faults({})) == set(FAULTS) - set(UNSTEADY_FAULTS)
+    assert ci_faults({"FLEETSTREAM_CHAOS_FAULTS": "all"}) == FAULTS
+    assert ci_faults({"FLEETSTREAM_CHAOS_FAULTS": "rebalance, clock"}) == ("rebalance", "clock")
+    with pytest.raises(ValueError, match="unknown fault kinds"):
+        ci_faults({"FLEETSTREAM_CHAOS_FAULTS": "meteor"})
