@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from fleetstream.base.models import Observation
+from fleetstream.base.models import Observation, ShardOutcome
 from fleetstream.catalog import CATALOG
 from fleetstream.catalog.observe import canonical_json
 from fleetstream.serde.wire import ChangeEvent, ChangeType, ResourceState
@@ -296,6 +296,31 @@ class Deletion:
     previous_observed_ms: int | None
     # Why: absent (a complete sweep did not see it), expired, removed, stale, account_gone.
     reason: str = "absent"
+
+
+def deletion_of(
+    arn: str, old: Mapping[str, Any], outcome: ShardOutcome, deleted_at: datetime, reason: str
+) -> Deletion:
+    """The Deletion of a conditional tombstone, from the item as it was (UpdateItem's
+    ALL_OLD: the condition pinned its observed_at_ms), the outcome filling what it lacks."""
+
+    def text(name: str) -> str | None:
+        return str(old[name]["S"]) if name in old else None
+
+    return Deletion(
+        arn=arn,
+        account_id=text("account_id") or outcome.account_id,
+        account_name=text("account_name") or outcome.account_name,
+        region=text("region") or outcome.region,
+        resource_type=text("resource_type") or outcome.resource_type,
+        resource_id=text("resource_id") or arn,
+        name=text("name"),
+        sweep_id=outcome.sweep_id,
+        deleted_at=deleted_at,
+        old_fingerprint=text("fingerprint"),
+        previous_observed_ms=int(old["observed_at_ms"]["N"]) if "observed_at_ms" in old else None,
+        reason=reason,
+    )
 
 
 def deleted_output(deletion: Deletion) -> SinkOutput:

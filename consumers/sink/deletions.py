@@ -37,7 +37,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from consumers.sink.changes import Deletion
+from consumers.sink.changes import Deletion, deletion_of
 from consumers.sink.pacing import KeepAlive, in_chunks, no_keep_alive, paced_map
 from consumers.sink.seen import Mark, SeenMarks, arn_digest, unpack
 from fleetstream.aws.errors import error_code
@@ -233,23 +233,4 @@ class Tombstoner:
             if error_code(exc) == "ConditionalCheckFailedException":
                 return None
             raise
-        old: dict[str, Any] = response.get("Attributes", {})
-
-        def text(name: str) -> str | None:
-            return old[name]["S"] if name in old else None
-
-        return Deletion(
-            arn=arn,
-            account_id=outcome.account_id,
-            account_name=text("account_name") or outcome.account_name,
-            region=outcome.region,
-            resource_type=outcome.resource_type,
-            resource_id=text("resource_id") or arn,
-            name=text("name"),
-            sweep_id=outcome.sweep_id,
-            deleted_at=finished,
-            old_fingerprint=text("fingerprint"),
-            previous_observed_ms=int(old["observed_at_ms"]["N"])
-            if "observed_at_ms" in old
-            else None,
-        )
+        return deletion_of(arn, response.get("Attributes", {}), outcome, finished, "absent")

@@ -23,12 +23,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from consumers.sink.changes import Deletion
+from consumers.sink.changes import Deletion, deletion_of
+from consumers.sink.deletions import epoch_ms
 from consumers.sink.seen import SeenMarks, arn_digest
 from fleetstream.aws.errors import error_code
 from fleetstream.base.errors import RetryBatchError
@@ -161,7 +162,7 @@ class Unreachable:
         live: dict[str, int] = {}
         legacy: set[str] = set()
         shards: dict[str, str] = {}
-        finished_ms = str(_ms(outcome.finished_at))
+        finished_ms = str(epoch_ms(outcome.finished_at))
         for chunk in chunks(arns, 100):
             for item in self._get(chunk):
                 if "observed_at_ms" not in item:
@@ -226,7 +227,7 @@ class Unreachable:
     ) -> Deletion | None:
         # The outcome's time, not the sink's: the same outcome again writes the same values.
         at = outcome.finished_at
-        at_ms = _ms(at)
+        at_ms = epoch_ms(at)
         try:
             response = call_dynamodb(
                 self.client,
@@ -259,32 +260,10 @@ class Unreachable:
             if error_code(exc) == "ConditionalCheckFailedException":
                 return None
             raise
-        old: dict[str, Any] = response.get("Attributes", {})
-
-        def text(name: str) -> str | None:
-            return old[name]["S"] if name in old else None
-
-        return Deletion(
-            arn=arn,
-            account_id=text("account_id") or outcome.account_id,
-            account_name=text("account_name") or outcome.account_name,
-            region=text("region") or outcome.region,
-            resource_type=text("resource_type") or outcome.resource_type,
-            resource_id=text("resource_id") or arn,
-            name=text("name"),
-            sweep_id=outcome.sweep_id,
-            deleted_at=at,
-            old_fingerprint=text("fingerprint"),
-            previous_observed_ms=observed_ms,
-            reason=reason,
-        )
+        return deletion_of(arn, response.get("Attributes", {}), outcome, at, reason)
 
     @staticmethod
     def _count(outcome: ShardOutcome, deleted: list[Deletion], reason: str) -> None:
         if deleted:
             TOMBSTONES.labels(outcome.resource_type).inc(len(deleted))
             log.info("%s %s: %d items deleted (%s)", outcome.shard, reason, len(deleted), reason)
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
