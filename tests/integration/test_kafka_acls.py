@@ -12,6 +12,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +27,7 @@ from devstack.seed import EstateSpec, seed_estate
 from fleetstream.aws.clients import dynamodb_client
 from fleetstream.base.config import Settings, load_settings
 from fleetstream.base.models import GLOBAL_REGION, ShardOutcome, ShardStatus, WorkItem
-from fleetstream.inventory.sweeps import SweepStore
+from fleetstream.inventory.sweeps import SweepProgress, SweepStore
 from fleetstream.kafka import clients as kafka
 from fleetstream.kafka.acl import all_bindings, apply_acls
 from fleetstream.runtime.workers import WorkerPool
@@ -134,6 +135,44 @@ def deliveries(settings: Settings, topics: list[str]) -> dict[str, str]:
     return {topic: outcome.get(settings.kafka.topic(topic), "undelivered") for topic in topics}
 
 
+@contextmanager
+def pipeline_under_acls(
+    acl_broker: AclBroker,
+    acl_pipeline: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+    scope: dict[str, str],
+) -> Iterator[tuple[Settings, Settings, WorkerPool]]:
+    """A describer and a sink under their stages' Kafka users, joined to their groups; yields
+    the admin's settings, the planner's (its user and this scope) and the pool."""
+    for name, value in scope.items():
+        monkeypatch.setenv(name, value)
+    admin = load_settings(None)
+    planner = with_env({**acl_pipeline, **scope}, stage_env(acl_broker, "planner"))
+    pool = WorkerPool(None, log_dir)
+    try:
+        pool.start("describer", 1, stage_env(acl_broker, "describer"))
+        pool.start("sink", 1, stage_env(acl_broker, "sink"))
+        for group in (admin.describer.group_id, admin.sink.group_id):
+            # Group state is read through the admin listener; the members joined under ACLs.
+            while not kafka.wait_for_group(admin.kafka, group, 1, 5.0):
+                pool.check()
+        yield admin, planner, pool
+    finally:
+        pool.stop()
+
+
+def sweep_to_the_end(admin: Settings, planner: Settings, pool: WorkerPool) -> SweepProgress:
+    """Plan a sweep as the planner and wait until every shard of it has an outcome."""
+    sweeps = SweepStore(dynamodb_client(admin), admin.sink.sweeps_table, timedelta(days=1))
+    progress = sweeps.progress(plan_sweep(planner).sweep_id)
+    while not progress.finished:
+        pool.check()
+        time.sleep(0.25)
+        progress = sweeps.progress(progress.sweep_id)
+    return progress
+
+
 def test_the_sink_and_the_router_may_not_write_actions_or_action_work(
     acl_broker: AclBroker, acl_pipeline: dict[str, str]
 ) -> None:
@@ -163,27 +202,12 @@ def test_a_sweep_with_a_kafka_user_per_stage_reaches_dynamodb(
         "FLEETSTREAM_REGIONS__INCLUDE": json.dumps(list(estate.regions)),
         "FLEETSTREAM_DESCRIBER__PAGE_SIZE": "5",
     }
-    for name, value in scope.items():
-        monkeypatch.setenv(name, value)
-    admin = load_settings(None)
-    planner = with_env({**acl_pipeline, **scope}, stage_env(acl_broker, "planner"))
-    pool = WorkerPool(None, log_dir)
-    try:
-        pool.start("describer", 1, stage_env(acl_broker, "describer"))
-        pool.start("sink", 1, stage_env(acl_broker, "sink"))
-        for group in (admin.describer.group_id, admin.sink.group_id):
-            # Group state is read through the admin listener; the members joined under ACLs.
-            while not kafka.wait_for_group(admin.kafka, group, 1, 5.0):
-                pool.check()
-        planned = plan_sweep(planner)
-        sweeps = SweepStore(dynamodb_client(admin), admin.sink.sweeps_table, timedelta(days=1))
-        progress = sweeps.progress(planned.sweep_id)
-        while not progress.finished:
-            pool.check()
-            time.sleep(0.25)
-            progress = sweeps.progress(planned.sweep_id)
-    finally:
-        pool.stop()
+    with pipeline_under_acls(acl_broker, acl_pipeline, monkeypatch, log_dir, scope) as (
+        admin,
+        planner,
+        pool,
+    ):
+        progress = sweep_to_the_end(admin, planner, pool)
     assumable = {a.account_id for a in estate.accounts if a.assumable}
     assert {s.status for s in progress.shards} == {ShardStatus.COMPLETE}
     assert {(s.account_id, s.region) for s in progress.shards} == {
@@ -288,23 +312,12 @@ def test_a_planner_cannot_forge_a_complete_outcome_that_deletes(
         "FLEETSTREAM_ACCOUNTS__INCLUDE": json.dumps([account]),
         "FLEETSTREAM_REGIONS__INCLUDE": json.dumps(["us-east-1"]),
     }
-    for name, value in scope.items():
-        monkeypatch.setenv(name, value)
-    admin = load_settings(None)
-    planner = with_env({**acl_pipeline, **scope}, stage_env(acl_broker, "planner"))
-    pool = WorkerPool(None, log_dir)
-    try:
-        pool.start("describer", 1, stage_env(acl_broker, "describer"))
-        pool.start("sink", 1, stage_env(acl_broker, "sink"))
-        for group in (admin.describer.group_id, admin.sink.group_id):
-            while not kafka.wait_for_group(admin.kafka, group, 1, 5.0):
-                pool.check()
-        sweeps = SweepStore(dynamodb_client(admin), admin.sink.sweeps_table, timedelta(days=1))
-        progress = sweeps.progress(plan_sweep(planner).sweep_id)
-        while not progress.finished:
-            pool.check()
-            time.sleep(0.25)
-            progress = sweeps.progress(progress.sweep_id)
+    with pipeline_under_acls(acl_broker, acl_pipeline, monkeypatch, log_dir, scope) as (
+        admin,
+        planner,
+        pool,
+    ):
+        sweep_to_the_end(admin, planner, pool)
         live = inventory_facts(admin)
         assert live, "the sweep stored nothing to protect"
         time.sleep(admin.sink.clock_skew_margin_ms / 1000 + 1)  # past the skew margin
@@ -329,8 +342,6 @@ def test_a_planner_cannot_forge_a_complete_outcome_that_deletes(
             if any(m.value() == forgery for m in dead):
                 break
             time.sleep(0.5)
-    finally:
-        pool.stop()
     assert inventory_facts(admin) == live, "a forged outcome deleted live resources"
     assert written.get(planner.kafka.topic("resources")) == "TOPIC_AUTHORIZATION_FAILED"
     assert written.get(planner.kafka.topic("plan-outcomes")) == "ok"
