@@ -89,12 +89,17 @@ def test_wheel_installs_on_its_own_and_sweeps(
     venv = tmp_path / "venv"
     python = fresh_venv(venv, wheel)
     env = outside_the_checkout()
+    # fleetstream and its groups both come from the wheel, not from the checkout.
     where = _run(
-        [str(python), "-c", "import fleetstream.serde.avro as a; print(a.__file__)"],
+        [
+            str(python),
+            "-c",
+            "import fleetstream, consumers.sink.main as m; print(fleetstream.__file__, m.__file__)",
+        ],
         env=env,
         cwd=tmp_path,
-    ).strip()
-    assert Path(where).is_relative_to(venv), where
+    ).split()
+    assert all(Path(path).is_relative_to(venv) for path in where), where
 
     usage = _run([str(venv / "bin" / "fleetstream"), "--help"], env=env, cwd=tmp_path)
     assert "sweep" in usage
