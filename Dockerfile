@@ -18,19 +18,18 @@ WORKDIR /src
 # (README "Development": the dependency lock).
 COPY requirements.lock ./
 RUN /app/venv/bin/pip install --no-deps --require-hashes -r requirements.lock
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY fleetstream fleetstream
 COPY producers producers
 COPY consumers consumers
+# The Avro schemas are package data of the wheel (fleetstream/schemas).
+COPY schemas schemas
 # The package itself, with what the lock installed: nothing more is fetched.
 RUN /app/venv/bin/pip install --no-deps --no-index --no-build-isolation .
 
 FROM python:3.11-slim-bookworm
 COPY --from=build /app/venv /app/venv
-COPY schemas /app/schemas
-# The Avro schemas are data files beside the code, not part of the wheel.
-ENV FLEETSTREAM_SCHEMAS_DIR=/app/schemas \
-    FLEETSTREAM_LOG_FORMAT=json \
+ENV FLEETSTREAM_LOG_FORMAT=json \
     PATH=/app/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cachetools import LRUCache
 from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient
 
@@ -73,25 +73,6 @@ class Watch:
     max_groups: int = 50
 
 
-class _Timestamps:
-    """LRU cache (topic, partition, offset) -> record timestamp: a record never changes."""
-
-    def __init__(self, capacity: int = 10_000) -> None:
-        self._items: OrderedDict[tuple[str, int, int], float] = OrderedDict()
-        self._capacity = capacity
-
-    def get(self, key: tuple[str, int, int]) -> float | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: tuple[str, int, int], value: float) -> None:
-        self._items[key] = value
-        while len(self._items) > self._capacity:
-            self._items.popitem(last=False)
-
-
 class LagCollector:
     """Polls Kafka for the watched groups and keeps each partition's sliding window."""
 
@@ -112,7 +93,8 @@ class LagCollector:
         self.timeout_s = timeout_s
         self.clock = clock
         self._history: dict[Key, list[PartitionSample]] = {}
-        self._timestamps = _Timestamps()
+        # (topic, partition, offset) -> record timestamp: a record never changes.
+        self._timestamps: LRUCache[tuple[str, int, int], float] = LRUCache(10_000)
 
     def groups(self) -> list[str]:
         """The configured groups plus those with the prefix, capped at max_groups."""
@@ -199,5 +181,5 @@ class LagCollector:
                 known[key] = at
                 if at != CAUGHT_UP:
                     # CAUGHT_UP is not cached: a record may be appended at that offset later.
-                    self._timestamps.put(key, at)
+                    self._timestamps[key] = at
         return known

@@ -27,6 +27,7 @@ from pydantic import SecretStr
 
 from fleetstream.base.errors import FleetstreamError
 from fleetstream.base.metrics import NOTIFIER_POSTS
+from fleetstream.base.retry import RetryPolicy as Backoff
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,8 @@ class PostAbandonedError(FleetstreamError):
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Backoff of transient failures and the pace of posts."""
+    """The pace of posts and the backoff of transient failures (fleetstream.base.retry's
+    policy, attempts counted from 1)."""
 
     base_s: float = 1.0
     max_backoff_s: float = 60.0
@@ -75,6 +77,7 @@ class Webhook:
         self._policy = policy
         self._clock = clock
         self._next_allowed = 0.0
+        self._backoff = Backoff(base_s=policy.base_s, max_backoff_s=policy.max_backoff_s)
 
     def post(self, payload: dict[str, Any], wait: Wait) -> int:
         """POST payload until accepted; return the attempts it took."""
@@ -91,11 +94,11 @@ class Webhook:
                 return attempt
             if status == 429:
                 NOTIFIER_POSTS.labels("rate_limited").inc()
-                delay = min(retry_after or self._backoff(attempt), self._policy.retry_after_max_s)
+                delay = min(retry_after or self._delay_s(attempt), self._policy.retry_after_max_s)
                 log.warning("webhook rate limited (429); retrying in %.1fs", delay)
             elif status >= 500 or status == 0:
                 NOTIFIER_POSTS.labels("retried").inc()
-                delay = self._backoff(attempt)
+                delay = self._delay_s(attempt)
                 log.warning("webhook post failed (%s); retry %d in %.1fs", text, attempt, delay)
             else:
                 NOTIFIER_POSTS.labels("rejected").inc()
@@ -108,9 +111,9 @@ class Webhook:
         if seconds > 0 and not wait(seconds):
             raise PostAbandonedError("stopping while the digest waits to be posted")
 
-    def _backoff(self, attempt: int) -> float:
-        ceiling = min(self._policy.max_backoff_s, self._policy.base_s * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)
+    def _delay_s(self, attempt: int) -> float:
+        # Attempts count from 1 here: the first retry waits about base_s.
+        return self._backoff.backoff_s(attempt - 1, random.random())
 
     def _send(self, body: bytes) -> tuple[int, str, float | None]:
         """(status, short description, Retry-After seconds); status 0 = no HTTP answer."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.credentials import DeferredRefreshableCredentials
+from cachetools import LRUCache
 
 from fleetstream.aws.botocore_data import new_session
 from fleetstream.aws.member_clients import MEMBERS, Member, SharedMemberClients, acting_as
@@ -21,21 +21,15 @@ from fleetstream.kafka.auth import resolve_secret
 
 
 class _Lru:
-    """A small least-recently-used map, so caches stay bounded however large the estate."""
+    """A least-recently-used map (cachetools'), so caches stay bounded however large the estate."""
 
     def __init__(self, capacity: int) -> None:
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._capacity = capacity
+        self._items: LRUCache[Hashable, Any] = LRUCache(capacity)
 
     def get_or_create(self, key: Hashable, create: Callable[[], Any]) -> Any:
-        value = self._items.get(key)
+        value = self._items.get(key)  # a hit becomes the most recently used
         if value is None:
-            value = create()
-            self._items[key] = value
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
-        else:
-            self._items.move_to_end(key)
+            value = self._items[key] = create()
         return value
 
     def drop(self, predicate: Callable[[Hashable], bool]) -> None:

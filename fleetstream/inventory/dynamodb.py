@@ -12,6 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from fleetstream.aws.errors import THROTTLING_CODES, error_code
 from fleetstream.base.errors import RetryBatchError
+from fleetstream.base.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +57,13 @@ def call_dynamodb(client: Any, operation: str, **kwargs: Any) -> Any:
         raise RetryBatchError(f"DynamoDB {operation}: {exc}", 5.0) from exc
 
 
+# Full jitter, short and capped: UnprocessedItems means the table is hot right now.
+UNPROCESSED_RETRY = RetryPolicy(base_s=0.05, max_backoff_s=2.0, jitter_floor=0.0)
+
+
 def backoff(attempt: int) -> None:
-    """Sleep before retry number attempt."""
-    # Full jitter, capped: UnprocessedItems means the table is hot right now.
-    time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
+    """Sleep before retry number attempt of a batch's unprocessed items."""
+    time.sleep(UNPROCESSED_RETRY.backoff_s(attempt, random.random()))
 
 
 class Tables:

@@ -42,9 +42,14 @@ class Codec(Protocol):
 
 
 def schemas_dir() -> Path:
-    """Where the .avsc files live: FLEETSTREAM_SCHEMAS_DIR or the repository's schemas/."""
+    """Where the .avsc files live: FLEETSTREAM_SCHEMAS_DIR, the installed package's schemas
+    (the wheel ships them as package data) or, in a checkout, the repository's schemas/."""
     override = os.environ.get("FLEETSTREAM_SCHEMAS_DIR")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "schemas"
+    if override:
+        return Path(override)
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "schemas"
+    return packaged if packaged.is_dir() else package.parent / "schemas"
 
 
 def _fingerprint(parsed: dict[str, Any]) -> bytes:

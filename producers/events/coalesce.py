@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
+
+from cachetools import FIFOCache
 
 from fleetstream.base.models import WorkItem, utc_now
 from fleetstream.catalog import CatalogEntry
@@ -58,7 +60,10 @@ class Coalescer:
         self._clock = clock
         self._pending: dict[ShardOf, _Pending] = {}
         self._opened_at: float | None = None
-        self._covered: OrderedDict[tuple[str, str, str, str], datetime] = OrderedDict()  # LRU
+        # Oldest written forgotten first; a read does not refresh (FIFO, a write re-queues).
+        self._covered: FIFOCache[tuple[str, str, str, str], datetime] = FIFOCache(
+            max(remembered, 1)
+        )
 
     @property
     def empty(self) -> bool:
@@ -139,10 +144,8 @@ class Coalescer:
         if self._remembered == 0:
             return
         for key, newest in covered.items():
-            held = self._covered.pop(key, None)
+            held = self._covered.get(key)
             self._covered[key] = newest if held is None else max(held, newest)
-        while len(self._covered) > self._remembered:
-            self._covered.popitem(last=False)
 
 
 def _type_first(shard: ShardOf) -> tuple[str, str, str]:
