@@ -9,6 +9,7 @@ Run: python -m devstack.scanner [DIRECTORY]  (prints checkov's findings)
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -32,6 +33,20 @@ def ensure_checkov(cache: Path | None = None) -> Path:
     if (home / _MARKER).exists() and executable.exists():
         return executable
     home.parent.mkdir(parents=True, exist_ok=True)
+    # Test runs of several worktrees share the cache: one installs while the others wait (an
+    # install that another run's clear=True wiped half-way left a checkov without its module).
+    with (home.parent / f"checkov-{CHECKOV_VERSION}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (home / _MARKER).exists() and executable.exists():
+            return executable
+        _install(home)
+    if not executable.exists():
+        raise StackError(f"installing checkov {CHECKOV_VERSION} left no {executable}")
+    return executable
+
+
+def _install(home: Path) -> None:
+    """A fresh virtualenv at home with checkov in it; the marker says it is complete."""
     venv.EnvBuilder(with_pip=True, clear=True).create(home)
     log = home.parent / f"checkov-{CHECKOV_VERSION}-pip.log"
     with log.open("w") as out:
@@ -42,10 +57,9 @@ def ensure_checkov(cache: Path | None = None) -> Path:
             check=False,
             timeout=900,
         )
-    if done.returncode != 0 or not executable.exists():
+    if done.returncode != 0:
         raise StackError(f"installing checkov {CHECKOV_VERSION} failed; see {log}")
     (home / _MARKER).touch()
-    return executable
 
 
 @dataclass(frozen=True)
