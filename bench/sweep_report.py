@@ -33,6 +33,7 @@ class SweepMeasure:
     cpu_s: float = 0.0  # describers, sinks and the planner
     infra_cpu_s: float = 0.0  # Kafka and DynamoDB Local
     rss_mb: list[tuple[str, float]] = field(default_factory=list)  # peak during this sweep
+    cpu_by_process: list[tuple[str, float]] = field(default_factory=list)  # CPU s in this sweep
     load: tuple[float, float] = (0.0, 0.0)
 
     @property
@@ -46,7 +47,8 @@ class SweepMeasure:
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> SweepMeasure:
         values = dict(raw)
-        values["rss_mb"] = [(str(n), float(v)) for n, v in values.get("rss_mb", [])]
+        for pairs in ("rss_mb", "cpu_by_process"):
+            values[pairs] = [(str(n), float(v)) for n, v in values.get(pairs, [])]
         values["load"] = tuple(values.get("load", (0.0, 0.0)))
         return cls(**values)
 
@@ -144,16 +146,25 @@ def uncounted(measure: SweepMeasure, item_wcu: float | None = None) -> str:
     )
 
 
-def rss_table(measures: Sequence[SweepMeasure]) -> list[str]:
-    """Peak RSS of every process, per sweep (each sweep's own peak: VmHWM reset before it)."""
+def process_table(measures: Sequence[SweepMeasure]) -> list[str]:
+    """Peak RSS (each sweep's own: VmHWM reset before it) and CPU seconds of every process,
+    per sweep."""
     names = list(dict.fromkeys(n for m in measures for n, _ in m.rss_mb))
     peaks = [dict(m.rss_mb) for m in measures]
+    cpus = [dict(m.cpu_by_process) for m in measures]
     lines = [
-        "| process | " + " | ".join(f"sweep {m.index} MB" for m in measures) + " |",
+        "| process | "
+        + " | ".join(f"sweep {m.index} peak RSS MB / CPU s" for m in measures)
+        + " |",
         "|---" * (len(measures) + 1) + "|",
     ]
     for name in names:
-        cells = [f"{p[name]:.0f}" if name in p else "-" for p in peaks]
+        cells = [
+            (f"{p[name]:.0f}" if name in p else "-")
+            + " / "
+            + (f"{c[name]:.1f}" if name in c else "-")
+            for p, c in zip(peaks, cpus, strict=True)
+        ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
@@ -195,9 +206,9 @@ def markdown(
         "",
         *targets(measures),
         "",
-        "Peak RSS per process:",
+        "Per process:",
         "",
-        *rss_table(measures),
+        *process_table(measures),
         "",
         "Notes:",
         *(f"- {note}" for note in notes),

@@ -55,18 +55,24 @@ def sink_counters(pool: WorkerPool) -> dict[tuple[str, str], float]:
     return totals
 
 
-def process_cpu_s(pids: Iterable[int]) -> float:
-    """User + system CPU of these processes and their children, now."""
+def process_cpu_s(pids: Iterable[int], *, children: bool = True) -> float:
+    """User + system CPU of these processes (and their live children), now."""
     total = 0.0
     for pid in pids:
         try:
             root = psutil.Process(pid)
-            for proc in (root, *root.children(recursive=True)):
+            for proc in (root, *(root.children(recursive=True) if children else ())):
                 times = proc.cpu_times()
                 total += times.user + times.system
         except psutil.Error:
             continue
     return total
+
+
+def cpu_by_process(pool: WorkerPool) -> dict[str, float]:
+    """CPU seconds so far of the planner (this process alone) and of each worker."""
+    pids = {"planner+sweep": os.getpid()} | {w.log_path.stem: w.process.pid for w in pool.workers}
+    return {name: process_cpu_s([pid], children=False) for name, pid in pids.items()}
 
 
 def reset_peaks(pids: Iterable[int]) -> None:
@@ -182,10 +188,12 @@ def measure_sweeps(
         offsets = topic_ends(settings, changes_topic)
         reset_peaks([os.getpid(), *(w.process.pid for w in pool.workers)])
         cpu, infra = process_cpu_s([os.getpid()]), process_cpu_s(infra_pids)
+        each = cpu_by_process(pool)
         load = os.getloadavg()[0]
         result = sweep_once(settings, pool, timeout_s, time.monotonic(), echo)
         cpu, infra = process_cpu_s([os.getpid()]) - cpu, process_cpu_s(infra_pids) - infra
         rss = rss_of(pool)
+        each = {name: used - each.get(name, 0.0) for name, used in cpu_by_process(pool).items()}
         # The changes first: reading them to their end also lets the sinks' counters settle.
         changes = count_changes(settings, changes_topic, offsets)
         after = sink_counters(pool)
@@ -209,6 +217,7 @@ def measure_sweeps(
                 cpu_s=cpu,
                 infra_cpu_s=infra,
                 rss_mb=rss,
+                cpu_by_process=list(each.items()),
                 load=(load, os.getloadavg()[0]),
             )
         )
