@@ -27,6 +27,7 @@ from bench.sweep_report import SweepMeasure
 from bench.systems.common import member_session, organization_accounts, peak_rss_mb
 from fleetstream.apps.oneshot import scrape, sweep_once
 from fleetstream.base.config import Settings
+from fleetstream.kafka.clients import end_offsets
 from fleetstream.runtime.workers import WorkerPool
 from fleetstream.serde.wire import decode_change_event
 
@@ -83,19 +84,6 @@ def reset_peaks(pids: Iterable[int]) -> None:
             Path(f"/proc/{pid}/clear_refs").write_text("5")
         except OSError:
             continue
-
-
-def topic_ends(settings: Settings, topic: str) -> dict[int, int]:
-    """partition -> high watermark of a topic now."""
-    consumer = Consumer({"bootstrap.servers": settings.kafka.bootstrap_servers, "group.id": "x"})
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            for p in partitions
-        }
-    finally:
-        consumer.close()
 
 
 def count_changes(settings: Settings, topic: str, start: Mapping[int, int]) -> dict[str, int]:
@@ -185,7 +173,7 @@ def measure_sweeps(
         if ended:
             echo(f"terminated {len(ended)} instances before sweep {index + 1}")
         counters = sink_counters(pool)
-        offsets = topic_ends(settings, changes_topic)
+        offsets = end_offsets(settings.kafka, changes_topic)
         reset_peaks([os.getpid(), *(w.process.pid for w in pool.workers)])
         cpu, infra = process_cpu_s([os.getpid()]), process_cpu_s(infra_pids)
         each = cpu_by_process(pool)
