@@ -15,6 +15,7 @@ from typing import Any
 import psutil
 
 from bench.simulator.process import SimulatorProcess
+from bench.sweep_report import SweepMeasure
 from bench.systems.common import SystemOutput, SystemParams
 
 SYSTEM_MODULES = {
@@ -45,6 +46,7 @@ class SystemRun:
     failed_shards: int = 0
     exit_code: int = 0
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at start and end
+    sweeps: list[SweepMeasure] = field(default_factory=list)  # `--sweeps N`: each one measured
 
     @property
     def ok(self) -> bool:
@@ -143,4 +145,5 @@ def run_system(
         failed_shards=output.failed_shards,
         exit_code=done.returncode,
         load=(load_before, os.getloadavg()[0]),
+        sweeps=[SweepMeasure.from_json(raw) for raw in output.sweeps],
     )

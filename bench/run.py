@@ -21,6 +21,7 @@ from bench.measure import SystemRun, run_system
 from bench.report import ShapeResult, chart, markdown
 from bench.scenarios import SCENARIOS, Scenario, Shape, critical_path, sim_config
 from bench.simulator.process import SimulatorProcess
+from bench.sweep_report import markdown as sweeps_report
 from bench.systems.common import SystemParams
 from devstack import LocalStack, StackEndpoints
 from fleetstream.base.config import isolated_env
@@ -62,7 +63,12 @@ def stack_for(work: Path, echo: Echo) -> Iterator[tuple[StackEndpoints, list[int
 
 
 def _params(
-    system: str, url: str, regions: Sequence[str], work: Path, args: argparse.Namespace
+    system: str,
+    url: str,
+    regions: Sequence[str],
+    work: Path,
+    args: argparse.Namespace,
+    infra_pids: Sequence[int] = (),
 ) -> SystemParams:
     tag = uuid.uuid4().hex[:8]
     if system == "c7n-org":
@@ -77,6 +83,11 @@ def _params(
             processes=args.describers,
             sinks=args.sinks,
             timeout_s=args.timeout,
+            extra={
+                "sweeps": str(args.sweeps),
+                "terminate": str(args.terminate),
+                "infra_pids": ",".join(map(str, infra_pids)),
+            },
         )
     return SystemParams(
         url,
@@ -99,6 +110,7 @@ def _env(system: str, url: str, params: SystemParams, args: argparse.Namespace) 
             "FLEETSTREAM_METRICS__STATS_INTERVAL_MS": "500",
             "FLEETSTREAM_DESCRIBER__PAGE_SIZE": str(args.page_size),
             "FLEETSTREAM_ACCOUNTS__SOURCE": "organizations",
+            "FLEETSTREAM_SINK__SKIP_UNCHANGED": str(args.skip_unchanged).lower(),
             **isolated_env(tag, f"bench{tag}."),
         }
     return env
@@ -133,7 +145,9 @@ def run_scenario(
                 if system == "fleetstream" and not args.kafka_bootstrap:
                     skipped.append("fleetstream: no Kafka (stack not started)")
                     continue
-                params = _params(system, sim.url, config.estate.regions, shape_dir, args)
+                params = _params(
+                    system, sim.url, config.estate.regions, shape_dir, args, infra_pids
+                )
                 env = _env(system, sim.url, params, args)
                 echo(f"  {system} ...")
                 run = run_system(
@@ -154,6 +168,47 @@ def run_scenario(
                 runs.append(run)
         results.append(ShapeResult(shape, config, critical, runs, skipped))
     return results
+
+
+def sweeps_suffix(sweeps: int) -> str:
+    return "second-sweep" if sweeps == 2 else f"{sweeps}-sweeps"
+
+
+def sweeps_markdown(
+    scenario: Scenario, args: argparse.Namespace, results: Sequence[ShapeResult]
+) -> str:
+    """The multi-sweep report: every shape's fleetstream run, sweep by sweep."""
+    parts: list[str] = []
+    for result in results:
+        for run in result.runs:
+            if not run.sweeps:
+                parts.append(f"{result.shape.label()}: no sweeps measured: {'; '.join(run.notes)}")
+                continue
+            sim = {
+                "describe median ms": result.config.latency.describe_median_ms,
+                "describe bucket": f"{result.config.throttle.describe.burst:g} burst / "
+                f"{result.config.throttle.describe.rate_per_s:g} per s",
+            }
+            notes = [
+                *run.notes,
+                f"sink.skip_unchanged {args.skip_unchanged}; {args.terminate} instances "
+                "terminated before every later sweep",
+                f"command: python -m bench.run --scenario {scenario.name}"
+                f"{' --quick' if args.quick else ''} --systems fleetstream --sweeps {args.sweeps}"
+                + (f" --terminate {args.terminate}" if args.terminate else ""),
+            ]
+            parts.append(
+                sweeps_report(
+                    f"{scenario.name}{' (quick)' if args.quick else ''}: {args.sweeps} sweeps of "
+                    "one estate",
+                    f"{result.shape.label()} (accounts x regions x instances) = "
+                    f"{result.shape.total:,} instances",
+                    run.sweeps,
+                    notes,
+                    sim,
+                )
+            )
+    return "\n".join(parts)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -177,11 +232,33 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=1800.0, help="per system run, s")
     parser.add_argument("--work", type=Path, help="logs and stack (default: a temp dir)")
     parser.add_argument("--no-stack", action="store_true", help="no Kafka/DynamoDB Local")
+    parser.add_argument(
+        "--sweeps",
+        type=int,
+        default=1,
+        help="fleetstream only: sweeps through one pool, each measured; writes "
+        "<scenario>-second-sweep.md (2) or <scenario>-<N>-sweeps.md instead of <scenario>.md",
+    )
+    parser.add_argument(
+        "--terminate",
+        type=int,
+        default=0,
+        help="with --sweeps: instances the simulator terminates before every later sweep",
+    )
+    parser.add_argument(
+        "--skip-unchanged",
+        action=argparse.BooleanOptionalAction,
+        help="fleetstream's sink.skip_unchanged (default: on with --sweeps > 1, else off)",
+    )
     args = parser.parse_args(argv)
+    if args.skip_unchanged is None:
+        args.skip_unchanged = args.sweeps > 1
     args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     unknown = set(args.systems) - set(ALL_SYSTEMS)
     if unknown:
         parser.error(f"unknown systems {sorted(unknown)}; known: {', '.join(ALL_SYSTEMS)}")
+    if args.sweeps > 1 and args.systems != ["fleetstream"]:
+        parser.error("--sweeps > 1 measures fleetstream only: add --systems fleetstream")
     args.c7n_org = find_c7n_org()
     return args
 
@@ -210,6 +287,12 @@ def main(argv: Sequence[str] | None = None, echo: Echo = print) -> list[ShapeRes
         )
     args.out.mkdir(parents=True, exist_ok=True)
     name = f"{scenario.name}{'-quick' if args.quick else ''}"
+    if args.sweeps > 1:
+        path = args.out / f"{name}-{sweeps_suffix(args.sweeps)}.md"
+        path.write_text(sweeps_markdown(scenario, args, results))
+        echo(path.read_text())
+        echo(f"wrote {path}")
+        return results
     report = markdown(scenario, args.quick, results)
     problem = chart(scenario, results, args.out / f"{name}.png")
     if problem:

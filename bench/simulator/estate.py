@@ -145,11 +145,13 @@ class Estate:
         digest = hashlib.blake2b(key, digest_size=16).digest()
         hexd = digest.hex()
         every = self.spec.terminated_every
-        if every and index % every == every - 1:
+        instance_id = f"i-0{hexd[:16]}"
+        if (every and index % every == every - 1) or self.overrides.terminated(
+            account, region, instance_id
+        ):
             state, code = TERMINATED
         else:
             state, code = LIVE_STATES[digest[0] % 7 == 0]  # about 1 in 7 stopped
-        instance_id = f"i-0{hexd[:16]}"
         shard = hashlib.blake2b(f"{account}/{region}".encode(), digest_size=6).hexdigest()
         base_tags: Tags = (
             ("Name", f"{region}-{account[-5:]}-{index:06d}"),
@@ -187,11 +189,21 @@ class Estate:
 
 
 class TagOverrides:
-    """Tags set by CreateTags, per (account, region, instance id); the only stored state."""
+    """Tags set by CreateTags and instances ended by TerminateInstances, per (account, region,
+    instance id); the only stored state."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tags: dict[tuple[str, str, str], dict[str, str]] = {}
+        self._terminated: set[tuple[str, str, str]] = set()
+
+    def terminate(self, account: str, region: str, instance_id: str) -> None:
+        """From now on the instance is terminated (the benchmark's deletions)."""
+        with self._lock:
+            self._terminated.add((account, region, instance_id))
+
+    def terminated(self, account: str, region: str, instance_id: str) -> bool:
+        return bool(self._terminated) and (account, region, instance_id) in self._terminated
 
     def __len__(self) -> int:
         return len(self._tags)

@@ -168,6 +168,20 @@ def create_tags(request_id: str) -> bytes:
     ).encode()
 
 
+def terminate_instances(instance_ids: Sequence[str], request_id: str) -> bytes:
+    """TerminateInstancesResponse: each instance now terminated (its previous state omitted)."""
+    items = "".join(
+        f"<item><instanceId>{escape(i)}</instanceId><currentState><code>48</code>"
+        f"<name>terminated</name></currentState></item>"
+        for i in instance_ids
+    )
+    return (
+        f"<?xml version='1.0' encoding='UTF-8'?><TerminateInstancesResponse><requestId>"
+        f"{request_id}</requestId><instancesSet>{items}</instancesSet>"
+        f"</TerminateInstancesResponse>"
+    ).encode()
+
+
 def ec2_error(code: str, message: str, request_id: str) -> bytes:
     """EC2's error document (HTTP status chosen by the caller)."""
     return (

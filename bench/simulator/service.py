@@ -180,6 +180,8 @@ class Simulator:
                 return 200, self._describe_regions(request.params), 0
             if action == "CreateTags":
                 return 200, self._create_tags(account, region, request.params), 0
+            if action == "TerminateInstances":
+                return 200, self._terminate(account, region, request.params), 0
         elif service == "sts":
             if action == "AssumeRole":
                 return 200, self._assume_role(account, request.params), 0
@@ -262,6 +264,14 @@ class Simulator:
         for resource in resources:
             self.estate.overrides.set(account, region, resource, tags)
         return protocol.create_tags(_request_id())
+
+    def _terminate(self, account: str, region: str, params: Mapping[str, str]) -> bytes:
+        ids = protocol.indexed(params, "InstanceId")
+        if not ids:
+            raise SimError("MissingParameter", "InstanceId is required")
+        for instance_id in ids:
+            self.estate.overrides.terminate(account, region, instance_id)
+        return protocol.terminate_instances(ids, _request_id())
 
     def _assume_role(self, caller: str, params: Mapping[str, str]) -> bytes:
         role_arn = params.get("RoleArn", "")

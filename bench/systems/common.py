@@ -53,6 +53,7 @@ class SystemOutput:
     failed_shards: int = 0
     rss_mb: list[tuple[str, float]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    sweeps: list[dict[str, Any]] = field(default_factory=list)  # per sweep, when several
 
     def emit(self) -> None:
         """Print the result line bench.run looks for."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from fleetstream.base.metrics import export_sweep_progress, serve
 from fleetstream.inventory.dynamodb import Tables
 from fleetstream.inventory.sweeps import SweepProgress, SweepStore
 from fleetstream.kafka import clients as kafka
-from fleetstream.runtime.workers import WorkerPool
+from fleetstream.runtime.workers import Worker, WorkerPool
 from producers.main import plan_sweep
 
 GROUP_SETTLE_S = 45.0
@@ -51,6 +52,24 @@ def run_sweep(
 ) -> SweepResult:
     """Plan a sweep and wait until every shard is complete or failed (or the timeout)."""
     started = time.monotonic()
+    with sweep_workers(
+        settings, config_path, describers=describers, sinks=sinks, log_dir=log_dir, echo=echo
+    ) as pool:
+        return sweep_once(settings, pool, timeout_s, started, echo, view)
+
+
+@contextlib.contextmanager
+def sweep_workers(
+    settings: Settings,
+    config_path: Path | None,
+    *,
+    describers: int,
+    sinks: int,
+    log_dir: Path,
+    echo: Callable[[str], None],
+) -> Iterator[WorkerPool]:
+    """Topics, tables and running describer and sink processes, stopped on exit: several
+    sweeps can run through one pool (the benchmark's second sweep)."""
     check_all(settings)
     serve(settings.metrics)
     kafka.ensure_topics(settings.kafka)
@@ -58,7 +77,6 @@ def run_sweep(
     Tables(
         ddb, settings.sink.table, settings.sink.sweeps_table, settings.sink.seen_table_name
     ).ensure()
-    sweeps = SweepStore(ddb, settings.sink.sweeps_table, timedelta(days=settings.sink.ttl_days))
     pool = WorkerPool(config_path, log_dir)
     try:
         pool.start("describer", describers)
@@ -71,44 +89,56 @@ def run_sweep(
             if members and not kafka.wait_for_group(settings.kafka, group, members, GROUP_SETTLE_S):
                 pool.check()
                 echo(f"  {group} not yet stable after {GROUP_SETTLE_S:g}s; sweeping anyway")
-        planned = plan_sweep(settings)
-        echo(
-            f"sweep {planned.sweep_id}: {planned.accounts} accounts, {planned.shards} shards issued"
-        )
-        progress = _wait(
-            sweeps, planned.sweep_id, pool, timeout_s, started, view or LineProgress(echo)
-        )
-        # Give the stats callbacks one interval to report the final lag before stopping.
-        time.sleep(2 * settings.metrics.stats_interval_ms / 1000)
-        lag = _scrape_lag(pool)
-        peaks = tuple(
-            (w.log_path.stem, rss) for w in pool.workers if (rss := w.peak_rss_mb()) is not None
-        )
+        yield pool
     finally:
         pool.stop()
+
+
+def sweep_once(
+    settings: Settings,
+    pool: WorkerPool,
+    timeout_s: float,
+    started: float,
+    echo: Callable[[str], None],
+    view: ProgressView | None = None,
+) -> SweepResult:
+    """Plan one sweep through a running pool and wait for it; elapsed counts from started."""
+    ddb = dynamodb_client(settings)
+    sweeps = SweepStore(ddb, settings.sink.sweeps_table, timedelta(days=settings.sink.ttl_days))
+    planned = plan_sweep(settings)
+    echo(f"sweep {planned.sweep_id}: {planned.accounts} accounts, {planned.shards} shards issued")
+    progress = _wait(sweeps, planned.sweep_id, pool, timeout_s, started, view or LineProgress(echo))
+    elapsed = time.monotonic() - started
+    # Give the stats callbacks one interval to report the final lag before stopping.
+    time.sleep(2 * settings.metrics.stats_interval_ms / 1000)
+    lag = tuple(
+        f"{worker.role}: {line}"
+        for worker, text in scrape(pool)
+        for line in text.splitlines()
+        if line.startswith("fleetstream_consumer_lag{")
+    )
+    peaks = tuple(
+        (w.log_path.stem, rss) for w in pool.workers if (rss := w.peak_rss_mb()) is not None
+    )
     return SweepResult(
         progress,
-        time.monotonic() - started,
+        elapsed,
         tuple(w.metrics_url for w in pool.workers),
         lag,
         peaks,
     )
 
 
-def _scrape_lag(pool: WorkerPool) -> tuple[str, ...]:
-    lines: list[str] = []
+def scrape(pool: WorkerPool) -> list[tuple[Worker, str]]:
+    """Each reachable worker's /metrics text."""
+    pages: list[tuple[Worker, str]] = []
     for worker in pool.workers:
         try:
             with urllib.request.urlopen(worker.metrics_url, timeout=5) as response:
-                text = response.read().decode()
+                pages.append((worker, response.read().decode()))
         except OSError:
             continue
-        lines += [
-            f"{worker.role}: {line}"
-            for line in text.splitlines()
-            if line.startswith("fleetstream_consumer_lag{")
-        ]
-    return tuple(lines)
+    return pages
 
 
 def _wait(

@@ -9,7 +9,14 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from confluent_kafka import Consumer, ConsumerGroupState, KafkaError, KafkaException, Producer
+from confluent_kafka import (
+    Consumer,
+    ConsumerGroupState,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from fleetstream.base.config import KafkaSettings
@@ -117,6 +124,19 @@ def consumer_config(
     # longer max.poll.interval.ms, or a shorter one in tests of the group's liveness).
     conf.update(settings.client)
     return conf
+
+
+def end_offsets(settings: KafkaSettings, topic: str) -> dict[int, int]:
+    """partition -> high watermark of a topic now."""
+    reader = Consumer(client_config(settings) | {"group.id": "ends-reader"})
+    try:
+        partitions = reader.list_topics(topic, timeout=10).topics[topic].partitions
+        return {
+            p: reader.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            for p in partitions
+        }
+    finally:
+        reader.close()
 
 
 def make_producer(settings: KafkaSettings, transactional_id: str | None = None) -> Producer:

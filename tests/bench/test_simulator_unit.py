@@ -292,3 +292,28 @@ def test_critical_path_latency_and_rate_bound() -> None:
     deep = critical_path(sim_config(Shape(1, 1, 20_000), throttle=slow_bucket))
     assert deep.shard_pages == 20 and deep.shard_bound == "rate limit"
     assert deep.shard_s == pytest.approx(19.0)
+
+
+def test_terminate_instances_drops_an_instance_from_live_describes() -> None:
+    simulator = _quiet()
+    account = account_id(SPEC.seed, 0)
+    key = protocol.session_access_key(account, 1)
+    live = {"Filter.1.Name": "instance-state-name", "Filter.1.Value.1": "running"}
+    live |= {"Filter.1.Value.2": "stopped"}
+
+    def described() -> set[str]:
+        reply = simulator.handle(
+            _request("ec2", "us-east-1", key, Action="DescribeInstances", **live)
+        )
+        parsed = _parse("ec2", "DescribeInstances", reply.body)
+        return {i["InstanceId"] for r in parsed["Reservations"] for i in r["Instances"]}
+
+    before = described()
+    target = sorted(before)[0]
+    reply = simulator.handle(
+        _request("ec2", "us-east-1", key, Action="TerminateInstances", **{"InstanceId.1": target})
+    )
+    assert reply.status == 200
+    parsed = _parse("ec2", "TerminateInstances", reply.body)
+    assert parsed["TerminatingInstances"][0]["CurrentState"]["Name"] == "terminated"
+    assert described() == before - {target}

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from fleetstream.base.config import Settings
+from fleetstream.kafka.clients import end_offsets as kafka_end_offsets
 
 
 def committed_offsets(settings: Settings, group: str, topic: str) -> dict[int, int]:
@@ -30,17 +31,7 @@ def committed_offsets(settings: Settings, group: str, topic: str) -> dict[int, i
 
 def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
     """partition -> high watermark."""
-    reader = Consumer(
-        {"bootstrap.servers": settings.kafka.bootstrap_servers, "group.id": "ends-reader"}
-    )
-    try:
-        partitions = reader.list_topics(topic, timeout=10).topics[topic].partitions
-        return {
-            p: reader.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            for p in partitions
-        }
-    finally:
-        reader.close()
+    return kafka_end_offsets(settings.kafka, topic)
 
 
 def caught_up(settings: Settings, group: str, topic: str) -> bool:
