@@ -111,6 +111,8 @@ def make_writer(settings: Settings, keep_alive: KeepAlive = no_keep_alive) -> Ba
             gone_account_grace_s=settings.sink.gone_account_grace_s,
             rewrite_unchanged_after_s=settings.sink.rewrite_unchanged_after_s,
             ttl=ttl,
+            chunk_size=settings.sink.outcome_chunk_size,
+            keep_alive=keep_alive,
         ),
     )
     group = settings.sink.group_id

@@ -136,7 +136,8 @@ DELETIONS_WITHHELD = Counter(
 OUTCOME_CHUNKS = Counter(
     "fleetstream_sink_outcome_chunks_total",
     "Chunks of outcome work (at most sink.outcome_chunk_size items each) the sink finished, by "
-    "kind (tombstone, gone_account); the group is served between every two writes.",
+    "kind (tombstone, gone_account; stale and account_gone: FAILED and ACCOUNT_GONE outcomes' "
+    "retirements); the group is served between every two writes.",
     ["kind"],
 )
 TOMBSTONE_CONFLICTS = Counter(

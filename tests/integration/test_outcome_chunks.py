@@ -166,3 +166,88 @@ def test_b_an_older_gone_account_outcome_never_marks_a_newer_observation(
     status = {rid: item.get("account_status", {}).get("S") for rid, item in items.items()}
     print(f"after a gone-account outcome older than i-newer: {status}")
     assert status == {"i-older": "SUSPENDED", "i-newer": None}
+
+def test_c_a_failed_shard_is_retired_in_chunks_and_loses_only_its_legacy_ttls(
+    pipeline: Settings, monkeypatch: pytest.MonkeyPatch, measurements: list[str]
+) -> None:
+    """A FAILED outcome of a shard with thousands of stale items (sink.max_stale_s on): the
+    sink reads and retires them a chunk at a time, stays in its group, and deletes exactly
+    the stale ones; the recent ones only lose the TTL an older version wrote."""
+    day_ms = 86_400_000
+    monkeypatch.setenv("FLEETSTREAM_SINK__MAX_STALE_S", str(86_400 * 3 // 2))
+    settings = short_poll_interval(monkeypatch)
+    kafka.ensure_topics(settings.kafka)
+    ddb = dynamodb_client(settings)
+    Tables(
+        ddb, settings.sink.table, settings.sink.sweeps_table, settings.sink.seen_table_name
+    ).ensure()
+    now = utc_now()
+    now_ms = int(now.timestamp() * 1000)
+    seed_items(settings, ITEMS, now_ms - 2 * day_ms)  # stale: observed 2 days ago
+    recent = [f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-recent-{n}" for n in range(30)]
+    for arn in recent:  # live, observed a minute ago, with a TTL an older version wrote
+        ddb.put_item(
+            TableName=settings.sink.table,
+            Item={
+                "arn": {"S": arn},
+                "shard": {"S": SHARD},
+                "account_id": {"S": ACCOUNT},
+                "region": {"S": "us-east-1"},
+                "resource_type": {"S": "ec2.instance"},
+                "resource_id": {"S": arn.rpartition("/")[2]},
+                "sweep_id": {"S": "sweep-before"},
+                "observed_at_ms": {"N": str(now_ms - 60_000)},
+                "fingerprint": {"S": "f"},
+                "expires_at": {"N": str(now_ms // 1000 + 3600)},
+            },
+        )
+    failed = ShardOutcome(
+        sweep_id="sweep-failed",
+        account_id=ACCOUNT,
+        region="us-east-1",
+        resource_type="ec2.instance",
+        status=ShardStatus.FAILED,
+        resource_count=0,
+        pages=0,
+        shard_started_at=now - timedelta(seconds=5),
+        finished_at=now,
+        error_code="AccessDenied",
+    )
+    group = settings.sink.group_id
+    evictions_before = rebalances(group, "lost") + rebalances(group, "revoke")
+    chunks_before = outcome_chunks("stale")
+    sweeps = SweepStore(ddb, settings.sink.sweeps_table, timedelta(days=1))
+    started = time.monotonic()
+    with sink_loop(settings) as sink:
+        produce_events(settings, [failed])
+        deadline = time.monotonic() + 300
+        while not (sweeps.progress(failed.sweep_id).shards and outcome_committed(settings)):
+            evicted = rebalances(group, "lost") + rebalances(group, "revoke") - evictions_before
+            assert not evicted, f"the sink lost its partitions mid-outcome ({evicted} times)"
+            assert sink.is_alive(), "the sink's loop ended"
+            assert time.monotonic() < deadline, "outcome not committed"
+            time.sleep(0.5)
+        took = time.monotonic() - started
+        evicted = rebalances(group, "lost") + rebalances(group, "revoke") - evictions_before
+    used = outcome_chunks("stale") - chunks_before
+    items = list(scan_items(ddb, settings.sink.table))
+    stale = {i["arn"]["S"] for i in items if i.get("deleted_reason", {}).get("S") == "stale"}
+    kept = {i["arn"]["S"]: i for i in items if "deleted_at_ms" not in i}
+    line = (
+        f"FAILED outcome retiring {ITEMS} stale items of {ITEMS + len(recent)} with "
+        f"max.poll.interval.ms={POLL_INTERVAL_MS}: done and committed in {took:.1f}s, "
+        f"{len(stale)} deleted, {used:.0f} chunks, {evicted:.0f} evictions"
+    )
+    print(line)
+    measurements.append(line)
+    assert evicted == 0
+    chunk_size = settings.sink.outcome_chunk_size
+    assert used >= -(-(ITEMS + len(recent)) // chunk_size)  # every item read, a chunk at a time
+    assert len(stale) == ITEMS and not stale & set(recent)
+    assert sorted(kept) == sorted(recent)
+    assert not [arn for arn, item in kept.items() if "expires_at" in item]
+
+
+def outcome_chunks(kind: str) -> float:
+    value = REGISTRY.get_sample_value("fleetstream_sink_outcome_chunks_total", {"kind": kind})
+    return value or 0.0
