@@ -94,6 +94,12 @@ SINK_PLANNER_REFUSED = Counter(
     "outcome), dead-lettered; by kind.",
     ["kind"],
 )
+SINK_RESOURCES_REFUSED = Counter(
+    "fleetstream_sink_resources_refused_total",
+    "Records on resources that only the planner may write (an ACCOUNT_GONE outcome), "
+    "dead-lettered; by kind.",
+    ["kind"],
+)
 SINK_BATCH_SECONDS = Histogram(
     "fleetstream_sink_batch_seconds",
     "Time to write one batch to DynamoDB.",

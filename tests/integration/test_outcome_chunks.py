@@ -19,8 +19,9 @@ from fleetstream.inventory.dynamodb import Tables, chunks
 from fleetstream.inventory.read import scan_items
 from fleetstream.inventory.sweeps import SweepStore
 from fleetstream.kafka import clients as kafka
+from fleetstream.serde.wire import encode_resource_event
 from tests.integration.group_offsets import committed_offsets, end_offsets
-from tests.integration.helpers import ACCOUNT, ec2_observation, inventory_items
+from tests.integration.helpers import ACCOUNT, ec2_observation, inventory_items, produce_raw
 from tests.integration.test_deletion_evidence import produce_events, sink_loop
 
 pytestmark = pytest.mark.integration
@@ -157,7 +158,17 @@ def test_b_an_older_gone_account_outcome_never_marks_a_newer_observation(
     )
     sweeps = SweepStore(dynamodb_client(pipeline), pipeline.sink.sweeps_table, timedelta(days=1))
     with sink_loop(pipeline):
-        produce_events(pipeline, [older, newer, gone])
+        produce_events(pipeline, [older, newer])
+        deadline = time.monotonic() + 60
+        while len(inventory_items(pipeline)) < 2:
+            assert time.monotonic() < deadline, "observations not written"
+            time.sleep(0.25)
+        # The planner's topic: the observations are on another one, so only once they are in.
+        produce_raw(
+            pipeline,
+            pipeline.kafka.topic("plan-outcomes"),
+            [(str(gone.shard).encode(), encode_resource_event(gone))],
+        )
         deadline = time.monotonic() + 60
         while not sweeps.progress(gone.sweep_id).shards:
             assert time.monotonic() < deadline, "outcome not recorded"
@@ -166,6 +177,7 @@ def test_b_an_older_gone_account_outcome_never_marks_a_newer_observation(
     status = {rid: item.get("account_status", {}).get("S") for rid, item in items.items()}
     print(f"after a gone-account outcome older than i-newer: {status}")
     assert status == {"i-older": "SUSPENDED", "i-newer": None}
+
 
 def test_c_a_failed_shard_is_retired_in_chunks_and_loses_only_its_legacy_ttls(
     pipeline: Settings, monkeypatch: pytest.MonkeyPatch, measurements: list[str]
