@@ -60,6 +60,12 @@ class DynamoDBFaults:
             target=self.server.serve_forever, daemon=True, name="dynamodb-faults"
         ).start()
 
+    @classmethod
+    def in_front_of(cls, endpoint: str, seed: int) -> DynamoDBFaults:
+        """The layer in front of DynamoDB at endpoint (http://host:port)."""
+        host, port = endpoint.removeprefix("http://").rsplit(":", 1)
+        return cls(host, int(port), seed)
+
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"

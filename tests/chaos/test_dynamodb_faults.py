@@ -35,8 +35,7 @@ def _client(endpoint: str, **config: Any) -> Any:
 @pytest.fixture
 def layer(local_stack: StackEndpoints) -> Iterator[DynamoDBFaults]:
     assert local_stack.dynamodb_endpoint
-    host, port = local_stack.dynamodb_endpoint.removeprefix("http://").rsplit(":", 1)
-    faults = DynamoDBFaults(host, int(port), seed=7)
+    faults = DynamoDBFaults.in_front_of(local_stack.dynamodb_endpoint, seed=7)
     yield faults
     faults.close()
 

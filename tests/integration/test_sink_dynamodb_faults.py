@@ -26,8 +26,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def layer(local_stack: StackEndpoints) -> Iterator[DynamoDBFaults]:
     assert local_stack.dynamodb_endpoint
-    host, port = local_stack.dynamodb_endpoint.removeprefix("http://").rsplit(":", 1)
-    faults = DynamoDBFaults(host, int(port), seed=13)
+    faults = DynamoDBFaults.in_front_of(local_stack.dynamodb_endpoint, seed=13)
     yield faults
     faults.close()
 
