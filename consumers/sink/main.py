@@ -14,7 +14,7 @@ from consumers.sink.deletions import Tombstoner
 from consumers.sink.freshness import EventTimes
 from consumers.sink.handler import Sink
 from consumers.sink.pacing import KeepAlive, no_keep_alive
-from consumers.sink.provenance import check_planner_event
+from consumers.sink.provenance import check_describer_event, check_planner_event
 from consumers.sink.seen import SeenMarks
 from consumers.sink.store import InventoryStore
 from consumers.sink.unreachable import Unreachable
@@ -111,6 +111,8 @@ def make_writer(settings: Settings, keep_alive: KeepAlive = no_keep_alive) -> Ba
             gone_account_grace_s=settings.sink.gone_account_grace_s,
             rewrite_unchanged_after_s=settings.sink.rewrite_unchanged_after_s,
             ttl=ttl,
+            chunk_size=settings.sink.outcome_chunk_size,
+            keep_alive=keep_alive,
         ),
     )
     group = settings.sink.group_id
@@ -131,6 +133,8 @@ def make_writer(settings: Settings, keep_alive: KeepAlive = no_keep_alive) -> Ba
                 event = decode_resource_event(message.value())
                 if message.topic() == plan_topic:
                     event = check_planner_event(event)
+                else:
+                    event = check_describer_event(event)
                 event = check_times(event, now, tolerance)
             except PoisonMessageError as exc:
                 if isinstance(exc, FutureTimeError):

@@ -16,13 +16,21 @@ read and no tombstone, and, for a gone account, an observation older than the ou
 newer write (a reinstated account, a shard that recovered) always wins. Neither is evidence
 that the resource is absent: absent_since_ms is the observation's time + 1, so any later
 observation of it brings it back as CREATED.
+
+Both read the items a page and a chunk (sink.outcome_chunk_size) at a time and serve the
+consumer group between chunks and writes (consumers/sink/pacing.py), like the Tombstoner: a
+shard or account of any size neither lives in memory at once nor outlives
+max.poll.interval.ms. A shard's legacy TTLs, once cleared by this process, are not looked for
+again while sink.max_stale_s is 0: this version never writes a TTL on a live item, so a later
+FAILED outcome of that shard would read all of its items to find none.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -30,10 +38,11 @@ from botocore.exceptions import ClientError
 
 from consumers.sink.changes import Deletion, deletion_of
 from consumers.sink.deletions import epoch_ms
+from consumers.sink.pacing import KeepAlive, in_chunks, no_keep_alive, paced_map
 from consumers.sink.seen import SeenMarks, arn_digest
 from fleetstream.aws.errors import error_code
 from fleetstream.base.errors import RetryBatchError
-from fleetstream.base.metrics import TOMBSTONES
+from fleetstream.base.metrics import OUTCOME_CHUNKS, TOMBSTONES
 from fleetstream.base.models import ShardOutcome, ShardStatus
 from fleetstream.inventory.dynamodb import (
     ACCOUNT_INDEX,
@@ -41,6 +50,7 @@ from fleetstream.inventory.dynamodb import (
     backoff,
     call_dynamodb,
     chunks,
+    paginate_dynamodb,
 )
 
 log = logging.getLogger(__name__)
@@ -52,6 +62,7 @@ STALE = "stale"
 ALL_REGIONS = "*"  # producers/planner.py: an account-level failure, regions unknown
 ACCOUNT_GONE = "account_gone"
 _READ_ATTEMPTS = 8
+_WRITE_THREADS = 8
 
 
 class Unreachable:
@@ -67,6 +78,8 @@ class Unreachable:
         rewrite_unchanged_after_s: int,
         gone_account_grace_s: int = 0,
         ttl: timedelta,
+        chunk_size: int = 500,
+        keep_alive: KeepAlive = no_keep_alive,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
@@ -76,7 +89,11 @@ class Unreachable:
         self.enabled = max_stale_s > 0
         self.gone_grace_ms = gone_account_grace_s * 1000
         self.ttl = ttl  # the tombstones expire like the sweeps' ones
+        self.chunk_size = chunk_size
+        self.keep_alive = keep_alive
         self._clock = clock
+        # Shards and accounts (index query keys) whose legacy TTLs this process cleared.
+        self._ttl_cleared: set[str] = set()
 
     def apply(self, outcome: ShardOutcome) -> list[Deletion]:
         """Retire what the outcome calls for; return the deletions to announce."""
@@ -88,82 +105,100 @@ class Unreachable:
 
     def _failed(self, outcome: ShardOutcome) -> list[Deletion]:
         if outcome.region == ALL_REGIONS:  # an account-level failure: every region's items
-            live, legacy, shards = self._account_items(outcome, STALE)
+            scope, query = _account_query(outcome)
         else:
-            live, legacy, shards = self._live(
-                outcome,
-                STALE,
-                IndexName=SHARD_INDEX,
-                KeyConditionExpression="#k = :k",
-                ExpressionAttributeNames={"#k": "shard"},
-                ExpressionAttributeValues={":k": {"S": str(outcome.shard)}},
-            )
-        self._clear_ttl(live, legacy)
-        if not self.enabled:
-            return []
+            scope, query = _shard_query(outcome)
+        if not self.enabled and scope in self._ttl_cleared:
+            return []  # nothing to retire, and no legacy TTL left to clear
         cutoff_ms = int(self._clock() * 1000) - self.stale_after_ms
-        old = self._unseen_since(
-            {a: ms for a, ms in live.items() if ms < cutoff_ms}, shards, cutoff_ms
-        )
-        deleted = [d for arn, ms in old.items() if (d := self._retire(arn, ms, outcome, STALE))]
-        self._count(outcome, deleted, STALE)
+        deleted = self._in_chunks(outcome, STALE, cutoff_ms, query, clear_ttl=True)
+        self._ttl_cleared.add(scope)
         return deleted
-
-    def _unseen_since(
-        self, old: dict[str, int], shards: dict[str, str], cutoff_ms: int
-    ) -> dict[str, int]:
-        """Those of the old items no seen mark holds since cutoff_ms: with sink.skip_unchanged
-        an unchanged item is not rewritten, so its observed_at alone says nothing of when it
-        was last seen; its mark does."""
-        by_shard: dict[str, list[str]] = {}
-        for arn in old:
-            by_shard.setdefault(shards[arn], []).append(arn)
-        unseen = dict(old)
-        for shard, arns in by_shard.items():
-            digests = {arn_digest(arn): arn for arn in arns}
-            for digest, seen_ms in self.seen.last_seen(shard, list(digests), cutoff_ms).items():
-                if seen_ms >= cutoff_ms:
-                    unseen.pop(digests[digest], None)  # seen lately: an unchanged, unwritten item
-        return unseen
 
     def _gone(self, outcome: ShardOutcome) -> list[Deletion]:
-        live, _legacy, shards = self._account_items(outcome, ACCOUNT_GONE)
         before_ms = int(outcome.finished_at.timestamp() * 1000) - self.gone_grace_ms
-        old = self._unseen_since(
-            {arn: ms for arn, ms in live.items() if ms < before_ms}, shards, before_ms
-        )
-        deleted = [
-            d for arn, ms in old.items() if (d := self._retire(arn, ms, outcome, ACCOUNT_GONE))
-        ]
-        self._count(outcome, deleted, ACCOUNT_GONE)
+        _scope, query = _account_query(outcome)
+        return self._in_chunks(outcome, ACCOUNT_GONE, before_ms, query, clear_ttl=False)
+
+    def _in_chunks(
+        self,
+        outcome: ShardOutcome,
+        reason: str,
+        cutoff_ms: int,
+        query: dict[str, Any],
+        *,
+        clear_ttl: bool,
+    ) -> list[Deletion]:
+        """Retire the items the index query names that were neither observed nor seen since
+        cutoff_ms (a FAILED outcome: only when sink.max_stale_s is on), a chunk at a time."""
+        retire = reason == ACCOUNT_GONE or self.enabled
+        seen: dict[str, set[bytes]] = {}  # by shard: the digests seen since cutoff_ms
+        deleted: list[Deletion] = []
+        cleared = 0
+        pool = ThreadPoolExecutor(_WRITE_THREADS)
+        try:
+            for chunk in in_chunks(self._arns(query), self.chunk_size, self.keep_alive):
+                live, legacy, shards = self._live(chunk, outcome, reason)
+                if clear_ttl:
+                    cleared += self._clear_ttl(pool, live, legacy)
+                if retire:
+                    old = [
+                        (arn, ms)
+                        for arn, ms in live.items()
+                        if ms < cutoff_ms
+                        and arn_digest(arn) not in self._seen(seen, shards[arn], cutoff_ms)
+                    ]
+                    done = paced_map(
+                        pool,
+                        lambda c: self._retire(c[0], c[1], outcome, reason),
+                        old,
+                        self.keep_alive,
+                    )
+                    deleted.extend(d for d in done if d is not None)
+                OUTCOME_CHUNKS.labels(reason).inc()
+        finally:
+            # The partition lost: writes not started yet are never made (the new owner redoes
+            # the outcome); those under way are conditional on the observation they read.
+            pool.shutdown(wait=True, cancel_futures=True)
+        if cleared:
+            log.info("%d live items lost a legacy TTL", cleared)
+        self._count(outcome, deleted, reason)
         return deleted
 
-    def _account_items(self, outcome: ShardOutcome, reason: str) -> _Items:
-        """The live items of the outcome's account and type, in every region."""
-        return self._live(
-            outcome,
-            reason,
-            IndexName=ACCOUNT_INDEX,
-            KeyConditionExpression="account_id = :a AND resource_type = :t",
-            ExpressionAttributeValues={
-                ":a": {"S": outcome.account_id},
-                ":t": {"S": outcome.resource_type},
-            },
-        )
+    def _seen(self, seen: dict[str, set[bytes]], shard: str, cutoff_ms: int) -> set[bytes]:
+        """The digests a mark of the shard holds from after cutoff_ms on, read once per
+        outcome: with sink.skip_unchanged an unchanged item is not rewritten, so its
+        observed_at alone says nothing of when it was last seen; its mark does."""
+        if shard not in seen:
+            seen[shard] = self.seen.digests_since(shard, cutoff_ms + 1, self.keep_alive)
+        return seen[shard]
 
-    def _live(self, outcome: ShardOutcome, reason: str, **query: Any) -> _Items:
-        """ARN -> observed_at_ms of the live items a query of an index names (read again,
-        consistently, from the table: the index may lag), with the ARNs holding a legacy TTL.
-        Items this very outcome tombstoned count as live: a redelivered outcome (the sink
-        died before producing the DELETED change) rewrites the same tombstone and emits the
-        same change again."""
-        pages = self.client.get_paginator("query").paginate(TableName=self.table, **query)
-        arns = [item["arn"]["S"] for page in pages for item in page["Items"]]
+    def _arns(self, query: dict[str, Any]) -> Iterator[str]:
+        """The ARNs an index query names, a page at a time as the caller goes (never all)."""
+        pages = paginate_dynamodb(
+            self.client,
+            "query",
+            TableName=self.table,
+            PaginationConfig={"PageSize": self.chunk_size},
+            **query,
+        )
+        for page in pages:
+            self.keep_alive()
+            for item in page["Items"]:
+                yield item["arn"]["S"]
+
+    def _live(self, arns: list[str], outcome: ShardOutcome, reason: str) -> _Items:
+        """ARN -> observed_at_ms of the live items among these ARNs (read again, consistently,
+        from the table: the index may lag), with the ARNs holding a legacy TTL. Items this
+        very outcome tombstoned count as live: a redelivered outcome (the sink died before
+        producing the DELETED change) rewrites the same tombstone and emits the same change
+        again."""
         live: dict[str, int] = {}
         legacy: set[str] = set()
         shards: dict[str, str] = {}
         finished_ms = str(epoch_ms(outcome.finished_at))
         for chunk in chunks(arns, 100):
+            self.keep_alive()
             for item in self._get(chunk):
                 if "observed_at_ms" not in item:
                     continue
@@ -201,26 +236,28 @@ class Unreachable:
             backoff(attempt)
         raise RetryBatchError("DynamoDB left keys unprocessed after retries", 5.0)
 
-    def _clear_ttl(self, live: dict[str, int], legacy: set[str]) -> None:
+    def _clear_ttl(self, pool: ThreadPoolExecutor, live: dict[str, int], legacy: set[str]) -> int:
         """Live items keep no TTL: one written by an older version loses it here."""
-        for arn in sorted(legacy & live.keys()):
-            try:
-                call_dynamodb(
-                    self.client,
-                    "update_item",
-                    TableName=self.table,
-                    Key={"arn": {"S": arn}},
-                    UpdateExpression="REMOVE expires_at",
-                    ConditionExpression=(
-                        "observed_at_ms = :o AND attribute_not_exists(deleted_at_ms)"
-                    ),
-                    ExpressionAttributeValues={":o": {"N": str(live[arn])}},
-                )
-            except ClientError as exc:
-                if error_code(exc) != "ConditionalCheckFailedException":
-                    raise
-        if legacy:
-            log.info("%d live items lost a legacy TTL", len(legacy))
+        stale = sorted(legacy & live.keys())
+        return sum(
+            paced_map(pool, lambda arn: self._clear_one(arn, live[arn]), stale, self.keep_alive)
+        )
+
+    def _clear_one(self, arn: str, observed_ms: int) -> int:
+        try:
+            call_dynamodb(
+                self.client,
+                "update_item",
+                TableName=self.table,
+                Key={"arn": {"S": arn}},
+                UpdateExpression="REMOVE expires_at",
+                ConditionExpression="observed_at_ms = :o AND attribute_not_exists(deleted_at_ms)",
+                ExpressionAttributeValues={":o": {"N": str(observed_ms)}},
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+        return 1
 
     def _retire(
         self, arn: str, observed_ms: int, outcome: ShardOutcome, reason: str
@@ -267,3 +304,25 @@ class Unreachable:
         if deleted:
             TOMBSTONES.labels(outcome.resource_type).inc(len(deleted))
             log.info("%s %s: %d items deleted (%s)", outcome.shard, reason, len(deleted), reason)
+
+
+def _shard_query(outcome: ShardOutcome) -> tuple[str, dict[str, Any]]:
+    """The shard index query of the outcome's shard, and its key."""
+    return f"shard {outcome.shard}", {
+        "IndexName": SHARD_INDEX,
+        "KeyConditionExpression": "#k = :k",
+        "ExpressionAttributeNames": {"#k": "shard"},
+        "ExpressionAttributeValues": {":k": {"S": str(outcome.shard)}},
+    }
+
+
+def _account_query(outcome: ShardOutcome) -> tuple[str, dict[str, Any]]:
+    """The account index query of the outcome's account and type (every region), and its key."""
+    return f"account {outcome.account_id}/{outcome.resource_type}", {
+        "IndexName": ACCOUNT_INDEX,
+        "KeyConditionExpression": "account_id = :a AND resource_type = :t",
+        "ExpressionAttributeValues": {
+            ":a": {"S": outcome.account_id},
+            ":t": {"S": outcome.resource_type},
+        },
+    }

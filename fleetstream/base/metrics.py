@@ -94,6 +94,12 @@ SINK_PLANNER_REFUSED = Counter(
     "outcome), dead-lettered; by kind.",
     ["kind"],
 )
+SINK_RESOURCES_REFUSED = Counter(
+    "fleetstream_sink_resources_refused_total",
+    "Records on resources that only the planner may write (an ACCOUNT_GONE outcome), "
+    "dead-lettered; by kind.",
+    ["kind"],
+)
 SINK_BATCH_SECONDS = Histogram(
     "fleetstream_sink_batch_seconds",
     "Time to write one batch to DynamoDB.",
@@ -136,7 +142,8 @@ DELETIONS_WITHHELD = Counter(
 OUTCOME_CHUNKS = Counter(
     "fleetstream_sink_outcome_chunks_total",
     "Chunks of outcome work (at most sink.outcome_chunk_size items each) the sink finished, by "
-    "kind (tombstone, gone_account); the group is served between every two writes.",
+    "kind (tombstone, gone_account; stale and account_gone: FAILED and ACCOUNT_GONE outcomes' "
+    "retirements); the group is served between every two writes.",
     ["kind"],
 )
 TOMBSTONE_CONFLICTS = Counter(

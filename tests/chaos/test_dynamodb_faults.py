@@ -13,9 +13,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
 from devstack import StackEndpoints
+from fleetstream.aws.errors import error_code
 from tests.chaos.dynamodb_faults import DynamoDBFaults
 
 pytestmark = pytest.mark.chaos
@@ -34,8 +35,7 @@ def _client(endpoint: str, **config: Any) -> Any:
 @pytest.fixture
 def layer(local_stack: StackEndpoints) -> Iterator[DynamoDBFaults]:
     assert local_stack.dynamodb_endpoint
-    host, port = local_stack.dynamodb_endpoint.removeprefix("http://").rsplit(":", 1)
-    faults = DynamoDBFaults(host, int(port), seed=7)
+    faults = DynamoDBFaults.in_front_of(local_stack.dynamodb_endpoint, seed=7)
     yield faults
     faults.close()
 
@@ -97,3 +97,41 @@ def test_a_hung_request_ends_by_the_clients_timeout(layer: DynamoDBFaults, table
         time.sleep(0.1)
     assert layer.served["hung DescribeTable"] == 1
     assert layer.served["hung requests abandoned by the client"] == 1
+
+
+@pytest.mark.parametrize(
+    ("failure", "raised"),
+    [
+        ("server-error", "InternalServerError"),
+        ("throttle", "ProvisionedThroughputExceededException"),
+        ("close", "ConnectionClosedError"),
+    ],
+)
+def test_fail_fails_only_the_named_operation(
+    layer: DynamoDBFaults, table: str, failure: str, raised: str
+) -> None:
+    client = _client(layer.endpoint)
+    layer.fail({"Query"}, failure)
+    client.describe_table(TableName=table)  # another operation: forwarded
+    with pytest.raises((ClientError, ConnectionClosedError)) as error:
+        client.query(
+            TableName=table,
+            KeyConditionExpression="k = :k",
+            ExpressionAttributeValues={":k": {"S": "item-0"}},
+        )
+    name = (
+        error_code(error.value)
+        if isinstance(error.value, ClientError)
+        else type(error.value).__name__
+    )
+    assert name == raised
+    assert layer.served[f"failed Query ({failure})"] == 1
+    layer.heal()
+    assert (
+        client.query(
+            TableName=table,
+            KeyConditionExpression="k = :k",
+            ExpressionAttributeValues={":k": {"S": "item-0"}},
+        )["Items"]
+        == []
+    )

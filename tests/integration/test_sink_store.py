@@ -9,6 +9,7 @@ import pytest
 
 from consumers.sink.accounts import GoneAccounts
 from consumers.sink.store import InventoryStore
+from consumers.sink.unreachable import Unreachable
 from fleetstream.aws.clients import dynamodb_client
 from fleetstream.base.config import Settings
 from fleetstream.base.models import Observation, ShardKey, ShardOutcome, ShardStatus, utc_now
@@ -172,3 +173,56 @@ def test_an_item_deleted_while_its_account_is_marked_gone_is_skipped(pipeline: S
     assert vanished and vanished[0] not in items  # never recreated from its index entry
     [left] = items.values()
     assert left["account_status"] == {"S": "SUSPENDED"}
+
+
+def test_a_failed_shard_is_read_for_legacy_ttls_once(pipeline: Settings) -> None:
+    """With sink.max_stale_s 0 a FAILED outcome only strips TTLs an older version wrote on
+    live items: the first outcome of a shard reads its items and strips them, a later one of
+    the same shard reads nothing (this version writes no such TTL), another shard's reads."""
+    client = dynamodb_client(pipeline)
+    Tables(client, pipeline.sink.table, pipeline.sink.sweeps_table).ensure()
+    InventoryStore(client, pipeline.sink.table, seen_marks(pipeline)).write(
+        [observation("i-1", T0, "a")]
+    )
+    arn = observation("i-1", T0, "a").arn
+    client.update_item(
+        TableName=pipeline.sink.table,
+        Key={"arn": {"S": arn}},
+        UpdateExpression="SET expires_at = :e",
+        ExpressionAttributeValues={":e": {"N": str(int(T0.timestamp()) + 3600)}},
+    )
+    queries: list[str] = []
+    client.meta.events.register(
+        "provide-client-params.dynamodb.Query",
+        lambda params, **_: queries.append(params["IndexName"]),
+    )
+    unreachable = Unreachable(
+        client,
+        pipeline.sink.table,
+        seen_marks(pipeline),
+        max_stale_s=0,
+        rewrite_unchanged_after_s=86_400,
+        ttl=timedelta(days=1),
+    )
+
+    def failed(sweep_id: str, region: str = "us-east-1") -> ShardOutcome:
+        return ShardOutcome(
+            sweep_id=sweep_id,
+            account_id="111111111111",
+            region=region,
+            resource_type="ec2.instance",
+            status=ShardStatus.FAILED,
+            resource_count=0,
+            pages=0,
+            shard_started_at=T0,
+            finished_at=T0,
+        )
+
+    assert unreachable.apply(failed("s1")) == []
+    [item] = scan_items(client, pipeline.sink.table)
+    assert "expires_at" not in item and item["observed_at_ms"]
+    assert queries == ["by_shard"]
+    assert unreachable.apply(failed("s2")) == []
+    assert queries == ["by_shard"]  # the same shard: nothing left to strip, nothing read
+    unreachable.apply(failed("s3", "eu-west-1"))
+    assert queries == ["by_shard", "by_shard"]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from consumers.sink.seen import arn_digest
 from fleetstream.aws.clients import dynamodb_client
@@ -25,6 +26,7 @@ from fleetstream.kafka.clients import ensure_topics
 from fleetstream.runtime.workers import WorkerPool
 from fleetstream.serde.wire import ChangeType, decode_change_event, encode_resource_event
 from tests.integration.helpers import ec2_observation, produce_raw, read_topic, seen_marks
+from tests.integration.test_deletion_evidence import sink_loop, wait_until
 
 pytestmark = pytest.mark.integration
 WAIT_S = 300.0
@@ -212,3 +214,51 @@ def test_an_account_gone_outcome_spares_what_was_seen_lately(
     item = items(settings)["i-unchanged"]
     assert "deleted_at_ms" not in item, "a resource seen a minute ago was deleted as gone"
     assert item["account_status"]["S"]  # marked as the gone account's, not deleted
+
+
+def test_an_account_gone_outcome_on_resources_is_refused(
+    pipeline: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the planner reads AWS Organizations: an ACCOUNT_GONE outcome on `resources` (a
+    describer's topic) is dead-lettered and counted, and marks and deletes nothing. Before,
+    the sink applied it like the planner's."""
+    # No grace: applied, the outcome would delete the item observed a minute before it.
+    monkeypatch.setenv("FLEETSTREAM_SINK__GONE_ACCOUNT_GRACE_S", "0")
+    settings = load_settings(None)
+    ensure_topics(settings.kafka)
+    now = utc_now().replace(microsecond=0)
+    observed = replace(
+        ec2_observation("i-gone", now - timedelta(minutes=1)),
+        arn=f"arn:aws:ec2:us-east-1:{GONE_ACCOUNT}:instance/i-gone",
+        account_id=GONE_ACCOUNT,
+    )
+    gone = outcome(ShardStatus.ACCOUNT_GONE, GONE_ACCOUNT, now, "AccountClosed", "*")
+    refused = (
+        REGISTRY.get_sample_value(
+            "fleetstream_sink_resources_refused_total", {"kind": "account_gone"}
+        )
+        or 0.0
+    )
+    with sink_loop(settings) as sink:
+        send(settings, [observed])
+        wait_until(lambda: len(items(settings)) == 1, "observation written")
+        send(settings, [gone])  # on resources
+        forged = encode_resource_event(gone)
+        wait_until(
+            lambda: (
+                not sink.is_alive()
+                or any(
+                    m.value() == forged
+                    for m in read_topic(settings, settings.kafka.topic("dlq"), idle_s=1.0)
+                )
+            ),
+            "the outcome dead-lettered",
+        )
+        assert sink.is_alive()
+    after = REGISTRY.get_sample_value(
+        "fleetstream_sink_resources_refused_total", {"kind": "account_gone"}
+    )
+    assert after == refused + 1
+    [item] = items(settings).values()
+    assert "deleted_at_ms" not in item and "account_status" not in item
+    assert outcomes(settings) == 0
