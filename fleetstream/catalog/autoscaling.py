@@ -6,7 +6,6 @@ from fleetstream.catalog.entry import CatalogEntry
 
 GROUP = CatalogEntry(
     type_name="autoscaling.group",
-    service="autoscaling",
     operation="DescribeAutoScalingGroups",
     result_path="AutoScalingGroups[]",
     id_path="AutoScalingGroupName",
@@ -14,7 +13,6 @@ GROUP = CatalogEntry(
     arn_template="",
     name_path="AutoScalingGroupName",
     page_size_limits=(1, 100),
-    permissions=("autoscaling:DescribeAutoScalingGroups",),
 )
 
 ENTRIES = (GROUP,)

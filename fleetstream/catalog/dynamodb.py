@@ -6,7 +6,6 @@ from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh
 
 TABLE = CatalogEntry(
     type_name="dynamodb.table",
-    service="dynamodb",
     operation="ListTables",
     result_path="TableNames",
     item_key="TableName",
@@ -30,7 +29,6 @@ TABLE = CatalogEntry(
             absent_codes=("ResourceNotFoundException",),
         ),
     ),
-    permissions=("dynamodb:ListTables", "dynamodb:DescribeTable", "dynamodb:ListTagsOfResource"),
     volatile_fields=(
         "ItemCount",
         "TableSizeBytes",

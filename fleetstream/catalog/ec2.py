@@ -24,13 +24,11 @@ _IN_SUBNET = Relation(R.IS_CONTAINED_IN, "SubnetId", "ec2.subnet")
 
 INSTANCE = CatalogEntry(
     type_name="ec2.instance",
-    service="ec2",
     operation="DescribeInstances",
     result_path="Reservations[].Instances[]",
     id_path="InstanceId",
     arn_template="arn:{partition}:ec2:{region}:{account_id}:instance/{id}",
     name_path="tag:Name",
-    permissions=("ec2:DescribeInstances",),
     # EC2 keeps listing a terminated instance for about an hour; to an inventory it is gone,
     # so the sweep stops seeing it and the deletion rules tombstone it.
     request_params={
@@ -73,13 +71,11 @@ INSTANCE = CatalogEntry(
 
 VOLUME = CatalogEntry(
     type_name="ec2.volume",
-    service="ec2",
     operation="DescribeVolumes",
     result_path="Volumes[]",
     id_path="VolumeId",
     arn_template=_ARN + "volume/{id}",
     name_path="tag:Name",
-    permissions=("ec2:DescribeVolumes",),
     refresh=Refresh(
         events=(
             EventRule(_EC2, ("CreateVolume",), "responseElements.volumeId"),
@@ -96,40 +92,34 @@ VOLUME = CatalogEntry(
 
 SNAPSHOT = CatalogEntry(
     type_name="ec2.snapshot",
-    service="ec2",
     operation="DescribeSnapshots",
     request_params={"OwnerIds": ["self"]},  # never the public snapshots of others
     result_path="Snapshots[]",
     id_path="SnapshotId",
     arn_template="arn:{partition}:ec2:{region}::snapshot/{id}",
     name_path="tag:Name",
-    permissions=("ec2:DescribeSnapshots",),
     volatile_fields=("Progress",),
 )
 
 IMAGE = CatalogEntry(
     type_name="ec2.image",
-    service="ec2",
     operation="DescribeImages",
     request_params={"Owners": ["self"]},  # never the public AMI catalog
     result_path="Images[]",
     id_path="ImageId",
     arn_template="arn:{partition}:ec2:{region}::image/{id}",
     name_path="Name",
-    permissions=("ec2:DescribeImages",),
     volatile_fields=("LastLaunchedTime",),
 )
 
 SECURITY_GROUP = CatalogEntry(
     type_name="ec2.security_group",
-    service="ec2",
     operation="DescribeSecurityGroups",
     result_path="SecurityGroups[]",
     id_path="GroupId",
     arn_path="SecurityGroupArn",
     arn_template=_ARN + "security-group/{id}",
     name_path="GroupName",
-    permissions=("ec2:DescribeSecurityGroups",),
     relations=(_IN_VPC,),
     refresh=Refresh(
         events=(
@@ -155,13 +145,11 @@ SECURITY_GROUP = CatalogEntry(
 
 VPC = CatalogEntry(
     type_name="ec2.vpc",
-    service="ec2",
     operation="DescribeVpcs",
     result_path="Vpcs[]",
     id_path="VpcId",
     arn_template=_ARN + "vpc/{id}",
     name_path="tag:Name",
-    permissions=("ec2:DescribeVpcs",),
     refresh=Refresh(
         events=(
             EventRule(_EC2, ("CreateVpc",), "responseElements.vpc.vpcId"),
@@ -174,14 +162,12 @@ VPC = CatalogEntry(
 
 SUBNET = CatalogEntry(
     type_name="ec2.subnet",
-    service="ec2",
     operation="DescribeSubnets",
     result_path="Subnets[]",
     id_path="SubnetId",
     arn_path="SubnetArn",
     arn_template=_ARN + "subnet/{id}",
     name_path="tag:Name",
-    permissions=("ec2:DescribeSubnets",),
     volatile_fields=("AvailableIpAddressCount",),
     relations=(_IN_VPC,),
     refresh=Refresh(
@@ -198,14 +184,12 @@ SUBNET = CatalogEntry(
 
 NETWORK_INTERFACE = CatalogEntry(
     type_name="ec2.network_interface",
-    service="ec2",
     operation="DescribeNetworkInterfaces",
     result_path="NetworkInterfaces[]",
     id_path="NetworkInterfaceId",
     arn_template=_ARN + "network-interface/{id}",
     name_path="tag:Name",
     tags_path="TagSet",
-    permissions=("ec2:DescribeNetworkInterfaces",),
     relations=(
         _IN_SUBNET,
         _IN_VPC,
@@ -215,14 +199,12 @@ NETWORK_INTERFACE = CatalogEntry(
 
 ELASTIC_IP = CatalogEntry(
     type_name="ec2.elastic_ip",
-    service="ec2",
     operation="DescribeAddresses",
     paginated=False,  # DescribeAddresses returns every address at once
     result_path="Addresses[]",
     id_path="AllocationId",
     arn_template=_ARN + "elastic-ip/{id}",
     name_path="tag:Name",
-    permissions=("ec2:DescribeAddresses",),
     relations=(
         Relation(R.IS_ASSOCIATED_WITH, "InstanceId", "ec2.instance"),
         Relation(R.IS_ASSOCIATED_WITH, "NetworkInterfaceId", "ec2.network_interface"),
@@ -231,37 +213,31 @@ ELASTIC_IP = CatalogEntry(
 
 NAT_GATEWAY = CatalogEntry(
     type_name="ec2.nat_gateway",
-    service="ec2",
     operation="DescribeNatGateways",
     result_path="NatGateways[]",
     id_path="NatGatewayId",
     arn_template=_ARN + "natgateway/{id}",
     name_path="tag:Name",
-    permissions=("ec2:DescribeNatGateways",),
     relations=(_IN_SUBNET, _IN_VPC),
 )
 
 INTERNET_GATEWAY = CatalogEntry(
     type_name="ec2.internet_gateway",
-    service="ec2",
     operation="DescribeInternetGateways",
     result_path="InternetGateways[]",
     id_path="InternetGatewayId",
     arn_template=_ARN + "internet-gateway/{id}",
     name_path="tag:Name",
-    permissions=("ec2:DescribeInternetGateways",),
     relations=(Relation(R.IS_ATTACHED_TO, "Attachments[].VpcId", "ec2.vpc"),),
 )
 
 ROUTE_TABLE = CatalogEntry(
     type_name="ec2.route_table",
-    service="ec2",
     operation="DescribeRouteTables",
     result_path="RouteTables[]",
     id_path="RouteTableId",
     arn_template=_ARN + "route-table/{id}",
     name_path="tag:Name",
-    permissions=("ec2:DescribeRouteTables",),
     relations=(
         _IN_VPC,
         # Explicit associations only: a subnet without one uses the VPC's main table.
@@ -277,25 +253,21 @@ ROUTE_TABLE = CatalogEntry(
 
 LAUNCH_TEMPLATE = CatalogEntry(
     type_name="ec2.launch_template",
-    service="ec2",
     operation="DescribeLaunchTemplates",
     result_path="LaunchTemplates[]",
     id_path="LaunchTemplateId",
     arn_template=_ARN + "launch-template/{id}",
     name_path="LaunchTemplateName",
-    permissions=("ec2:DescribeLaunchTemplates",),
 )
 
 KEY_PAIR = CatalogEntry(
     type_name="ec2.key_pair",
-    service="ec2",
     operation="DescribeKeyPairs",
     paginated=False,  # DescribeKeyPairs returns every key pair at once
     result_path="KeyPairs[]",
     id_path="KeyPairId",
     arn_template=_ARN + "key-pair/{id}",
     name_path="KeyName",
-    permissions=("ec2:DescribeKeyPairs",),
 )
 
 ENTRIES = (

@@ -6,14 +6,12 @@ from fleetstream.catalog.entry import CatalogEntry
 
 FILE_SYSTEM = CatalogEntry(
     type_name="efs.file_system",
-    service="efs",
     operation="DescribeFileSystems",
     result_path="FileSystems[]",
     id_path="FileSystemId",
     arn_path="FileSystemArn",
     arn_template="arn:{partition}:elasticfilesystem:{region}:{account_id}:file-system/{id}",
     name_path="Name",
-    permissions=("elasticfilesystem:DescribeFileSystems",),
     volatile_fields=("SizeInBytes",),
 )
 

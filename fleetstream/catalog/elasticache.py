@@ -6,7 +6,6 @@ from fleetstream.catalog.entry import CatalogEntry, Detail
 
 CACHE_CLUSTER = CatalogEntry(
     type_name="elasticache.cache_cluster",
-    service="elasticache",
     operation="DescribeCacheClusters",
     result_path="CacheClusters[]",
     id_path="CacheClusterId",
@@ -24,7 +23,6 @@ CACHE_CLUSTER = CatalogEntry(
             absent_codes=("CacheClusterNotFound",),
         ),
     ),
-    permissions=("elasticache:DescribeCacheClusters", "elasticache:ListTagsForResource"),
 )
 
 ENTRIES = (CACHE_CLUSTER,)

@@ -14,7 +14,6 @@ def _tags(operation: str, param: str, path: str) -> Detail:
 
 ROLE = CatalogEntry(
     type_name="iam.role",
-    service="iam",
     operation="ListRoles",
     result_path="Roles[]",
     id_path="RoleName",
@@ -23,7 +22,6 @@ ROLE = CatalogEntry(
     name_path="RoleName",
     global_resource=True,
     details=(_tags("ListRoleTags", "RoleName", "RoleName"),),
-    permissions=("iam:ListRoles", "iam:ListRoleTags"),
     # ListRoles takes no names: a refresh pages the roles and keeps the named ones.
     refresh=Refresh(
         events=(
@@ -49,7 +47,6 @@ ROLE = CatalogEntry(
 
 USER = CatalogEntry(
     type_name="iam.user",
-    service="iam",
     operation="ListUsers",
     result_path="Users[]",
     id_path="UserName",
@@ -58,13 +55,11 @@ USER = CatalogEntry(
     name_path="UserName",
     global_resource=True,
     details=(_tags("ListUserTags", "UserName", "UserName"),),
-    permissions=("iam:ListUsers", "iam:ListUserTags"),
     volatile_fields=("PasswordLastUsed",),
 )
 
 POLICY = CatalogEntry(
     type_name="iam.policy",
-    service="iam",
     operation="ListPolicies",
     request_params={"Scope": "Local"},  # customer managed only, not the AWS managed catalog
     result_path="Policies[]",
@@ -74,7 +69,6 @@ POLICY = CatalogEntry(
     name_path="PolicyName",
     global_resource=True,
     details=(_tags("ListPolicyTags", "PolicyArn", "Arn"),),
-    permissions=("iam:ListPolicies", "iam:ListPolicyTags"),
 )
 
 ENTRIES = (ROLE, USER, POLICY)

@@ -6,7 +6,6 @@ from fleetstream.catalog.entry import CatalogEntry, Detail, TagStyle
 
 KEY = CatalogEntry(
     type_name="kms.key",
-    service="kms",
     operation="ListKeys",
     result_path="Keys[]",
     id_path="KeyId",
@@ -34,7 +33,6 @@ KEY = CatalogEntry(
             absent_codes=("NotFoundException",),
         ),
     ),
-    permissions=("kms:ListKeys", "kms:DescribeKey", "kms:ListResourceTags"),
 )
 
 ENTRIES = (KEY,)

@@ -7,7 +7,6 @@ from fleetstream.catalog.entry import RelationName as R
 
 FUNCTION = CatalogEntry(
     type_name="lambda.function",
-    service="lambda",
     operation="ListFunctions",
     result_path="Functions[]",
     id_path="FunctionName",
@@ -25,7 +24,6 @@ FUNCTION = CatalogEntry(
             required=True,
         ),
     ),
-    permissions=("lambda:ListFunctions", "lambda:ListTags"),
     # Environment variables routinely hold credentials: keep the names, hash the values.
     sensitive_fields=("Environment.Variables",),
     # ListFunctions takes no names: a refresh pages the functions and keeps the named ones.

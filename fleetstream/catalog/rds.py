@@ -12,7 +12,6 @@ _PAGE = (20, 100)
 
 DB_INSTANCE = CatalogEntry(
     type_name="rds.db_instance",
-    service="rds",
     operation="DescribeDBInstances",
     result_path="DBInstances[]",
     id_path="DBInstanceIdentifier",
@@ -21,7 +20,6 @@ DB_INSTANCE = CatalogEntry(
     name_path="DBInstanceIdentifier",
     tags_path="TagList",
     page_size_limits=_PAGE,
-    permissions=("rds:DescribeDBInstances",),
     volatile_fields=("LatestRestorableTime",),
     refresh=Refresh(
         events=(
@@ -52,7 +50,6 @@ DB_INSTANCE = CatalogEntry(
 
 DB_CLUSTER = CatalogEntry(
     type_name="rds.db_cluster",
-    service="rds",
     operation="DescribeDBClusters",
     result_path="DBClusters[]",
     id_path="DBClusterIdentifier",
@@ -61,7 +58,6 @@ DB_CLUSTER = CatalogEntry(
     name_path="DBClusterIdentifier",
     tags_path="TagList",
     page_size_limits=_PAGE,
-    permissions=("rds:DescribeDBClusters",),
     volatile_fields=("LatestRestorableTime", "EarliestRestorableTime"),
     refresh=Refresh(
         events=(
@@ -88,7 +84,6 @@ DB_CLUSTER = CatalogEntry(
 
 DB_SNAPSHOT = CatalogEntry(
     type_name="rds.db_snapshot",
-    service="rds",
     operation="DescribeDBSnapshots",
     result_path="DBSnapshots[]",
     id_path="DBSnapshotIdentifier",
@@ -97,13 +92,11 @@ DB_SNAPSHOT = CatalogEntry(
     name_path="DBSnapshotIdentifier",
     tags_path="TagList",
     page_size_limits=_PAGE,
-    permissions=("rds:DescribeDBSnapshots",),
     volatile_fields=("PercentProgress",),
 )
 
 DB_CLUSTER_SNAPSHOT = CatalogEntry(
     type_name="rds.db_cluster_snapshot",
-    service="rds",
     operation="DescribeDBClusterSnapshots",
     result_path="DBClusterSnapshots[]",
     id_path="DBClusterSnapshotIdentifier",
@@ -112,7 +105,6 @@ DB_CLUSTER_SNAPSHOT = CatalogEntry(
     name_path="DBClusterSnapshotIdentifier",
     tags_path="TagList",
     page_size_limits=_PAGE,
-    permissions=("rds:DescribeDBClusterSnapshots",),
     volatile_fields=("PercentProgress",),
 )
 

@@ -7,7 +7,6 @@ from fleetstream.catalog.quirks import last_segment
 
 HOSTED_ZONE = CatalogEntry(
     type_name="route53.hosted_zone",
-    service="route53",
     operation="ListHostedZones",
     result_path="HostedZones[]",
     id_path="ZoneId",
@@ -28,7 +27,6 @@ HOSTED_ZONE = CatalogEntry(
     # Id is "/hostedzone/Z123"; the ARN and people use "Z123".
     prepare=last_segment("Id", "ZoneId"),
     quirk_fields=("ZoneId",),
-    permissions=("route53:ListHostedZones", "route53:ListTagsForResource"),
 )
 
 ENTRIES = (HOSTED_ZONE,)

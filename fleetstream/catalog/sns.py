@@ -7,7 +7,6 @@ from fleetstream.catalog.quirks import last_segment
 
 TOPIC = CatalogEntry(
     type_name="sns.topic",
-    service="sns",
     operation="ListTopics",
     result_path="Topics[]",
     id_path="TopicName",
@@ -33,7 +32,6 @@ TOPIC = CatalogEntry(
     # Only the ARN names the topic; its last segment is the name.
     quirk=last_segment("TopicArn", "TopicName", ":"),
     quirk_fields=("TopicName",),
-    permissions=("sns:ListTopics", "sns:GetTopicAttributes", "sns:ListTagsForResource"),
     volatile_fields=("SubscriptionsConfirmed", "SubscriptionsPending", "SubscriptionsDeleted"),
 )
 

@@ -6,7 +6,6 @@ from fleetstream.catalog.entry import CatalogEntry, Detail
 
 PARAMETER = CatalogEntry(
     type_name="ssm.parameter",
-    service="ssm",
     operation="DescribeParameters",
     result_path="Parameters[]",
     id_path="Name",
@@ -24,7 +23,6 @@ PARAMETER = CatalogEntry(
             absent_codes=("InvalidResourceId",),
         ),
     ),
-    permissions=("ssm:DescribeParameters", "ssm:ListTagsForResource"),
 )
 
 ENTRIES = (PARAMETER,)

@@ -6,7 +6,6 @@ from fleetstream.catalog.entry import CatalogEntry, Detail, TagStyle
 
 STATE_MACHINE = CatalogEntry(
     type_name="stepfunctions.state_machine",
-    service="stepfunctions",
     operation="ListStateMachines",
     result_path="stateMachines[]",
     id_path="name",
@@ -24,7 +23,6 @@ STATE_MACHINE = CatalogEntry(
             absent_codes=("ResourceNotFound",),
         ),
     ),
-    permissions=("states:ListStateMachines", "states:ListTagsForResource"),
 )
 
 ENTRIES = (STATE_MACHINE,)

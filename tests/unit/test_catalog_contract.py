@@ -242,12 +242,27 @@ def test_permissions_are_exactly_the_actions_of_the_calls(entry: CatalogEntry) -
     assert set(entry.permissions) == required_actions(entry)
 
 
+@pytest.mark.parametrize(
+    ("type_name", "permissions"),
+    [
+        ("sqs.queue", ("sqs:ListQueues", "sqs:GetQueueAttributes", "sqs:ListQueueTags")),
+        ("s3.bucket", ("s3:ListAllMyBuckets", "s3:GetBucketLocation", "s3:GetBucketTagging")),
+        ("ecs.service", ("ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices")),
+        ("stepfunctions.state_machine", ("states:ListStateMachines", "states:ListTagsForResource")),
+    ],
+)
+def test_permissions_follow_the_calls(type_name: str, permissions: tuple[str, ...]) -> None:
+    # Derived from the calls in call order (parent list, list, details), under the IAM
+    # prefix (states, not stepfunctions) and action name (ListAllMyBuckets) AWS authorizes.
+    assert CATALOG[type_name].permissions == permissions
+
+
 def test_type_names_are_unique_service_kind_pairs_in_their_service_module() -> None:
     names = Counter(e.type_name for m in SERVICE_MODULES for e in m.ENTRIES)
     assert [n for n, count in names.items() if count > 1] == []
     assert len(names) == len(CATALOG)
     for module in SERVICE_MODULES:
-        service = module.__name__.rsplit(".", 1)[1].rstrip("_")
+        service = module.__name__.rsplit(".", 1)[1].rstrip("_").replace("_", "-")
         for entry in module.ENTRIES:
             assert TYPE_NAME.match(entry.type_name), entry.type_name
             assert entry.service == service, (module.__name__, entry.type_name)
@@ -287,9 +302,10 @@ def broken_entries() -> dict[str, CatalogEntry]:
         "paginated": dataclasses.replace(CATALOG["ec2.elastic_ip"], paginated=True),
         "unpaginated": dataclasses.replace(instance, paginated=False),
         "request_params": dataclasses.replace(instance, request_params={"Owner": "self"}),
-        "permission": dataclasses.replace(service, permissions=service.permissions[1:]),
-        "extra permission": dataclasses.replace(
-            instance, permissions=("ec2:DescribeInstances", "ec2:DescribeImages")
+        # A permission can no longer be missing or extra: entries derive them from their
+        # calls (test_permissions_follow_the_calls); a wrong call still fails the contract.
+        "detail operation": dataclasses.replace(
+            service, details=(dataclasses.replace(service.details[0], operation="Describe"),)
         ),
         "detail param": dataclasses.replace(table, details=(bad_param, *table.details[1:])),
         "keep_if literal": dataclasses.replace(key, details=(bad_filter, *key.details[1:])),
