@@ -270,6 +270,235 @@ KEY_PAIR = CatalogEntry(
     name_path="KeyName",
 )
 
+NETWORK_ACL = CatalogEntry(
+    type_name="ec2.network_acl",
+    operation="DescribeNetworkAcls",
+    result_path="NetworkAcls[]",
+    id_path="NetworkAclId",
+    arn_template=_ARN + "network-acl/{id}",
+    name_path="tag:Name",
+    relations=(_IN_VPC, Relation(R.IS_ASSOCIATED_WITH, "Associations[].SubnetId", "ec2.subnet")),
+    refresh=Refresh(
+        events=(
+            EventRule(_EC2, ("CreateNetworkAcl",), "responseElements.networkAcl.networkAclId"),
+            EventRule(
+                _EC2,
+                ("DeleteNetworkAcl", "CreateNetworkAclEntry", "DeleteNetworkAclEntry"),
+                "requestParameters.networkAclId",
+            ),
+            _tagged("acl-"),
+        ),
+        ids_param="NetworkAclIds",
+    ),
+)
+
+TRANSIT_GATEWAY = CatalogEntry(
+    type_name="ec2.transit_gateway",
+    operation="DescribeTransitGateways",
+    result_path="TransitGateways[]",
+    id_path="TransitGatewayId",
+    arn_path="TransitGatewayArn",
+    arn_template=_ARN + "transit-gateway/{id}",
+    name_path="tag:Name",
+    refresh=Refresh(events=(_tagged("tgw-"),), ids_param="TransitGatewayIds"),
+)
+
+TRANSIT_GATEWAY_ATTACHMENT = CatalogEntry(
+    type_name="ec2.transit_gateway_attachment",
+    operation="DescribeTransitGatewayAttachments",
+    result_path="TransitGatewayAttachments[]",
+    id_path="TransitGatewayAttachmentId",
+    arn_template=_ARN + "transit-gateway-attachment/{id}",
+    name_path="tag:Name",
+    relations=(
+        Relation(R.IS_ATTACHED_TO, "TransitGatewayId", "ec2.transit_gateway"),
+        Relation(R.IS_ASSOCIATED_WITH, "ResourceType == 'vpc' && ResourceId", "ec2.vpc"),
+    ),
+    refresh=Refresh(events=(_tagged("tgw-attach-"),), ids_param="TransitGatewayAttachmentIds"),
+)
+
+VPC_ENDPOINT = CatalogEntry(
+    type_name="ec2.vpc_endpoint",
+    operation="DescribeVpcEndpoints",
+    result_path="VpcEndpoints[]",
+    id_path="VpcEndpointId",
+    arn_template=_ARN + "vpc-endpoint/{id}",
+    name_path="tag:Name",
+    relations=(
+        _IN_VPC,
+        Relation(R.IS_CONTAINED_IN, "SubnetIds", "ec2.subnet"),
+        Relation(R.IS_ASSOCIATED_WITH, "Groups[].GroupId", "ec2.security_group"),
+        Relation(R.IS_ASSOCIATED_WITH, "RouteTableIds", "ec2.route_table"),
+        Relation(R.CONTAINS, "NetworkInterfaceIds", "ec2.network_interface"),
+    ),
+    refresh=Refresh(
+        events=(
+            EventRule(_EC2, ("CreateVpcEndpoint",), "responseElements.vpcEndpoint.vpcEndpointId"),
+            EventRule(_EC2, ("ModifyVpcEndpoint",), "requestParameters.vpcEndpointId"),
+            _tagged("vpce-"),
+        ),
+        ids_param="VpcEndpointIds",
+    ),
+)
+
+VPC_PEERING_CONNECTION = CatalogEntry(
+    type_name="ec2.vpc_peering_connection",
+    operation="DescribeVpcPeeringConnections",
+    result_path="VpcPeeringConnections[]",
+    id_path="VpcPeeringConnectionId",
+    arn_template=_ARN + "vpc-peering-connection/{id}",
+    name_path="tag:Name",
+    relations=(
+        Relation(R.IS_ASSOCIATED_WITH, "RequesterVpcInfo.VpcId", "ec2.vpc"),
+        Relation(R.IS_ASSOCIATED_WITH, "AccepterVpcInfo.VpcId", "ec2.vpc"),
+    ),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _EC2,
+                ("CreateVpcPeeringConnection",),
+                "responseElements.vpcPeeringConnection.vpcPeeringConnectionId",
+            ),
+            EventRule(
+                _EC2,
+                (
+                    "AcceptVpcPeeringConnection",
+                    "RejectVpcPeeringConnection",
+                    "DeleteVpcPeeringConnection",
+                ),
+                "requestParameters.vpcPeeringConnectionId",
+            ),
+            _tagged("pcx-"),
+        ),
+        ids_param="VpcPeeringConnectionIds",
+    ),
+)
+
+VPN_GATEWAY = CatalogEntry(
+    type_name="ec2.vpn_gateway",
+    operation="DescribeVpnGateways",
+    paginated=False,  # DescribeVpnGateways returns every gateway at once
+    result_path="VpnGateways[]",
+    id_path="VpnGatewayId",
+    arn_template=_ARN + "vpn-gateway/{id}",
+    name_path="tag:Name",
+    relations=(Relation(R.IS_ATTACHED_TO, "VpcAttachments[].VpcId", "ec2.vpc"),),
+    refresh=Refresh(
+        events=(
+            EventRule(_EC2, ("CreateVpnGateway",), "responseElements.vpnGateway.vpnGatewayId"),
+            EventRule(
+                _EC2,
+                ("DeleteVpnGateway", "AttachVpnGateway", "DetachVpnGateway"),
+                "requestParameters.vpnGatewayId",
+            ),
+            _tagged("vgw-"),
+        ),
+        ids_param="VpnGatewayIds",
+    ),
+)
+
+CUSTOMER_GATEWAY = CatalogEntry(
+    type_name="ec2.customer_gateway",
+    operation="DescribeCustomerGateways",
+    paginated=False,  # DescribeCustomerGateways returns every gateway at once
+    result_path="CustomerGateways[]",
+    id_path="CustomerGatewayId",
+    arn_template=_ARN + "customer-gateway/{id}",
+    name_path="tag:Name",
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _EC2,
+                ("CreateCustomerGateway",),
+                "responseElements.customerGateway.customerGatewayId",
+            ),
+            EventRule(_EC2, ("DeleteCustomerGateway",), "requestParameters.customerGatewayId"),
+            _tagged("cgw-"),
+        ),
+        ids_param="CustomerGatewayIds",
+    ),
+)
+
+VPN_CONNECTION = CatalogEntry(
+    type_name="ec2.vpn_connection",
+    operation="DescribeVpnConnections",
+    paginated=False,  # DescribeVpnConnections returns every connection at once
+    result_path="VpnConnections[]",
+    id_path="VpnConnectionId",
+    arn_template=_ARN + "vpn-connection/{id}",
+    name_path="tag:Name",
+    # The tunnels' pre-shared keys come only with the configuration XML.
+    sensitive_fields=("CustomerGatewayConfiguration",),
+    volatile_fields=("VgwTelemetry",),
+    relations=(
+        Relation(R.IS_ATTACHED_TO, "VpnGatewayId", "ec2.vpn_gateway"),
+        Relation(R.IS_ATTACHED_TO, "TransitGatewayId", "ec2.transit_gateway"),
+        Relation(R.IS_ASSOCIATED_WITH, "CustomerGatewayId", "ec2.customer_gateway"),
+    ),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _EC2, ("CreateVpnConnection",), "responseElements.vpnConnection.vpnConnectionId"
+            ),
+            EventRule(
+                _EC2,
+                ("DeleteVpnConnection", "ModifyVpnConnection"),
+                "requestParameters.vpnConnectionId",
+            ),
+            _tagged("vpn-"),
+        ),
+        ids_param="VpnConnectionIds",
+    ),
+)
+
+FLOW_LOG = CatalogEntry(
+    type_name="ec2.flow_log",
+    operation="DescribeFlowLogs",
+    result_path="FlowLogs[]",
+    id_path="FlowLogId",
+    arn_template=_ARN + "vpc-flow-log/{id}",
+    name_path="tag:Name",
+    volatile_fields=("DeliverLogsStatus", "DeliverLogsErrorMessage"),
+    relations=(
+        Relation(R.IS_ASSOCIATED_WITH, "starts_with(ResourceId, 'vpc-') && ResourceId", "ec2.vpc"),
+        Relation(
+            R.IS_ASSOCIATED_WITH, "starts_with(ResourceId, 'subnet-') && ResourceId", "ec2.subnet"
+        ),
+        Relation(
+            R.IS_ASSOCIATED_WITH,
+            "starts_with(ResourceId, 'eni-') && ResourceId",
+            "ec2.network_interface",
+        ),
+    ),
+    refresh=Refresh(events=(_tagged("fl-"),), ids_param="FlowLogIds"),
+)
+
+MANAGED_PREFIX_LIST = CatalogEntry(
+    type_name="ec2.managed_prefix_list",
+    operation="DescribeManagedPrefixLists",
+    # AWS's own lists (com.amazonaws.<region>.s3, ...) are in every account: not inventory.
+    result_path="PrefixLists[?OwnerId != 'AWS']",
+    id_path="PrefixListId",
+    arn_path="PrefixListArn",
+    arn_template=_ARN + "prefix-list/{id}",
+    name_path="PrefixListName",
+    volatile_fields=("State",),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _EC2, ("CreateManagedPrefixList",), "responseElements.prefixList.prefixListId"
+            ),
+            EventRule(
+                _EC2,
+                ("ModifyManagedPrefixList", "DeleteManagedPrefixList"),
+                "requestParameters.prefixListId",
+            ),
+            _tagged("pl-"),
+        ),
+        ids_param="PrefixListIds",
+    ),
+)
+
 ENTRIES = (
     INSTANCE,
     VOLUME,
@@ -285,4 +514,14 @@ ENTRIES = (
     ROUTE_TABLE,
     LAUNCH_TEMPLATE,
     KEY_PAIR,
+    NETWORK_ACL,
+    TRANSIT_GATEWAY,
+    TRANSIT_GATEWAY_ATTACHMENT,
+    VPC_ENDPOINT,
+    VPC_PEERING_CONNECTION,
+    VPN_GATEWAY,
+    CUSTOMER_GATEWAY,
+    VPN_CONNECTION,
+    FLOW_LOG,
+    MANAGED_PREFIX_LIST,
 )

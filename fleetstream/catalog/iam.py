@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh
+from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh, Relation, TagStyle
+from fleetstream.catalog.entry import RelationName as R
+
+_IAM = "iam.amazonaws.com"
 
 
 def _tags(operation: str, param: str, path: str) -> Detail:
@@ -71,4 +74,142 @@ POLICY = CatalogEntry(
     details=(_tags("ListPolicyTags", "PolicyArn", "Arn"),),
 )
 
-ENTRIES = (ROLE, USER, POLICY)
+GROUP = CatalogEntry(
+    type_name="iam.group",
+    operation="ListGroups",
+    result_path="Groups[]",
+    id_path="GroupName",
+    arn_path="Arn",
+    arn_template="",
+    name_path="GroupName",
+    global_resource=True,
+    tags_path=None,  # IAM groups take no tags
+    tag_style=TagStyle.NONE,
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _IAM,
+                (
+                    "CreateGroup",
+                    "DeleteGroup",
+                    "UpdateGroup",
+                    "AttachGroupPolicy",
+                    "DetachGroupPolicy",
+                    "PutGroupPolicy",
+                    "DeleteGroupPolicy",
+                ),
+                "requestParameters.groupName",
+            ),
+        ),
+    ),
+)
+
+SAML_PROVIDER = CatalogEntry(
+    type_name="iam.saml_provider",
+    operation="ListSAMLProviders",
+    paginated=False,  # ListSAMLProviders returns every provider at once
+    result_path="SAMLProviderList[]",
+    id_path="Arn",  # the provider's name is only inside its ARN
+    arn_path="Arn",
+    arn_template="",
+    name_path="Arn",
+    global_resource=True,
+    details=(_tags("ListSAMLProviderTags", "SAMLProviderArn", "Arn"),),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _IAM,
+                ("UpdateSAMLProvider", "DeleteSAMLProvider", "TagSAMLProvider"),
+                "requestParameters.sAMLProviderArn",
+            ),
+        ),
+    ),
+)
+
+OIDC_PROVIDER = CatalogEntry(
+    type_name="iam.oidc_provider",
+    operation="ListOpenIDConnectProviders",
+    paginated=False,  # ListOpenIDConnectProviders returns every provider at once
+    result_path="OpenIDConnectProviderList[]",
+    id_path="Arn",  # the provider's URL is only inside its ARN
+    arn_path="Arn",
+    arn_template="",
+    name_path="Arn",
+    global_resource=True,
+    details=(_tags("ListOpenIDConnectProviderTags", "OpenIDConnectProviderArn", "Arn"),),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _IAM,
+                (
+                    "DeleteOpenIDConnectProvider",
+                    "UpdateOpenIDConnectProviderThumbprint",
+                    "AddClientIDToOpenIDConnectProvider",
+                    "RemoveClientIDFromOpenIDConnectProvider",
+                ),
+                "requestParameters.openIDConnectProviderArn",
+            ),
+        ),
+    ),
+)
+
+SERVER_CERTIFICATE = CatalogEntry(
+    type_name="iam.server_certificate",
+    operation="ListServerCertificates",
+    result_path="ServerCertificateMetadataList[]",
+    id_path="ServerCertificateName",
+    arn_path="Arn",
+    arn_template="",
+    name_path="ServerCertificateName",
+    global_resource=True,
+    details=(_tags("ListServerCertificateTags", "ServerCertificateName", "ServerCertificateName"),),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _IAM,
+                ("UploadServerCertificate", "UpdateServerCertificate", "DeleteServerCertificate"),
+                "requestParameters.serverCertificateName",
+            ),
+        ),
+    ),
+)
+
+INSTANCE_PROFILE = CatalogEntry(
+    type_name="iam.instance_profile",
+    operation="ListInstanceProfiles",
+    result_path="InstanceProfiles[]",
+    id_path="InstanceProfileName",
+    arn_path="Arn",
+    arn_template="",
+    name_path="InstanceProfileName",
+    global_resource=True,
+    volatile_fields=("Roles[].RoleLastUsed",),
+    relations=(Relation(R.IS_ASSOCIATED_WITH, "Roles[].Arn", "iam.role"),),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _IAM,
+                (
+                    "CreateInstanceProfile",
+                    "DeleteInstanceProfile",
+                    "AddRoleToInstanceProfile",
+                    "RemoveRoleFromInstanceProfile",
+                    "TagInstanceProfile",
+                    "UntagInstanceProfile",
+                ),
+                "requestParameters.instanceProfileName",
+            ),
+        ),
+    ),
+)
+
+ENTRIES = (
+    ROLE,
+    USER,
+    POLICY,
+    GROUP,
+    SAML_PROVIDER,
+    OIDC_PROVIDER,
+    SERVER_CERTIFICATE,
+    INSTANCE_PROFILE,
+)

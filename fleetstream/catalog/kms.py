@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail, TagStyle
+from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh, Relation, TagStyle
+from fleetstream.catalog.entry import RelationName as R
 
 KEY = CatalogEntry(
     type_name="kms.key",
@@ -35,4 +36,27 @@ KEY = CatalogEntry(
     ),
 )
 
-ENTRIES = (KEY,)
+ALIAS = CatalogEntry(
+    type_name="kms.alias",
+    operation="ListAliases",
+    # AWS managed aliases (alias/aws/s3, ...) are not the account's inventory.
+    result_path="Aliases[?!starts_with(AliasName, 'alias/aws/')]",
+    id_path="AliasName",
+    arn_path="AliasArn",
+    arn_template="arn:{partition}:kms:{region}:{account_id}:{id}",
+    name_path="AliasName",
+    tags_path=None,  # aliases take no tags
+    tag_style=TagStyle.NONE,
+    relations=(Relation(R.IS_ASSOCIATED_WITH, "TargetKeyId", "kms.key"),),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                "kms.amazonaws.com",
+                ("CreateAlias", "UpdateAlias", "DeleteAlias"),
+                "requestParameters.aliasName",
+            ),
+        ),
+    ),
+)
+
+ENTRIES = (KEY, ALIAS)

@@ -105,6 +105,20 @@ def walk(node: Node, ast: dict[str, Any]) -> Node:
         if enum and children[1]["value"] not in enum:
             raise PathError(f"{children[1]['value']!r} is not one of {enum}")
         return None
+    if kind == "comparator":  # a comparison inside a filter: both sides must exist
+        for child in children:
+            walk(node, child)
+        return None
+    if kind == "filter_projection":  # Aliases[?cond]: the condition's fields must exist too
+        elements = _elements(walk(node, children[0]))
+        walk(elements, children[2])
+        return Many(walk(elements, children[1]))
+    if kind in ("function_expression", "not_expression", "and_expression", "or_expression"):
+        for child in children:
+            walk(node, child)
+        return None
+    if kind == "literal":
+        return None
     raise PathError(f"unsupported expression node {kind!r}")
 
 
@@ -277,7 +291,12 @@ def test_the_catalog_is_broad() -> None:
 def test_the_walker_rejects_what_does_not_fit() -> None:
     output = SESSION.get_service_model("ec2").operation_model("DescribeInstances").output_shape
     assert isinstance(_elements(path(output, "Reservations[].Instances[]")), StructureShape)
-    for wrong in ("Reservations[].Instance[]", "Reservations.Instances", "Nothing[]"):
+    for wrong in (
+        "Reservations[].Instance[]",
+        "Reservations.Instances",
+        "Nothing[]",
+        "Reservations[?!starts_with(Owner, 'x')]",
+    ):
         with pytest.raises(PathError):
             path(output, wrong)
     key = SESSION.get_service_model("kms").operation_model("DescribeKey").output_shape

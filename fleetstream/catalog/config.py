@@ -1,0 +1,31 @@
+"""AWS Config resource types (one configuration recorder per account and region)."""
+
+from __future__ import annotations
+
+from fleetstream.catalog.entry import CatalogEntry, EventRule, Refresh, Relation, TagStyle
+from fleetstream.catalog.entry import RelationName as R
+
+CONFIGURATION_RECORDER = CatalogEntry(
+    type_name="config.configuration_recorder",
+    operation="DescribeConfigurationRecorders",
+    paginated=False,  # at most one customer recorder per region
+    result_path="ConfigurationRecorders[]",
+    id_path="name",
+    arn_path="arn",
+    arn_template="arn:{partition}:config:{region}:{account_id}:configuration-recorder/{id}",
+    name_path="name",
+    tags_path=None,
+    tag_style=TagStyle.NONE,
+    relations=(Relation(R.IS_ASSOCIATED_WITH, "roleARN", "iam.role"),),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                "config.amazonaws.com",
+                ("PutConfigurationRecorder", "DeleteConfigurationRecorder"),
+                "requestParameters.configurationRecorder.name",
+            ),
+        ),
+    ),
+)
+
+ENTRIES = (CONFIGURATION_RECORDER,)

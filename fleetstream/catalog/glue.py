@@ -1,0 +1,23 @@
+"""Glue resource types."""
+
+from __future__ import annotations
+
+from fleetstream.catalog.entry import CatalogEntry, Relation, TagStyle
+from fleetstream.catalog.entry import RelationName as R
+
+JOB = CatalogEntry(
+    type_name="glue.job",
+    operation="GetJobs",
+    result_path="Jobs[]",
+    id_path="Name",
+    arn_template="arn:{partition}:glue:{region}:{account_id}:job/{id}",
+    name_path="Name",
+    # GetTags wants the ARN, which GetJobs does not return.
+    tags_path=None,
+    tag_style=TagStyle.NONE,
+    # Job arguments carry connection strings and passwords often enough.
+    sensitive_fields=("DefaultArguments", "NonOverridableArguments"),
+    relations=(Relation(R.IS_ASSOCIATED_WITH, "Role", "iam.role"),),
+)
+
+ENTRIES = (JOB,)
