@@ -499,6 +499,52 @@ MANAGED_PREFIX_LIST = CatalogEntry(
     ),
 )
 
+VPC_ENDPOINT_SERVICE = CatalogEntry(
+    type_name="ec2.vpc_endpoint_service",
+    operation="DescribeVpcEndpointServiceConfigurations",
+    result_path="ServiceConfigurations[]",
+    id_path="ServiceId",
+    arn_template=_ARN + "vpc-endpoint-service/{id}",
+    name_path="ServiceName",
+    volatile_fields=("ServiceState",),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _EC2,
+                ("CreateVpcEndpointServiceConfiguration",),
+                "responseElements.serviceConfiguration.serviceId",
+            ),
+            EventRule(
+                _EC2,
+                ("ModifyVpcEndpointServiceConfiguration", "ModifyVpcEndpointServicePermissions"),
+                "requestParameters.serviceId",
+            ),
+            _tagged("vpce-svc-"),
+        ),
+        ids_param="ServiceIds",
+    ),
+)
+
+SPOT_FLEET_REQUEST = CatalogEntry(
+    type_name="ec2.spot_fleet_request",
+    operation="DescribeSpotFleetRequests",
+    result_path="SpotFleetRequestConfigs[]",
+    id_path="SpotFleetRequestId",
+    arn_template=_ARN + "spot-fleet-request/{id}",
+    name_path="tag:Name",
+    volatile_fields=("ActivityStatus", "SpotFleetRequestConfig.FulfilledCapacity"),
+    # Launch specifications carry the instances' user data.
+    sensitive_fields=("SpotFleetRequestConfig.LaunchSpecifications[].UserData",),
+    refresh=Refresh(
+        events=(
+            EventRule(_EC2, ("RequestSpotFleet",), "responseElements.spotFleetRequestId"),
+            EventRule(_EC2, ("ModifySpotFleetRequest",), "requestParameters.spotFleetRequestId"),
+            _tagged("sfr-"),
+        ),
+        ids_param="SpotFleetRequestIds",
+    ),
+)
+
 ENTRIES = (
     INSTANCE,
     VOLUME,
@@ -524,4 +570,6 @@ ENTRIES = (
     VPN_CONNECTION,
     FLOW_LOG,
     MANAGED_PREFIX_LIST,
+    VPC_ENDPOINT_SERVICE,
+    SPOT_FLEET_REQUEST,
 )

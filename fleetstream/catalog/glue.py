@@ -20,4 +20,15 @@ JOB = CatalogEntry(
     relations=(Relation(R.IS_ASSOCIATED_WITH, "Role", "iam.role"),),
 )
 
-ENTRIES = (JOB,)
+DATABASE = CatalogEntry(
+    type_name="glue.database",
+    operation="GetDatabases",
+    result_path="DatabaseList[]",
+    id_path="Name",
+    arn_template="arn:{partition}:glue:{region}:{account_id}:database/{id}",
+    name_path="Name",
+    tags_path=None,  # GetTags wants the ARN, which GetDatabases does not return
+    tag_style=TagStyle.NONE,
+)
+
+ENTRIES = (JOB, DATABASE)

@@ -29,4 +29,31 @@ HOSTED_ZONE = CatalogEntry(
     quirk_fields=("ZoneId",),
 )
 
-ENTRIES = (HOSTED_ZONE,)
+HEALTH_CHECK = CatalogEntry(
+    type_name="route53.health_check",
+    operation="ListHealthChecks",
+    result_path="HealthChecks[]",
+    id_path="Id",
+    arn_template="arn:{partition}:route53:::healthcheck/{id}",
+    name_path="HealthCheckConfig.FullyQualifiedDomainName",
+    global_resource=True,
+    page_size_limits=(1, 100),
+    details=(
+        Detail(
+            "ListTagsForResources",
+            {"ResourceIds": "Id"},
+            "ResourceTagSets",
+            into="Tags",
+            static_params={"ResourceType": "healthcheck"},
+            batch_param="ResourceIds",
+            batch_size=10,  # ListTagsForResources takes at most 10 ids
+            match=("Id", "ResourceId"),
+            value_path="Tags",
+            absent_codes=("NoSuchHealthCheck",),
+        ),
+    ),
+    # Route 53 bumps the version on every update; the configuration itself is what changes.
+    volatile_fields=("HealthCheckVersion",),
+)
+
+ENTRIES = (HOSTED_ZONE, HEALTH_CHECK)

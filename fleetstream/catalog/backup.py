@@ -1,0 +1,65 @@
+"""AWS Backup resource types."""
+
+from __future__ import annotations
+
+from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh, Relation, TagStyle
+from fleetstream.catalog.entry import RelationName as R
+
+_BACKUP = "backup.amazonaws.com"
+
+
+def _tags(arn_path: str) -> Detail:
+    # The list calls omit tags.
+    return Detail(
+        "ListTags",
+        {"ResourceArn": arn_path},
+        "Tags",
+        into="Tags",
+        absent_codes=("ResourceNotFoundException",),
+    )
+
+
+BACKUP_PLAN = CatalogEntry(
+    type_name="backup.backup_plan",
+    operation="ListBackupPlans",
+    result_path="BackupPlansList[]",
+    id_path="BackupPlanId",
+    arn_path="BackupPlanArn",
+    arn_template="arn:{partition}:backup:{region}:{account_id}:backup-plan:{id}",
+    name_path="BackupPlanName",
+    tag_style=TagStyle.MAP,
+    details=(_tags("BackupPlanArn"),),
+    volatile_fields=("LastExecutionDate",),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _BACKUP, ("UpdateBackupPlan", "DeleteBackupPlan"), "requestParameters.backupPlanId"
+            ),
+        ),
+    ),
+)
+
+BACKUP_VAULT = CatalogEntry(
+    type_name="backup.backup_vault",
+    operation="ListBackupVaults",
+    result_path="BackupVaultList[]",
+    id_path="BackupVaultName",
+    arn_path="BackupVaultArn",
+    arn_template="arn:{partition}:backup:{region}:{account_id}:backup-vault:{id}",
+    name_path="BackupVaultName",
+    tag_style=TagStyle.MAP,
+    details=(_tags("BackupVaultArn"),),
+    volatile_fields=("NumberOfRecoveryPoints",),
+    relations=(Relation(R.IS_ASSOCIATED_WITH, "EncryptionKeyArn", "kms.key"),),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _BACKUP,
+                ("CreateBackupVault", "DeleteBackupVault", "PutBackupVaultLockConfiguration"),
+                "requestParameters.backupVaultName",
+            ),
+        ),
+    ),
+)
+
+ENTRIES = (BACKUP_PLAN, BACKUP_VAULT)
