@@ -48,4 +48,20 @@ LAUNCH_CONFIGURATION = CatalogEntry(
     ),
 )
 
-ENTRIES = (GROUP, LAUNCH_CONFIGURATION)
+SCALING_POLICY = CatalogEntry(
+    type_name="autoscaling.scaling_policy",
+    operation="DescribePolicies",
+    result_path="ScalingPolicies[]",
+    id_path="PolicyARN",  # policy names are unique per group only
+    arn_path="PolicyARN",
+    arn_template="",
+    name_path="PolicyName",
+    tags_path=None,  # scaling policies take no tags
+    tag_style=TagStyle.NONE,
+    page_size_limits=(1, 50),
+    refresh=Refresh(
+        events=(EventRule(_AUTOSCALING, ("PutScalingPolicy",), "responseElements.policyARN"),),
+    ),
+)
+
+ENTRIES = (GROUP, LAUNCH_CONFIGURATION, SCALING_POLICY)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, EventRule, Refresh, Relation, TagStyle
+from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh, Relation, TagStyle
 from fleetstream.catalog.entry import RelationName as R
 
 CONFIGURATION_RECORDER = CatalogEntry(
@@ -28,4 +28,37 @@ CONFIGURATION_RECORDER = CatalogEntry(
     ),
 )
 
-ENTRIES = (CONFIGURATION_RECORDER,)
+CONFIG_RULE = CatalogEntry(
+    type_name="config.config_rule",
+    operation="DescribeConfigRules",
+    result_path="ConfigRules[]",
+    id_path="ConfigRuleName",
+    arn_path="ConfigRuleArn",
+    arn_template="",  # the ARN names the rule's id, not its name
+    name_path="ConfigRuleName",
+    details=(
+        Detail(
+            "ListTagsForResource",
+            {"ResourceArn": "ConfigRuleArn"},
+            "Tags",
+            into="Tags",
+            absent_codes=("ResourceNotFoundException",),
+        ),
+    ),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                "config.amazonaws.com",
+                ("PutConfigRule",),
+                "requestParameters.configRule.configRuleName",
+            ),
+            EventRule(
+                "config.amazonaws.com", ("DeleteConfigRule",), "requestParameters.configRuleName"
+            ),
+        ),
+        ids_param="ConfigRuleNames",
+        max_ids=25,  # DescribeConfigRules takes at most 25 names
+    ),
+)
+
+ENTRIES = (CONFIGURATION_RECORDER, CONFIG_RULE)

@@ -544,6 +544,39 @@ SPOT_FLEET_REQUEST = CatalogEntry(
         ids_param="SpotFleetRequestIds",
     ),
 )
+DEDICATED_HOST = CatalogEntry(
+    type_name="ec2.dedicated_host",
+    operation="DescribeHosts",
+    result_path="Hosts[]",
+    id_path="HostId",
+    arn_template=_ARN + "dedicated-host/{id}",
+    name_path="tag:Name",
+    volatile_fields=("AvailableCapacity", "Instances"),
+    refresh=Refresh(
+        events=(
+            EventRule(_EC2, ("AllocateHosts",), "responseElements.hostIdSet.items[].hostId"),
+            EventRule(
+                _EC2,
+                ("ReleaseHosts", "ModifyHosts"),
+                "requestParameters.hostSet.items[].hostId",
+            ),
+            _tagged("h-"),
+        ),
+        ids_param="HostIds",
+    ),
+)
+
+TRANSIT_GATEWAY_ROUTE_TABLE = CatalogEntry(
+    type_name="ec2.transit_gateway_route_table",
+    operation="DescribeTransitGatewayRouteTables",
+    result_path="TransitGatewayRouteTables[]",
+    id_path="TransitGatewayRouteTableId",
+    arn_template=_ARN + "transit-gateway-route-table/{id}",
+    name_path="tag:Name",
+    relations=(Relation(R.IS_CONTAINED_IN, "TransitGatewayId", "ec2.transit_gateway"),),
+    refresh=Refresh(events=(_tagged("tgw-rtb-"),), ids_param="TransitGatewayRouteTableIds"),
+)
+
 
 ENTRIES = (
     INSTANCE,
@@ -572,4 +605,6 @@ ENTRIES = (
     MANAGED_PREFIX_LIST,
     VPC_ENDPOINT_SERVICE,
     SPOT_FLEET_REQUEST,
+    DEDICATED_HOST,
+    TRANSIT_GATEWAY_ROUTE_TABLE,
 )

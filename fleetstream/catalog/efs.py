@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry
+from fleetstream.catalog.entry import CatalogEntry, Relation
+from fleetstream.catalog.entry import RelationName as R
 
 FILE_SYSTEM = CatalogEntry(
     type_name="efs.file_system",
@@ -15,4 +16,16 @@ FILE_SYSTEM = CatalogEntry(
     volatile_fields=("SizeInBytes",),
 )
 
-ENTRIES = (FILE_SYSTEM,)
+ACCESS_POINT = CatalogEntry(
+    type_name="efs.access_point",
+    operation="DescribeAccessPoints",
+    result_path="AccessPoints[]",
+    id_path="AccessPointId",
+    arn_path="AccessPointArn",
+    arn_template="arn:{partition}:elasticfilesystem:{region}:{account_id}:access-point/{id}",
+    name_path="Name",
+    volatile_fields=("LifeCycleState",),
+    relations=(Relation(R.IS_CONTAINED_IN, "FileSystemId", "efs.file_system"),),
+)
+
+ENTRIES = (FILE_SYSTEM, ACCESS_POINT)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail, Relation
+from fleetstream.catalog.entry import CatalogEntry, Detail, Parent, Relation
 from fleetstream.catalog.entry import RelationName as R
 
 
@@ -51,4 +51,23 @@ TARGET_GROUP = CatalogEntry(
     ),
 )
 
-ENTRIES = (LOAD_BALANCER, TARGET_GROUP)
+LISTENER = CatalogEntry(
+    type_name="elbv2.listener",
+    operation="DescribeListeners",
+    parent=Parent(
+        "DescribeLoadBalancers",
+        "LoadBalancers",
+        "LoadBalancerArn",
+        param="LoadBalancerArn",
+        into="LoadBalancerArn",
+    ),
+    result_path="Listeners[]",
+    id_path="ListenerArn",
+    arn_path="ListenerArn",
+    arn_template="",
+    name_path="ListenerArn",
+    details=(_tags("ListenerArn"),),
+    relations=(Relation(R.IS_CONTAINED_IN, "LoadBalancerArn", "elbv2.load_balancer"),),
+)
+
+ENTRIES = (LOAD_BALANCER, TARGET_GROUP, LISTENER)

@@ -31,4 +31,27 @@ DATABASE = CatalogEntry(
     tag_style=TagStyle.NONE,
 )
 
-ENTRIES = (JOB, DATABASE)
+CONNECTION = CatalogEntry(
+    type_name="glue.connection",
+    operation="GetConnections",
+    # Never the password in the first place; redaction covers what else the properties hold.
+    request_params={"HidePassword": True},
+    result_path="ConnectionList[]",
+    id_path="Name",
+    arn_template="arn:{partition}:glue:{region}:{account_id}:connection/{id}",
+    name_path="Name",
+    tags_path=None,  # GetTags wants the ARN, which GetConnections does not return
+    tag_style=TagStyle.NONE,
+    sensitive_fields=("ConnectionProperties",),
+    volatile_fields=("LastConnectionValidationTime",),
+    relations=(
+        Relation(R.IS_CONTAINED_IN, "PhysicalConnectionRequirements.SubnetId", "ec2.subnet"),
+        Relation(
+            R.IS_ASSOCIATED_WITH,
+            "PhysicalConnectionRequirements.SecurityGroupIdList",
+            "ec2.security_group",
+        ),
+    ),
+)
+
+ENTRIES = (JOB, DATABASE, CONNECTION)

@@ -25,4 +25,25 @@ STATE_MACHINE = CatalogEntry(
     ),
 )
 
-ENTRIES = (STATE_MACHINE,)
+ACTIVITY = CatalogEntry(
+    type_name="stepfunctions.activity",
+    operation="ListActivities",
+    result_path="activities[]",
+    id_path="name",
+    arn_path="activityArn",
+    arn_template="arn:{partition}:states:{region}:{account_id}:activity:{id}",
+    name_path="name",
+    tags_path="tags",
+    tag_style=TagStyle.LOWER_KEY_VALUE_LIST,
+    details=(
+        Detail(
+            "ListTagsForResource",
+            {"resourceArn": "activityArn"},
+            "tags",
+            into="tags",
+            absent_codes=("ResourceNotFound",),
+        ),
+    ),
+)
+
+ENTRIES = (STATE_MACHINE, ACTIVITY)

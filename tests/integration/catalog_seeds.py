@@ -8,6 +8,9 @@ caller puts them under region "global".
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -314,21 +317,399 @@ def seed_operations(p: Clients, n: str) -> Made:
     return made
 
 
+def seed_platform(p: Clients, n: str) -> Made:
+    """AppSync, Backup, Batch, CodePipeline, DMS, Elastic Beanstalk applications, MQ, Service
+    Catalog, Resolver rules, Glue databases, SSM documents, Route 53 health checks, VPC
+    endpoint services and Spot Fleet requests. Not Elastic Beanstalk environments (moto
+    leaves EnvironmentId empty) nor Transfer servers (moto lacks ListTagsForResource)."""
+    made: Made = {}
+    # Batch, CodePipeline and Spot Fleet insist on a role that exists and trusts them (moto
+    # reads one service per statement).
+    services = ("batch", "codepipeline", "spotfleet")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"Service": f"{service}.amazonaws.com"},
+            }
+            for service in services
+        ],
+    }
+    role = p("iam").create_role(
+        RoleName=f"{n}-platform", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    made["appsync.graphql_api"] = [
+        p("appsync").create_graphql_api(
+            name=f"{n}-{x}", authenticationType="API_KEY", tags={"team": "data"}
+        )["graphqlApi"]["apiId"]
+        for x in PAIR
+    ]
+    backup = p("backup")
+    made["backup.backup_vault"] = [
+        backup.create_backup_vault(BackupVaultName=f"{n}-{x}", BackupVaultTags={"team": "data"})[
+            "BackupVaultName"
+        ]
+        for x in PAIR
+    ]
+    made["backup.backup_plan"] = [
+        backup.create_backup_plan(
+            BackupPlan={
+                "BackupPlanName": f"{n}-{x}",
+                "Rules": [
+                    {"RuleName": "daily", "TargetBackupVaultName": made["backup.backup_vault"][0]}
+                ],
+            },
+            BackupPlanTags={"team": "data"},
+        )["BackupPlanId"]
+        for x in PAIR
+    ]
+    ec2 = p("ec2")
+    _vpc_id, subnets = _vpc(ec2, "10.44.0.0/16")
+    batch = p("batch")
+    made["batch.compute_environment"] = [
+        batch.create_compute_environment(
+            computeEnvironmentName=f"{n}-{x}",
+            type="UNMANAGED",
+            state="ENABLED",
+            serviceRole=role,
+            tags={"team": "data"},
+        )["computeEnvironmentName"]
+        for x in PAIR
+    ]
+    made["batch.job_queue"] = [
+        batch.create_job_queue(
+            jobQueueName=f"{n}-{x}",
+            state="ENABLED",
+            priority=1,
+            computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}],
+            tags={"team": "data"},
+        )["jobQueueName"]
+        for x, environment in zip(PAIR, made["batch.compute_environment"], strict=True)
+    ]
+    source: dict[str, Any] = {
+        "name": "Source",
+        "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+        "configuration": {"S3Bucket": n, "S3ObjectKey": "src.zip"},
+        "outputArtifacts": [{"name": "src"}],
+    }
+    stage = {"name": "Source", "actions": [source]}
+    build = {"name": "Build", "actions": [{**source, "name": "Copy"}]}
+    made["codepipeline.pipeline"] = [
+        p("codepipeline").create_pipeline(
+            pipeline={
+                "name": f"{n}-{x}",
+                "roleArn": role,
+                "artifactStore": {"type": "S3", "location": n},
+                "stages": [stage, build],
+            },
+            tags=[{"key": "team", "value": "data"}],
+        )["pipeline"]["name"]
+        for x in PAIR
+    ]
+    made["dms.replication_instance"] = [
+        p("dms").create_replication_instance(
+            ReplicationInstanceIdentifier=f"{n}-{x}",
+            ReplicationInstanceClass="dms.t3.micro",
+            Tags=[{"Key": "team", "Value": "data"}],
+        )["ReplicationInstance"]["ReplicationInstanceIdentifier"]
+        for x in PAIR
+    ]
+    beanstalk = p("elasticbeanstalk")
+    made["elasticbeanstalk.application"] = [
+        beanstalk.create_application(ApplicationName=f"{n}-{x}")["Application"]["ApplicationName"]
+        for x in PAIR
+    ]
+    made["mq.broker"] = [
+        p("mq").create_broker(
+            BrokerName=f"{n}-{x}",
+            DeploymentMode="SINGLE_INSTANCE",
+            EngineType="ACTIVEMQ",
+            EngineVersion="5.17.6",
+            HostInstanceType="mq.t3.micro",
+            PubliclyAccessible=False,
+            AutoMinorVersionUpgrade=True,
+            Users=[{"Username": "fleet", "Password": "not-the-secret-1"}],
+            Tags={"team": "data"},
+        )["BrokerId"]
+        for x in PAIR
+    ]
+    made["servicecatalog.portfolio"] = [
+        p("servicecatalog").create_portfolio(
+            DisplayName=f"{n}-{x}",
+            ProviderName="fleetstream",
+            Tags=[{"Key": "team", "Value": "data"}],
+        )["PortfolioDetail"]["Id"]
+        for x in PAIR
+    ]
+    resolver = p("route53resolver")
+    made["route53resolver.resolver_rule"] = [
+        resolver.create_resolver_rule(
+            CreatorRequestId=f"{n}-{x}",
+            Name=f"{n}-{x}",
+            RuleType="SYSTEM",
+            DomainName=f"{x}.{n}.example.com",
+            Tags=[{"Key": "team", "Value": "data"}],
+        )["ResolverRule"]["Id"]
+        for x in PAIR
+    ]
+    glue = p("glue")
+    for x in PAIR:
+        glue.create_database(DatabaseInput={"Name": f"{n}_{x}".replace("-", "_")})
+    made["glue.database"] = [f"{n}_{x}".replace("-", "_") for x in PAIR]
+    ssm = p("ssm")
+    document = {"schemaVersion": "2.2", "description": "x", "mainSteps": []}
+    made["ssm.document"] = [
+        ssm.create_document(
+            Name=f"{n}-{x}",
+            Content=json.dumps(document),
+            DocumentType="Command",
+            Tags=[{"Key": "team", "Value": "data"}],
+        )["DocumentDescription"]["Name"]
+        for x in PAIR
+    ]
+    made["route53.health_check"] = [
+        p("route53").create_health_check(
+            CallerReference=f"{n}-{x}",
+            HealthCheckConfig={
+                "Type": "HTTPS",
+                "FullyQualifiedDomainName": f"{x}.{n}.example.com",
+                "Port": 443,
+            },
+        )["HealthCheck"]["Id"]
+        for x in PAIR
+    ]
+    elbv2 = p("elbv2")
+    nlbs = [
+        elbv2.create_load_balancer(Name=f"{n}-{x}"[:32], Subnets=subnets[:1], Type="network")[
+            "LoadBalancers"
+        ][0]["LoadBalancerArn"]
+        for x in PAIR
+    ]
+    made["ec2.vpc_endpoint_service"] = [
+        ec2.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[nlb])[
+            "ServiceConfiguration"
+        ]["ServiceId"]
+        for nlb in nlbs
+    ]
+    made["ec2.spot_fleet_request"] = [
+        ec2.request_spot_fleet(
+            SpotFleetRequestConfig={
+                "IamFleetRole": role,
+                "TargetCapacity": 0,
+                "AllocationStrategy": "lowestPrice",
+                "LaunchSpecifications": [
+                    {"ImageId": "ami-12c6146b", "InstanceType": "t3.micro", "SubnetId": subnets[0]}
+                ],
+            }
+        )["SpotFleetRequestId"]
+        for _ in PAIR
+    ]
+    return made
+
+
+def seed_workloads(p: Clients, n: str) -> Made:
+    """Types that hang off workloads: listeners, scaling policies, access points, backups,
+    event source mappings, layers, subscriptions, activities, Config rules, Glue
+    connections, EMR clusters, GuardDuty, SES configuration sets, dedicated hosts, transit
+    gateway route tables."""
+    made: Made = {}
+    ec2 = p("ec2")
+    vpc, subnets = _vpc(ec2, "10.45.0.0/16")
+    elbv2 = p("elbv2")
+    made["elbv2.listener"] = []
+    for x in PAIR:
+        balancer = elbv2.create_load_balancer(Name=f"{n}-{x}"[:32], Subnets=subnets)[
+            "LoadBalancers"
+        ][0]["LoadBalancerArn"]
+        action = {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}
+        made["elbv2.listener"].append(
+            elbv2.create_listener(
+                LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=[action]
+            )["Listeners"][0]["ListenerArn"]
+        )
+    autoscaling = p("autoscaling")
+    autoscaling.create_launch_configuration(
+        LaunchConfigurationName=n, ImageId="ami-12c6146b", InstanceType="t3.micro"
+    )
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName=n,
+        LaunchConfigurationName=n,
+        MinSize=0,
+        MaxSize=1,
+        VPCZoneIdentifier=subnets[0],
+    )
+    for x in PAIR:
+        autoscaling.put_scaling_policy(
+            AutoScalingGroupName=n,
+            PolicyName=f"{n}-{x}",
+            AdjustmentType="ChangeInCapacity",
+            ScalingAdjustment=1,
+        )
+    # The policy's ARN holds a random id (moto does not return it from the put either).
+    policies = autoscaling.describe_policies(AutoScalingGroupName=n)["ScalingPolicies"]
+    made["autoscaling.scaling_policy"] = [policy["PolicyARN"] for policy in policies]
+    efs = p("efs")
+    file_system = efs.create_file_system(CreationToken=n)["FileSystemId"]
+    made["efs.access_point"] = [
+        efs.create_access_point(
+            ClientToken=f"{n}-{x}", FileSystemId=file_system, Tags=[{"Key": "Name", "Value": x}]
+        )["AccessPointId"]
+        for x in PAIR
+    ]
+    dynamodb = p("dynamodb")
+    dynamodb.create_table(
+        TableName=n,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    made["dynamodb.backup"] = [
+        dynamodb.create_backup(TableName=n, BackupName=f"{n}-{x}")["BackupDetails"]["BackupArn"]
+        for x in PAIR
+    ]
+    queue = p("sqs").create_queue(QueueName=n)["QueueUrl"]
+    queue_arn = p("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    role = p("iam").create_role(
+        RoleName=f"{n}-workloads", AssumeRolePolicyDocument=json.dumps({"Statement": []})
+    )["Role"]["Arn"]
+    lambda_ = p("lambda")
+    lambda_.create_function(
+        FunctionName=n,
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": _zip()},
+    )
+    made["lambda.event_source_mapping"] = [
+        lambda_.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=n)["UUID"]
+        for _ in PAIR
+    ]
+    made["lambda.layer"] = [
+        lambda_.publish_layer_version(LayerName=f"{n}-{x}", Content={"ZipFile": _zip()})[
+            "LayerArn"
+        ].rsplit(":", 1)[1]
+        for x in PAIR
+    ]
+    sns = p("sns")
+    topic = sns.create_topic(Name=n)["TopicArn"]
+    made["sns.subscription"] = [
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=f"{queue_arn}-{x}")[
+            "SubscriptionArn"
+        ]
+        for x in PAIR
+    ]
+    made["stepfunctions.activity"] = [
+        p("stepfunctions")
+        .create_activity(name=f"{n}-{x}", tags=[{"key": "team", "value": "data"}])["activityArn"]
+        .rsplit(":", 1)[1]
+        for x in PAIR
+    ]
+    config = p("config")
+    for x in PAIR:
+        config.put_config_rule(
+            ConfigRule={
+                "ConfigRuleName": f"{n}-{x}",
+                "Source": {"Owner": "AWS", "SourceIdentifier": "S3_BUCKET_VERSIONING_ENABLED"},
+            },
+            Tags=[{"Key": "team", "Value": "data"}],
+        )
+    made["config.config_rule"] = [f"{n}-{x}" for x in PAIR]
+    glue = p("glue")
+    for x in PAIR:
+        glue.create_connection(
+            ConnectionInput={
+                "Name": f"{n}-{x}",
+                "ConnectionType": "JDBC",
+                "ConnectionProperties": {
+                    "JDBC_CONNECTION_URL": "jdbc:postgresql://db:5432/app",
+                    "USERNAME": "fleet",
+                    "PASSWORD": "not-the-secret",
+                },
+            }
+        )
+    made["glue.connection"] = [f"{n}-{x}" for x in PAIR]
+    made["emr.cluster"] = [
+        p("emr").run_job_flow(
+            Name=f"{n}-{x}",
+            ReleaseLabel="emr-6.15.0",
+            Instances={
+                "MasterInstanceType": "m5.xlarge",
+                "InstanceCount": 1,
+                "KeepJobFlowAliveWhenNoSteps": True,
+            },
+            JobFlowRole="EMR_EC2_DefaultRole",
+            ServiceRole="EMR_DefaultRole",
+            Tags=[{"Key": "team", "Value": "data"}],
+        )["JobFlowId"]
+        for x in PAIR
+    ]
+    # One detector per account and region is all GuardDuty allows.
+    made["guardduty.detector"] = [
+        p("guardduty").create_detector(Enable=True, Tags={"team": "data"})["DetectorId"]
+    ]
+    ses = p("ses")
+    for x in PAIR:
+        ses.create_configuration_set(ConfigurationSet={"Name": f"{n}-{x}"})
+    made["ses.configuration_set"] = [f"{n}-{x}" for x in PAIR]
+    made["ec2.dedicated_host"] = ec2.allocate_hosts(
+        AvailabilityZone=f"{ec2.meta.region_name}a", InstanceType="m5.large", Quantity=2
+    )["HostIds"]
+    gateway = ec2.create_transit_gateway(Description=n)["TransitGateway"]["TransitGatewayId"]
+    made["ec2.transit_gateway_route_table"] = [
+        ec2.create_transit_gateway_route_table(TransitGatewayId=gateway)[
+            "TransitGatewayRouteTable"
+        ]["TransitGatewayRouteTableId"]
+        for _ in PAIR
+    ]
+    policy = f"arn:aws:network-firewall:{ec2.meta.region_name}:{_account(p)}:firewall-policy/{n}"
+    made["network-firewall.firewall"] = [
+        p("network-firewall").create_firewall(
+            FirewallName=f"{n}-{x}",
+            FirewallPolicyArn=policy,
+            VpcId=vpc,
+            SubnetMappings=[{"SubnetId": subnets[0]}],
+            Tags=[{"Key": "team", "Value": "data"}],
+        )["Firewall"]["FirewallName"]
+        for x in PAIR
+    ]
+    return made
+
+
+def _zip() -> bytes:
+    """A minimal deployment package: moto stores it, nothing runs it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
 SEEDS: dict[str, Callable[[Clients, str], Made]] = {
     "network": seed_network,
     "identity": seed_identity,
     "apis": seed_apis,
     "data": seed_data,
     "operations": seed_operations,
+    "platform": seed_platform,
+    "workloads": seed_workloads,
 }
 
 
 def defaults(p: Clients) -> Made:
     """What AWS (and moto) create on their own, listed after seeding: each VPC's default
-    network ACL, and the automated Redshift snapshots (moto ignores SnapshotType=manual)."""
+    network ACL, each transit gateway's default route table, and the automated Redshift
+    snapshots (moto ignores SnapshotType=manual)."""
     acls = p("ec2").describe_network_acls(Filters=[{"Name": "default", "Values": ["true"]}])
     snapshots = p("redshift").describe_cluster_snapshots()["Snapshots"]
+    tables = p("ec2").describe_transit_gateway_route_tables()["TransitGatewayRouteTables"]
     return {
+        # A new transit gateway comes with its default route table.
+        "ec2.transit_gateway_route_table": [
+            t["TransitGatewayRouteTableId"] for t in tables if t["DefaultAssociationRouteTable"]
+        ],
         "ec2.network_acl": [a["NetworkAclId"] for a in acls["NetworkAcls"]],
         "redshift.cluster_snapshot": [
             s["SnapshotIdentifier"] for s in snapshots if s.get("SnapshotType") == "automated"
