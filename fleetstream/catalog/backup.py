@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh, Relation, TagStyle
+from fleetstream.catalog.entry import (
+    CatalogEntry,
+    EventRule,
+    Refresh,
+    Relation,
+    TagStyle,
+    tags_detail,
+)
 from fleetstream.catalog.entry import RelationName as R
 
 _BACKUP = "backup.amazonaws.com"
-
-
-def _tags(arn_path: str) -> Detail:
-    # The list calls omit tags.
-    return Detail(
-        "ListTags",
-        {"ResourceArn": arn_path},
-        "Tags",
-        into="Tags",
-        absent_codes=("ResourceNotFoundException",),
-    )
 
 
 BACKUP_PLAN = CatalogEntry(
@@ -28,7 +24,7 @@ BACKUP_PLAN = CatalogEntry(
     arn_template="arn:{partition}:backup:{region}:{account_id}:backup-plan:{id}",
     name_path="BackupPlanName",
     tag_style=TagStyle.MAP,
-    details=(_tags("BackupPlanArn"),),
+    details=(tags_detail("ListTags", "ResourceArn", "BackupPlanArn", "ResourceNotFoundException"),),
     volatile_fields=("LastExecutionDate",),
     refresh=Refresh(
         events=(
@@ -48,7 +44,9 @@ BACKUP_VAULT = CatalogEntry(
     arn_template="arn:{partition}:backup:{region}:{account_id}:backup-vault:{id}",
     name_path="BackupVaultName",
     tag_style=TagStyle.MAP,
-    details=(_tags("BackupVaultArn"),),
+    details=(
+        tags_detail("ListTags", "ResourceArn", "BackupVaultArn", "ResourceNotFoundException"),
+    ),
     volatile_fields=("NumberOfRecoveryPoints",),
     relations=(Relation(R.IS_ASSOCIATED_WITH, "EncryptionKeyArn", "kms.key"),),
     refresh=Refresh(

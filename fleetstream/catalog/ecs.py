@@ -119,4 +119,43 @@ TASK_DEFINITION = CatalogEntry(
     ),
 )
 
-ENTRIES = (CLUSTER, SERVICE, TASK_DEFINITION)
+CONTAINER_INSTANCE = CatalogEntry(
+    type_name="ecs.container_instance",
+    operation="ListContainerInstances",
+    parent=Parent("ListClusters", "clusterArns", "@", param="cluster", into="clusterArn"),
+    result_path="containerInstanceArns",
+    item_key="containerInstanceArn",
+    id_path="containerInstanceArn",  # the ARN is the only name a container instance has
+    arn_path="containerInstanceArn",
+    arn_template="",
+    name_path="ec2InstanceId",
+    tags_path="tags",
+    tag_style=TagStyle.LOWER_KEY_VALUE_LIST,
+    details=(
+        Detail(
+            "DescribeContainerInstances",
+            {"cluster": "clusterArn", "containerInstances": "containerInstanceArn"},
+            "containerInstances",
+            static_params={"include": ["TAGS"]},
+            batch_param="containerInstances",
+            batch_size=100,  # DescribeContainerInstances takes at most 100
+            match=("containerInstanceArn", "containerInstanceArn"),
+            required=True,
+        ),
+    ),
+    volatile_fields=(
+        "remainingResources",
+        "runningTasksCount",
+        "pendingTasksCount",
+        "agentConnected",
+        "agentUpdateStatus",
+        "healthStatus",
+        "versionInfo",
+    ),
+    relations=(
+        Relation(R.IS_CONTAINED_IN, "clusterArn", "ecs.cluster"),
+        Relation(R.IS_ASSOCIATED_WITH, "ec2InstanceId", "ec2.instance"),
+    ),
+)
+
+ENTRIES = (CLUSTER, SERVICE, TASK_DEFINITION, CONTAINER_INSTANCE)

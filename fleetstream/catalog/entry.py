@@ -52,6 +52,14 @@ class Detail:
     keep_if: str | None = None  # JMESPath predicate after this detail; falsy drops the item
 
 
+def tags_detail(
+    operation: str, param: str, arn_path: str, *absent_codes: str, result_path: str = "Tags"
+) -> Detail:
+    """The common detail of types whose list call omits tags: one call per item, its ARN (or
+    id) at arn_path as param, the tags at result_path stored under "Tags"."""
+    return Detail(operation, {param: arn_path}, result_path, into="Tags", absent_codes=absent_codes)
+
+
 @dataclass(frozen=True, slots=True)
 class Parent:
     """The resource type a child type is listed under (ECS services per cluster).

@@ -6,19 +6,7 @@ prefix (api.sagemaker) that the event routing derives sources from.
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail
-
-
-def _tags(arn_path: str) -> Detail:
-    # The list calls omit tags.
-    return Detail(
-        "ListTags",
-        {"ResourceArn": arn_path},
-        "Tags",
-        into="Tags",
-        absent_codes=("ValidationException",),
-    )
-
+from fleetstream.catalog.entry import CatalogEntry, tags_detail
 
 ENDPOINT_CONFIG = CatalogEntry(
     type_name="sagemaker.endpoint_config",
@@ -28,7 +16,7 @@ ENDPOINT_CONFIG = CatalogEntry(
     arn_path="EndpointConfigArn",
     arn_template="arn:{partition}:sagemaker:{region}:{account_id}:endpoint-config/{id}",
     name_path="EndpointConfigName",
-    details=(_tags("EndpointConfigArn"),),
+    details=(tags_detail("ListTags", "ResourceArn", "EndpointConfigArn", "ValidationException"),),
 )
 
 MODEL = CatalogEntry(
@@ -39,7 +27,7 @@ MODEL = CatalogEntry(
     arn_path="ModelArn",
     arn_template="arn:{partition}:sagemaker:{region}:{account_id}:model/{id}",
     name_path="ModelName",
-    details=(_tags("ModelArn"),),
+    details=(tags_detail("ListTags", "ResourceArn", "ModelArn", "ValidationException"),),
 )
 
 NOTEBOOK_INSTANCE = CatalogEntry(
@@ -50,8 +38,20 @@ NOTEBOOK_INSTANCE = CatalogEntry(
     arn_path="NotebookInstanceArn",
     arn_template="arn:{partition}:sagemaker:{region}:{account_id}:notebook-instance/{id}",
     name_path="NotebookInstanceName",
-    details=(_tags("NotebookInstanceArn"),),
+    details=(tags_detail("ListTags", "ResourceArn", "NotebookInstanceArn", "ValidationException"),),
     volatile_fields=("NotebookInstanceStatus", "LastModifiedTime"),
 )
 
-ENTRIES = (ENDPOINT_CONFIG, MODEL, NOTEBOOK_INSTANCE)
+DOMAIN = CatalogEntry(
+    type_name="sagemaker.domain",
+    operation="ListDomains",
+    result_path="Domains[]",
+    id_path="DomainId",
+    arn_path="DomainArn",
+    arn_template="arn:{partition}:sagemaker:{region}:{account_id}:domain/{id}",
+    name_path="DomainName",
+    details=(tags_detail("ListTags", "ResourceArn", "DomainArn", "ValidationException"),),
+    volatile_fields=("Status", "LastModifiedTime"),
+)
+
+ENTRIES = (ENDPOINT_CONFIG, MODEL, NOTEBOOK_INSTANCE, DOMAIN)

@@ -125,6 +125,10 @@ def seed_identity(p: Clients, n: str) -> Made:
         )["OpenIDConnectProviderArn"]
         for x in PAIR
     ]
+    iam.create_user(UserName=f"{n}-keys")
+    made["iam.access_key"] = [
+        iam.create_access_key(UserName=f"{n}-keys")["AccessKey"]["AccessKeyId"] for _ in PAIR
+    ]
     made["iam.instance_profile"] = [
         iam.create_instance_profile(InstanceProfileName=f"{n}-{x}")["InstanceProfile"][
             "InstanceProfileName"
@@ -655,6 +659,15 @@ def seed_workloads(p: Clients, n: str) -> Made:
     for x in PAIR:
         ses.create_configuration_set(ConfigurationSet={"Name": f"{n}-{x}"})
     made["ses.configuration_set"] = [f"{n}-{x}" for x in PAIR]
+    made |= _seed_hosts(p, n, vpc, subnets)
+    return made
+
+
+def _seed_hosts(p: Clients, n: str, vpc: str, subnets: list[str]) -> Made:
+    """The workloads' hosts and network: dedicated hosts, transit gateway route tables, ECS
+    container instances, Network Firewalls."""
+    made: Made = {}
+    ec2 = p("ec2")
     made["ec2.dedicated_host"] = ec2.allocate_hosts(
         AvailabilityZone=f"{ec2.meta.region_name}a", InstanceType="m5.large", Quantity=2
     )["HostIds"]
@@ -666,6 +679,18 @@ def seed_workloads(p: Clients, n: str) -> Made:
         for _ in PAIR
     ]
     policy = f"arn:aws:network-firewall:{ec2.meta.region_name}:{_account(p)}:firewall-policy/{n}"
+    ecs = p("ecs")
+    ecs.create_cluster(clusterName=n)
+    instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=2, MaxCount=2)["Instances"]
+    made["ecs.container_instance"] = [
+        ecs.register_container_instance(
+            cluster=n,
+            instanceIdentityDocument=json.dumps(
+                {"instanceId": i["InstanceId"], "region": ec2.meta.region_name}
+            ),
+        )["containerInstance"]["containerInstanceArn"]
+        for i in instance
+    ]
     made["network-firewall.firewall"] = [
         p("network-firewall").create_firewall(
             FirewallName=f"{n}-{x}",

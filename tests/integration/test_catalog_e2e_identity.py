@@ -29,7 +29,7 @@ def test_identity_types_match_the_seed_exactly(
     swept = sweep_seeded(local_stack, monkeypatch, log_dir, seed_identity)
 
     assert not swept.wrong(), swept.wrong()
-    assert len(swept.truth) == 6
+    assert len(swept.truth) == 7
     regions = {(t, fact[1]) for t, facts in swept.truth.items() for fact in facts}
     assert ("iam.group", GLOBAL_REGION) in regions
     assert ("kms.alias", "eu-west-1") in regions

@@ -1,7 +1,8 @@
-"""Types that hang off workloads: ALB listeners (a child type), scaling policies, EFS access
-points, DynamoDB backups, Lambda event source mappings and layers, SNS subscriptions, Step
-Functions activities, Config rules, Glue connections, EMR clusters, the GuardDuty detector,
-SES configuration sets, dedicated hosts, transit gateway route tables, Network Firewalls.
+"""Types that hang off workloads: ALB listeners and ECS container instances (child types),
+scaling policies, EFS access points, DynamoDB backups, Lambda event source mappings and
+layers, SNS subscriptions, Step Functions activities, Config rules, Glue connections, EMR
+clusters, the GuardDuty detector, SES configuration sets, dedicated hosts, transit gateway
+route tables, Network Firewalls.
 
 No e2e for workspaces.workspace: moto wants a registered Directory Service directory first.
 """
@@ -30,7 +31,7 @@ def test_workload_types_match_the_seed_exactly(
     swept = sweep_seeded(local_stack, monkeypatch, log_dir, seed_workloads)
 
     assert not swept.wrong(), swept.wrong()
-    assert len(swept.truth) == 16
+    assert len(swept.truth) == 17
     assert {
         "stepfunctions.activity",
         "config.config_rule",
