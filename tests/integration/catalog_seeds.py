@@ -114,9 +114,10 @@ def _account(p: Clients) -> str:
 
 
 def seed_identity(p: Clients, n: str) -> Made:
-    """IAM groups, OIDC providers and instance profiles (global); KMS aliases and Cognito
-    pools (regional). Not SAML providers or server certificates: moto lacks their tag calls
-    (ListSAMLProviderTags, ListServerCertificateTags)."""
+    """IAM groups, access keys, OIDC providers, instance profiles and Shield protections
+    (global); KMS aliases and Cognito pools (regional). Not SAML providers or server
+    certificates: moto lacks their tag calls (ListSAMLProviderTags,
+    ListServerCertificateTags)."""
     iam, made = p("iam"), Made()
     made["iam.group"] = [iam.create_group(GroupName=f"{n}-{x}")["Group"]["GroupName"] for x in PAIR]
     made["iam.oidc_provider"] = [
@@ -128,6 +129,18 @@ def seed_identity(p: Clients, n: str) -> Made:
     iam.create_user(UserName=f"{n}-keys")
     made["iam.access_key"] = [
         iam.create_access_key(UserName=f"{n}-keys")["AccessKey"]["AccessKeyId"] for _ in PAIR
+    ]
+    shield = p("shield")
+    shield.create_subscription()
+    address = p("ec2").allocate_address(Domain="vpc")["AllocationId"]
+    region = p("ec2").meta.region_name
+    made["shield.protection"] = [
+        shield.create_protection(
+            Name=f"{n}-{x}",
+            ResourceArn=f"arn:aws:ec2:{region}:{_account(p)}:eip-allocation/{address}-{x}",
+            Tags=[{"Key": "team", "Value": "data"}],
+        )["ProtectionId"]
+        for x in PAIR
     ]
     made["iam.instance_profile"] = [
         iam.create_instance_profile(InstanceProfileName=f"{n}-{x}")["InstanceProfile"][
@@ -180,7 +193,8 @@ def seed_apis(p: Clients, n: str) -> Made:
 
 
 def seed_data(p: Clients, n: str) -> Made:
-    """RDS subnet groups and event subscriptions, Redshift, OpenSearch, Glue, SageMaker."""
+    """RDS subnet groups and event subscriptions, ElastiCache replication and subnet groups,
+    Redshift, OpenSearch, Glue, SageMaker."""
     ec2, made = p("ec2"), Made()
     _vpc_id, subnets = _vpc(ec2, "10.43.0.0/16")
     rds = p("rds")
@@ -224,6 +238,27 @@ def seed_data(p: Clients, n: str) -> Made:
             SnapshotIdentifier=f"{cluster}-snap", ClusterIdentifier=cluster
         )["Snapshot"]["SnapshotIdentifier"]
         for cluster in made["redshift.cluster"]
+    ]
+    elasticache = p("elasticache")
+    made["elasticache.subnet_group"] = [
+        elasticache.create_cache_subnet_group(
+            CacheSubnetGroupName=f"{n}-{x}",
+            CacheSubnetGroupDescription=n,
+            SubnetIds=subnets,
+            Tags=[{"Key": "team", "Value": "data"}],
+        )["CacheSubnetGroup"]["CacheSubnetGroupName"]
+        for x in PAIR
+    ]
+    made["elasticache.replication_group"] = [
+        elasticache.create_replication_group(
+            ReplicationGroupId=f"{n}-{x}"[:40],
+            ReplicationGroupDescription=n,
+            Engine="redis",
+            CacheNodeType="cache.t3.micro",
+            NumCacheClusters=1,
+            CacheSubnetGroupName=made["elasticache.subnet_group"][0],
+        )["ReplicationGroup"]["ReplicationGroupId"]
+        for x in PAIR
     ]
     made["opensearch.domain"] = [
         p("opensearch").create_domain(

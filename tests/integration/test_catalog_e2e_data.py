@@ -1,4 +1,5 @@
-"""RDS subnet groups and event subscriptions, Redshift, OpenSearch, Glue and SageMaker.
+"""RDS subnet groups and event subscriptions, ElastiCache replication and subnet groups,
+Redshift, OpenSearch, Glue and SageMaker.
 
 No e2e for sagemaker.domain: moto's ListDomains fails in its paginator (TypeError).
 """
@@ -27,7 +28,7 @@ def test_data_types_match_the_seed_exactly(
     swept = sweep_seeded(local_stack, monkeypatch, log_dir, seed_data)
 
     assert not swept.wrong(), swept.wrong()
-    assert len(swept.truth) == 10
+    assert len(swept.truth) == 12
     assert {"rds.db_subnet_group", "redshift.cluster", "opensearch.domain"} <= tagged_types(
         swept.items
     )

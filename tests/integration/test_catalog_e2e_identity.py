@@ -1,4 +1,5 @@
-"""IAM groups, OIDC providers, instance profiles, KMS aliases and Cognito pools from moto.
+"""IAM groups, access keys, OIDC providers, instance profiles, Shield protections (global),
+KMS aliases and Cognito pools from moto.
 
 No e2e for iam.saml_provider and iam.server_certificate: moto lacks ListSAMLProviderTags and
 ListServerCertificateTags (their contract tests run against botocore's models).
@@ -29,7 +30,7 @@ def test_identity_types_match_the_seed_exactly(
     swept = sweep_seeded(local_stack, monkeypatch, log_dir, seed_identity)
 
     assert not swept.wrong(), swept.wrong()
-    assert len(swept.truth) == 7
+    assert len(swept.truth) == 8
     regions = {(t, fact[1]) for t, facts in swept.truth.items() for fact in facts}
     assert ("iam.group", GLOBAL_REGION) in regions
     assert ("kms.alias", "eu-west-1") in regions
