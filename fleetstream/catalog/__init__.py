@@ -2,70 +2,31 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 
 from fleetstream.base.errors import ConfigError
-from fleetstream.catalog import (
-    acm,
-    autoscaling,
-    cloudformation,
-    cloudfront,
-    dynamodb,
-    ec2,
-    ecr,
-    ecs,
-    efs,
-    eks,
-    elasticache,
-    elbv2,
-    events,
-    iam,
-    kafka,
-    kinesis,
-    kms,
-    lambda_,
-    logs,
-    rds,
-    route53,
-    s3,
-    secretsmanager,
-    sns,
-    sqs,
-    ssm,
-    stepfunctions,
-)
 from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Parent, Refresh, TagStyle
+from fleetstream.catalog.iam_actions import boto3_services
 
-SERVICE_MODULES = (
-    ec2,
-    s3,
-    iam,
-    lambda_,
-    rds,
-    dynamodb,
-    ecs,
-    eks,
-    elbv2,
-    sqs,
-    sns,
-    kms,
-    cloudformation,
-    route53,
-    cloudfront,
-    ecr,
-    secretsmanager,
-    ssm,
-    autoscaling,
-    kinesis,
-    kafka,
-    stepfunctions,
-    events,
-    logs,
-    efs,
-    elasticache,
-    acm,
-)
+
+def service_of(module_name: str) -> str | None:
+    """The boto3 service a catalog module is named after (lambda_: lambda, cognito_idp:
+    cognito-idp), or None for the engine's own modules."""
+    service = module_name.rstrip("_").replace("_", "-")
+    return service if service in boto3_services() else None
+
+
+def _service_modules() -> tuple[ModuleType, ...]:
+    # Every module named after a boto3 service is a service module: a new one needs no
+    # registration anywhere, so adding a type is one entry and nothing else.
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if service_of(m.name))
+    return tuple(importlib.import_module(f"{__name__}.{name}") for name in names)
+
+
+SERVICE_MODULES = _service_modules()
 
 CATALOG: Mapping[str, CatalogEntry] = MappingProxyType(
     {entry.type_name: entry for module in SERVICE_MODULES for entry in module.ENTRIES}

@@ -6,7 +6,6 @@ from fleetstream.catalog.entry import CatalogEntry, Detail
 
 CERTIFICATE = CatalogEntry(
     type_name="acm.certificate",
-    service="acm",
     operation="ListCertificates",
     result_path="CertificateSummaryList[]",
     id_path="CertificateArn",  # domain names repeat across certificates
@@ -22,7 +21,6 @@ CERTIFICATE = CatalogEntry(
             absent_codes=("ResourceNotFoundException",),
         ),
     ),
-    permissions=("acm:ListCertificates", "acm:ListTagsForCertificate"),
 )
 
 ENTRIES = (CERTIFICATE,)

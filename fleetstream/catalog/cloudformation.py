@@ -6,14 +6,12 @@ from fleetstream.catalog.entry import CatalogEntry
 
 STACK = CatalogEntry(
     type_name="cloudformation.stack",
-    service="cloudformation",
     operation="DescribeStacks",  # deleted stacks are not listed, unlike ListStacks
     result_path="Stacks[]",
     id_path="StackName",
     arn_path="StackId",
     arn_template="",
     name_path="StackName",
-    permissions=("cloudformation:DescribeStacks",),
     volatile_fields=("DriftInformation.LastCheckTimestamp",),
 )
 

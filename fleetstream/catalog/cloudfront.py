@@ -6,7 +6,6 @@ from fleetstream.catalog.entry import CatalogEntry, Detail
 
 DISTRIBUTION = CatalogEntry(
     type_name="cloudfront.distribution",
-    service="cloudfront",
     operation="ListDistributions",
     result_path="DistributionList.Items[]",
     id_path="Id",
@@ -24,7 +23,6 @@ DISTRIBUTION = CatalogEntry(
             absent_codes=("NoSuchResource",),
         ),
     ),
-    permissions=("cloudfront:ListDistributions", "cloudfront:ListTagsForResource"),
 )
 
 ENTRIES = (DISTRIBUTION,)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh
+from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh, Relation, TagStyle
+from fleetstream.catalog.entry import RelationName as R
 
 TABLE = CatalogEntry(
     type_name="dynamodb.table",
-    service="dynamodb",
     operation="ListTables",
     result_path="TableNames",
     item_key="TableName",
@@ -30,7 +30,6 @@ TABLE = CatalogEntry(
             absent_codes=("ResourceNotFoundException",),
         ),
     ),
-    permissions=("dynamodb:ListTables", "dynamodb:DescribeTable", "dynamodb:ListTagsOfResource"),
     volatile_fields=(
         "ItemCount",
         "TableSizeBytes",
@@ -50,4 +49,18 @@ TABLE = CatalogEntry(
     ),
 )
 
-ENTRIES = (TABLE,)
+BACKUP = CatalogEntry(
+    type_name="dynamodb.backup",
+    operation="ListBackups",
+    result_path="BackupSummaries[]",
+    id_path="BackupArn",  # backup names repeat; the ARN is the backup's only unique name
+    arn_path="BackupArn",
+    arn_template="",
+    name_path="BackupName",
+    tags_path=None,  # backups take no tags
+    tag_style=TagStyle.NONE,
+    volatile_fields=("BackupStatus",),
+    relations=(Relation(R.IS_ASSOCIATED_WITH, "TableArn", "dynamodb.table"),),
+)
+
+ENTRIES = (TABLE, BACKUP)

@@ -6,7 +6,6 @@ from fleetstream.catalog.entry import CatalogEntry, Detail
 
 REPOSITORY = CatalogEntry(
     type_name="ecr.repository",
-    service="ecr",
     operation="DescribeRepositories",
     result_path="repositories[]",
     id_path="repositoryName",
@@ -23,7 +22,6 @@ REPOSITORY = CatalogEntry(
             absent_codes=("RepositoryNotFoundException",),
         ),
     ),
-    permissions=("ecr:DescribeRepositories", "ecr:ListTagsForResource"),
 )
 
 ENTRIES = (REPOSITORY,)

@@ -7,7 +7,6 @@ from fleetstream.catalog.entry import RelationName as R
 
 CLUSTER = CatalogEntry(
     type_name="ecs.cluster",
-    service="ecs",
     operation="ListClusters",
     result_path="clusterArns",
     item_key="clusterArn",
@@ -29,7 +28,6 @@ CLUSTER = CatalogEntry(
             required=True,
         ),
     ),
-    permissions=("ecs:ListClusters", "ecs:DescribeClusters"),
     volatile_fields=(
         "runningTasksCount",
         "pendingTasksCount",
@@ -41,7 +39,6 @@ CLUSTER = CatalogEntry(
 
 SERVICE = CatalogEntry(
     type_name="ecs.service",
-    service="ecs",
     operation="ListServices",
     parent=Parent("ListClusters", "clusterArns", "@", param="cluster", into="clusterArn"),
     result_path="serviceArns",
@@ -64,7 +61,6 @@ SERVICE = CatalogEntry(
             required=True,
         ),
     ),
-    permissions=("ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices"),
     volatile_fields=(
         "events",
         "runningCount",
@@ -92,7 +88,6 @@ SERVICE = CatalogEntry(
 
 TASK_DEFINITION = CatalogEntry(
     type_name="ecs.task_definition",
-    service="ecs",
     operation="ListTaskDefinitions",
     request_params={"status": "ACTIVE"},
     result_path="taskDefinitionArns",
@@ -113,7 +108,6 @@ TASK_DEFINITION = CatalogEntry(
             required=True,
         ),
     ),
-    permissions=("ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"),
     # Container environments routinely hold credentials; secrets name where they live.
     sensitive_fields=(
         "containerDefinitions[].environment[].value",
@@ -125,4 +119,43 @@ TASK_DEFINITION = CatalogEntry(
     ),
 )
 
-ENTRIES = (CLUSTER, SERVICE, TASK_DEFINITION)
+CONTAINER_INSTANCE = CatalogEntry(
+    type_name="ecs.container_instance",
+    operation="ListContainerInstances",
+    parent=Parent("ListClusters", "clusterArns", "@", param="cluster", into="clusterArn"),
+    result_path="containerInstanceArns",
+    item_key="containerInstanceArn",
+    id_path="containerInstanceArn",  # the ARN is the only name a container instance has
+    arn_path="containerInstanceArn",
+    arn_template="",
+    name_path="ec2InstanceId",
+    tags_path="tags",
+    tag_style=TagStyle.LOWER_KEY_VALUE_LIST,
+    details=(
+        Detail(
+            "DescribeContainerInstances",
+            {"cluster": "clusterArn", "containerInstances": "containerInstanceArn"},
+            "containerInstances",
+            static_params={"include": ["TAGS"]},
+            batch_param="containerInstances",
+            batch_size=100,  # DescribeContainerInstances takes at most 100
+            match=("containerInstanceArn", "containerInstanceArn"),
+            required=True,
+        ),
+    ),
+    volatile_fields=(
+        "remainingResources",
+        "runningTasksCount",
+        "pendingTasksCount",
+        "agentConnected",
+        "agentUpdateStatus",
+        "healthStatus",
+        "versionInfo",
+    ),
+    relations=(
+        Relation(R.IS_CONTAINED_IN, "clusterArn", "ecs.cluster"),
+        Relation(R.IS_ASSOCIATED_WITH, "ec2InstanceId", "ec2.instance"),
+    ),
+)
+
+ENTRIES = (CLUSTER, SERVICE, TASK_DEFINITION, CONTAINER_INSTANCE)

@@ -8,7 +8,6 @@ _GONE = ("ResourceNotFoundException",)
 
 CLUSTER = CatalogEntry(
     type_name="eks.cluster",
-    service="eks",
     operation="ListClusters",
     result_path="clusters",
     item_key="name",
@@ -21,12 +20,10 @@ CLUSTER = CatalogEntry(
     details=(
         Detail("DescribeCluster", {"name": "name"}, "cluster", absent_codes=_GONE, required=True),
     ),
-    permissions=("eks:ListClusters", "eks:DescribeCluster"),
 )
 
 NODEGROUP = CatalogEntry(
     type_name="eks.nodegroup",
-    service="eks",
     operation="ListNodegroups",
     parent=Parent("ListClusters", "clusters", "@", param="clusterName", into="clusterName"),
     result_path="nodegroups",
@@ -46,7 +43,6 @@ NODEGROUP = CatalogEntry(
             required=True,
         ),
     ),
-    permissions=("eks:ListClusters", "eks:ListNodegroups", "eks:DescribeNodegroup"),
 )
 
 ENTRIES = (CLUSTER, NODEGROUP)

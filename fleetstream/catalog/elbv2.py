@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail, Relation
+from fleetstream.catalog.entry import CatalogEntry, Detail, Parent, Relation
 from fleetstream.catalog.entry import RelationName as R
 
 
@@ -22,7 +22,6 @@ def _tags(arn_path: str) -> Detail:
 
 LOAD_BALANCER = CatalogEntry(
     type_name="elbv2.load_balancer",
-    service="elbv2",
     operation="DescribeLoadBalancers",
     result_path="LoadBalancers[]",
     id_path="LoadBalancerName",
@@ -30,10 +29,6 @@ LOAD_BALANCER = CatalogEntry(
     arn_template="",
     name_path="LoadBalancerName",
     details=(_tags("LoadBalancerArn"),),
-    permissions=(
-        "elasticloadbalancing:DescribeLoadBalancers",
-        "elasticloadbalancing:DescribeTags",
-    ),
     relations=(
         Relation(R.IS_CONTAINED_IN, "AvailabilityZones[].SubnetId", "ec2.subnet"),
         Relation(R.IS_CONTAINED_IN, "VpcId", "ec2.vpc"),
@@ -43,7 +38,6 @@ LOAD_BALANCER = CatalogEntry(
 
 TARGET_GROUP = CatalogEntry(
     type_name="elbv2.target_group",
-    service="elbv2",
     operation="DescribeTargetGroups",
     result_path="TargetGroups[]",
     id_path="TargetGroupName",
@@ -51,14 +45,29 @@ TARGET_GROUP = CatalogEntry(
     arn_template="",
     name_path="TargetGroupName",
     details=(_tags("TargetGroupArn"),),
-    permissions=(
-        "elasticloadbalancing:DescribeTargetGroups",
-        "elasticloadbalancing:DescribeTags",
-    ),
     relations=(
         Relation(R.IS_ASSOCIATED_WITH, "LoadBalancerArns", "elbv2.load_balancer"),
         Relation(R.IS_CONTAINED_IN, "VpcId", "ec2.vpc"),
     ),
 )
 
-ENTRIES = (LOAD_BALANCER, TARGET_GROUP)
+LISTENER = CatalogEntry(
+    type_name="elbv2.listener",
+    operation="DescribeListeners",
+    parent=Parent(
+        "DescribeLoadBalancers",
+        "LoadBalancers",
+        "LoadBalancerArn",
+        param="LoadBalancerArn",
+        into="LoadBalancerArn",
+    ),
+    result_path="Listeners[]",
+    id_path="ListenerArn",
+    arn_path="ListenerArn",
+    arn_template="",
+    name_path="ListenerArn",
+    details=(_tags("ListenerArn"),),
+    relations=(Relation(R.IS_CONTAINED_IN, "LoadBalancerArn", "elbv2.load_balancer"),),
+)
+
+ENTRIES = (LOAD_BALANCER, TARGET_GROUP, LISTENER)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from fleetstream.catalog.iam_actions import iam_action
+
 # A per-item fix-up for a quirk no declaration can express (e.g. S3's "EU" location).
 Quirk = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -48,6 +50,14 @@ class Detail:
     # True: an item the detail finds nothing for vanished since the list call and is dropped.
     required: bool = False
     keep_if: str | None = None  # JMESPath predicate after this detail; falsy drops the item
+
+
+def tags_detail(
+    operation: str, param: str, arn_path: str, *absent_codes: str, result_path: str = "Tags"
+) -> Detail:
+    """The common detail of types whose list call omits tags: one call per item, its ARN (or
+    id) at arn_path as param, the tags at result_path stored under "Tags"."""
+    return Detail(operation, {param: arn_path}, result_path, into="Tags", absent_codes=absent_codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,15 +136,15 @@ class Relation:
 class CatalogEntry:
     """How to list one resource type and turn each listed item into an observation."""
 
-    type_name: str  # "<service>.<kind>", the value of WorkItem.resource_type
-    service: str  # boto3 client name
+    # "<service>.<kind>", the value of WorkItem.resource_type; <service> is the boto3 client
+    # name and the entry lives in fleetstream/catalog/<service>.py ("-" spelled "_").
+    type_name: str
     operation: str  # API operation name, e.g. DescribeInstances
     result_path: str  # JMESPath from the response to the list of items
     id_path: str  # JMESPath from an item to its identifier
     # {partition} {region} {account_id} {id} ({id_path}: id without a leading "/"); "" when
     # arn_path always finds the ARN. Used when arn_path finds none.
     arn_template: str
-    permissions: tuple[str, ...]  # IAM actions every call of the entry needs
     arn_path: str | None = None  # JMESPath to an ARN the API returns itself
     name_path: str | None = None  # JMESPath to a display name; "tag:Name" reads a tag
     tags_path: str | None = "Tags"
@@ -155,6 +165,17 @@ class CatalogEntry:
     quirk_fields: tuple[str, ...] = ()  # top-level item keys prepare and quirk add
     refresh: Refresh | None = None  # event-driven refresh (issue: continuous inventory)
     relations: tuple[Relation, ...] = ()  # edges to other types (see relations.py)
+
+    @property
+    def service(self) -> str:
+        """The boto3 client name: the part of type_name before the dot."""
+        return self.type_name.partition(".")[0]
+
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        """The IAM actions the entry's calls need, in call order; derived, never declared, so
+        the member role grants exactly what the entry calls."""
+        return tuple(dict.fromkeys(iam_action(self.service, op) for op in self.operations()))
 
     @property
     def kind(self) -> str:

@@ -6,7 +6,6 @@ from fleetstream.catalog.entry import CatalogEntry, Detail
 
 RULE = CatalogEntry(
     type_name="events.rule",
-    service="events",
     operation="ListRules",
     result_path="Rules[]",
     id_path="Name",
@@ -22,7 +21,6 @@ RULE = CatalogEntry(
             absent_codes=("ResourceNotFoundException",),
         ),
     ),
-    permissions=("events:ListRules", "events:ListTagsForResource"),
 )
 
 ENTRIES = (RULE,)

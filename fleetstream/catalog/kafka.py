@@ -6,7 +6,6 @@ from fleetstream.catalog.entry import CatalogEntry, TagStyle
 
 CLUSTER = CatalogEntry(
     type_name="kafka.cluster",
-    service="kafka",
     operation="ListClustersV2",  # provisioned and serverless clusters
     result_path="ClusterInfoList[]",
     id_path="ClusterName",
@@ -14,7 +13,6 @@ CLUSTER = CatalogEntry(
     arn_template="",
     name_path="ClusterName",
     tag_style=TagStyle.MAP,
-    permissions=("kafka:ListClustersV2",),
 )
 
 ENTRIES = (CLUSTER,)

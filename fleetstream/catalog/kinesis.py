@@ -6,7 +6,6 @@ from fleetstream.catalog.entry import CatalogEntry, Detail
 
 STREAM = CatalogEntry(
     type_name="kinesis.stream",
-    service="kinesis",
     operation="ListStreams",
     result_path="StreamSummaries[]",
     id_path="StreamName",
@@ -22,7 +21,6 @@ STREAM = CatalogEntry(
             absent_codes=("ResourceNotFoundException",),
         ),
     ),
-    permissions=("kinesis:ListStreams", "kinesis:ListTagsForStream"),
 )
 
 ENTRIES = (STREAM,)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail, TagStyle
+from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh, Relation, TagStyle
+from fleetstream.catalog.entry import RelationName as R
 
 KEY = CatalogEntry(
     type_name="kms.key",
-    service="kms",
     operation="ListKeys",
     result_path="Keys[]",
     id_path="KeyId",
@@ -34,7 +34,29 @@ KEY = CatalogEntry(
             absent_codes=("NotFoundException",),
         ),
     ),
-    permissions=("kms:ListKeys", "kms:DescribeKey", "kms:ListResourceTags"),
 )
 
-ENTRIES = (KEY,)
+ALIAS = CatalogEntry(
+    type_name="kms.alias",
+    operation="ListAliases",
+    # AWS managed aliases (alias/aws/s3, ...) are not the account's inventory.
+    result_path="Aliases[?!starts_with(AliasName, 'alias/aws/')]",
+    id_path="AliasName",
+    arn_path="AliasArn",
+    arn_template="arn:{partition}:kms:{region}:{account_id}:{id}",
+    name_path="AliasName",
+    tags_path=None,  # aliases take no tags
+    tag_style=TagStyle.NONE,
+    relations=(Relation(R.IS_ASSOCIATED_WITH, "TargetKeyId", "kms.key"),),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                "kms.amazonaws.com",
+                ("CreateAlias", "UpdateAlias", "DeleteAlias"),
+                "requestParameters.aliasName",
+            ),
+        ),
+    ),
+)
+
+ENTRIES = (KEY, ALIAS)

@@ -6,7 +6,6 @@ from fleetstream.catalog.entry import CatalogEntry, Detail, TagStyle
 
 LOG_GROUP = CatalogEntry(
     type_name="logs.log_group",
-    service="logs",
     operation="DescribeLogGroups",
     result_path="logGroups[]",
     id_path="logGroupName",
@@ -24,7 +23,6 @@ LOG_GROUP = CatalogEntry(
             absent_codes=("ResourceNotFoundException",),
         ),
     ),
-    permissions=("logs:DescribeLogGroups", "logs:ListTagsForResource"),
     volatile_fields=("storedBytes",),
 )
 

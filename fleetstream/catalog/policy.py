@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
 from typing import Any
 
-import botocore.session
-
 from fleetstream.catalog import CatalogEntry, entries_for
+from fleetstream.catalog.iam_actions import iam_action
 
 # The planner lists each member account's enabled regions with this action.
 REGION_DISCOVERY = "ec2:DescribeRegions"
 
-# API operations whose IAM action has another name (the Service Authorization Reference).
-_ACTION_NAMES = {("s3", "ListBuckets"): "ListAllMyBuckets"}
-
-
-@cache
-def iam_prefix(service: str) -> str:
-    """The IAM prefix of a boto3 service: its signing name (elbv2: elasticloadbalancing)."""
-    model = botocore.session.get_session().get_service_model(service)
-    return str(model.signing_name)
-
-
-def iam_action(service: str, operation: str) -> str:
-    """The IAM action an API operation needs, e.g. ('stepfunctions', 'ListStateMachines')."""
-    return f"{iam_prefix(service)}:{_ACTION_NAMES.get((service, operation), operation)}"
+__all__ = ["REGION_DISCOVERY", "iam_action", "iam_policy", "required_actions"]
 
 
 def required_actions(entry: CatalogEntry) -> frozenset[str]:

@@ -26,3 +26,13 @@ def last_segment(source: str, target: str, separator: str = "/") -> Quirk:
         return {**item, target: None if value is None else str(value).rsplit(separator, 1)[-1]}
 
     return add
+
+
+def formatted(target: str, template: str) -> Quirk:
+    """A quirk that adds target = template filled from the item's keys: the id of a child
+    whose own name is unique only within its parent (an API Gateway stage)."""
+
+    def add(item: dict[str, Any]) -> dict[str, Any]:
+        return {**item, target: template.format_map(item)}
+
+    return add

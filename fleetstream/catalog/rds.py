@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, EventRule, Refresh, Relation
+from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh, Relation
 from fleetstream.catalog.entry import RelationName as R
 
 _RDS = "rds.amazonaws.com"
@@ -12,7 +12,6 @@ _PAGE = (20, 100)
 
 DB_INSTANCE = CatalogEntry(
     type_name="rds.db_instance",
-    service="rds",
     operation="DescribeDBInstances",
     result_path="DBInstances[]",
     id_path="DBInstanceIdentifier",
@@ -21,7 +20,6 @@ DB_INSTANCE = CatalogEntry(
     name_path="DBInstanceIdentifier",
     tags_path="TagList",
     page_size_limits=_PAGE,
-    permissions=("rds:DescribeDBInstances",),
     volatile_fields=("LatestRestorableTime",),
     refresh=Refresh(
         events=(
@@ -52,7 +50,6 @@ DB_INSTANCE = CatalogEntry(
 
 DB_CLUSTER = CatalogEntry(
     type_name="rds.db_cluster",
-    service="rds",
     operation="DescribeDBClusters",
     result_path="DBClusters[]",
     id_path="DBClusterIdentifier",
@@ -61,7 +58,6 @@ DB_CLUSTER = CatalogEntry(
     name_path="DBClusterIdentifier",
     tags_path="TagList",
     page_size_limits=_PAGE,
-    permissions=("rds:DescribeDBClusters",),
     volatile_fields=("LatestRestorableTime", "EarliestRestorableTime"),
     refresh=Refresh(
         events=(
@@ -88,7 +84,6 @@ DB_CLUSTER = CatalogEntry(
 
 DB_SNAPSHOT = CatalogEntry(
     type_name="rds.db_snapshot",
-    service="rds",
     operation="DescribeDBSnapshots",
     result_path="DBSnapshots[]",
     id_path="DBSnapshotIdentifier",
@@ -97,13 +92,11 @@ DB_SNAPSHOT = CatalogEntry(
     name_path="DBSnapshotIdentifier",
     tags_path="TagList",
     page_size_limits=_PAGE,
-    permissions=("rds:DescribeDBSnapshots",),
     volatile_fields=("PercentProgress",),
 )
 
 DB_CLUSTER_SNAPSHOT = CatalogEntry(
     type_name="rds.db_cluster_snapshot",
-    service="rds",
     operation="DescribeDBClusterSnapshots",
     result_path="DBClusterSnapshots[]",
     id_path="DBClusterSnapshotIdentifier",
@@ -112,8 +105,81 @@ DB_CLUSTER_SNAPSHOT = CatalogEntry(
     name_path="DBClusterSnapshotIdentifier",
     tags_path="TagList",
     page_size_limits=_PAGE,
-    permissions=("rds:DescribeDBClusterSnapshots",),
     volatile_fields=("PercentProgress",),
 )
 
-ENTRIES = (DB_INSTANCE, DB_CLUSTER, DB_SNAPSHOT, DB_CLUSTER_SNAPSHOT)
+
+def _tags(arn_path: str) -> Detail:
+    # The describe output of these types has no TagList.
+    return Detail(
+        "ListTagsForResource",
+        {"ResourceName": arn_path},
+        "TagList",
+        into="TagList",
+        absent_codes=("DBSubnetGroupNotFoundFault", "SubscriptionNotFound"),
+    )
+
+
+DB_SUBNET_GROUP = CatalogEntry(
+    type_name="rds.db_subnet_group",
+    operation="DescribeDBSubnetGroups",
+    result_path="DBSubnetGroups[]",
+    id_path="DBSubnetGroupName",
+    arn_path="DBSubnetGroupArn",
+    arn_template="arn:{partition}:rds:{region}:{account_id}:subgrp:{id}",
+    name_path="DBSubnetGroupName",
+    tags_path="TagList",
+    page_size_limits=_PAGE,
+    details=(_tags("DBSubnetGroupArn"),),
+    relations=(
+        Relation(R.IS_CONTAINED_IN, "VpcId", "ec2.vpc"),
+        Relation(R.CONTAINS, "Subnets[].SubnetIdentifier", "ec2.subnet"),
+    ),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _RDS,
+                ("CreateDBSubnetGroup", "ModifyDBSubnetGroup", "DeleteDBSubnetGroup"),
+                "requestParameters.dBSubnetGroupName",
+            ),
+        ),
+    ),
+)
+
+EVENT_SUBSCRIPTION = CatalogEntry(
+    type_name="rds.event_subscription",
+    operation="DescribeEventSubscriptions",
+    result_path="EventSubscriptionsList[]",
+    id_path="CustSubscriptionId",
+    arn_path="EventSubscriptionArn",
+    arn_template="arn:{partition}:rds:{region}:{account_id}:es:{id}",
+    name_path="CustSubscriptionId",
+    tags_path="TagList",
+    page_size_limits=_PAGE,
+    details=(_tags("EventSubscriptionArn"),),
+    relations=(Relation(R.IS_ASSOCIATED_WITH, "SnsTopicArn", "sns.topic"),),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _RDS,
+                (
+                    "CreateEventSubscription",
+                    "ModifyEventSubscription",
+                    "DeleteEventSubscription",
+                    "AddSourceIdentifierToSubscription",
+                    "RemoveSourceIdentifierFromSubscription",
+                ),
+                "requestParameters.subscriptionName",
+            ),
+        ),
+    ),
+)
+
+ENTRIES = (
+    DB_INSTANCE,
+    DB_CLUSTER,
+    DB_SNAPSHOT,
+    DB_CLUSTER_SNAPSHOT,
+    DB_SUBNET_GROUP,
+    EVENT_SUBSCRIPTION,
+)

@@ -7,7 +7,6 @@ from fleetstream.catalog.quirks import last_segment
 
 HOSTED_ZONE = CatalogEntry(
     type_name="route53.hosted_zone",
-    service="route53",
     operation="ListHostedZones",
     result_path="HostedZones[]",
     id_path="ZoneId",
@@ -28,7 +27,33 @@ HOSTED_ZONE = CatalogEntry(
     # Id is "/hostedzone/Z123"; the ARN and people use "Z123".
     prepare=last_segment("Id", "ZoneId"),
     quirk_fields=("ZoneId",),
-    permissions=("route53:ListHostedZones", "route53:ListTagsForResource"),
 )
 
-ENTRIES = (HOSTED_ZONE,)
+HEALTH_CHECK = CatalogEntry(
+    type_name="route53.health_check",
+    operation="ListHealthChecks",
+    result_path="HealthChecks[]",
+    id_path="Id",
+    arn_template="arn:{partition}:route53:::healthcheck/{id}",
+    name_path="HealthCheckConfig.FullyQualifiedDomainName",
+    global_resource=True,
+    page_size_limits=(1, 100),
+    details=(
+        Detail(
+            "ListTagsForResources",
+            {"ResourceIds": "Id"},
+            "ResourceTagSets",
+            into="Tags",
+            static_params={"ResourceType": "healthcheck"},
+            batch_param="ResourceIds",
+            batch_size=10,  # ListTagsForResources takes at most 10 ids
+            match=("Id", "ResourceId"),
+            value_path="Tags",
+            absent_codes=("NoSuchHealthCheck",),
+        ),
+    ),
+    # Route 53 bumps the version on every update; the configuration itself is what changes.
+    volatile_fields=("HealthCheckVersion",),
+)
+
+ENTRIES = (HOSTED_ZONE, HEALTH_CHECK)

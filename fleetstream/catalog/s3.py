@@ -13,7 +13,6 @@ from fleetstream.catalog.quirks import bucket_region
 
 BUCKET = CatalogEntry(
     type_name="s3.bucket",
-    service="s3",
     operation="ListBuckets",
     result_path="Buckets[]",
     id_path="Name",
@@ -40,7 +39,6 @@ BUCKET = CatalogEntry(
     quirk=bucket_region,
     quirk_fields=("BucketRegion",),
     # The IAM action of ListBuckets is s3:ListAllMyBuckets (see catalog.iam).
-    permissions=("s3:ListAllMyBuckets", "s3:GetBucketLocation", "s3:GetBucketTagging"),
     # ListBuckets takes no names: a refresh lists the account's buckets (one call) and
     # completes only the named ones.
     refresh=Refresh(

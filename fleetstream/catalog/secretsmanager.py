@@ -6,14 +6,12 @@ from fleetstream.catalog.entry import CatalogEntry
 
 SECRET = CatalogEntry(
     type_name="secretsmanager.secret",
-    service="secretsmanager",
     operation="ListSecrets",
     result_path="SecretList[]",
     id_path="Name",
     arn_path="ARN",
     arn_template="",
     name_path="Name",
-    permissions=("secretsmanager:ListSecrets",),
     volatile_fields=("LastAccessedDate",),
 )
 

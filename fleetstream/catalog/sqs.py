@@ -9,7 +9,6 @@ _GONE = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
 
 QUEUE = CatalogEntry(
     type_name="sqs.queue",
-    service="sqs",
     operation="ListQueues",
     result_path="QueueUrls",
     item_key="QueueUrl",
@@ -32,7 +31,6 @@ QUEUE = CatalogEntry(
     # Only the URL names the queue; its last segment is the name.
     quirk=last_segment("QueueUrl", "QueueName"),
     quirk_fields=("QueueName",),
-    permissions=("sqs:ListQueues", "sqs:GetQueueAttributes", "sqs:ListQueueTags"),
     volatile_fields=(
         "ApproximateNumberOfMessages",
         "ApproximateNumberOfMessagesNotVisible",

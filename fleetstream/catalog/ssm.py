@@ -1,12 +1,12 @@
-"""SSM resource types: parameter metadata only (DescribeParameters), never GetParameter."""
+"""SSM resource types: parameter metadata only (DescribeParameters), never GetParameter;
+the account's own documents."""
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail
+from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh
 
 PARAMETER = CatalogEntry(
     type_name="ssm.parameter",
-    service="ssm",
     operation="DescribeParameters",
     result_path="Parameters[]",
     id_path="Name",
@@ -24,7 +24,31 @@ PARAMETER = CatalogEntry(
             absent_codes=("InvalidResourceId",),
         ),
     ),
-    permissions=("ssm:DescribeParameters", "ssm:ListTagsForResource"),
 )
 
-ENTRIES = (PARAMETER,)
+DOCUMENT = CatalogEntry(
+    type_name="ssm.document",
+    operation="ListDocuments",
+    # Only the account's own: AWS's and shared documents number in the thousands.
+    request_params={"Filters": [{"Key": "Owner", "Values": ["Self"]}]},
+    result_path="DocumentIdentifiers[]",
+    id_path="Name",
+    arn_template="arn:{partition}:ssm:{region}:{account_id}:document/{id}",
+    name_path="Name",
+    refresh=Refresh(
+        events=(
+            EventRule(
+                "ssm.amazonaws.com",
+                (
+                    "CreateDocument",
+                    "UpdateDocument",
+                    "DeleteDocument",
+                    "UpdateDocumentDefaultVersion",
+                ),
+                "requestParameters.name",
+            ),
+        ),
+    ),
+)
+
+ENTRIES = (PARAMETER, DOCUMENT)

@@ -6,7 +6,6 @@ from fleetstream.catalog.entry import CatalogEntry, Detail, TagStyle
 
 STATE_MACHINE = CatalogEntry(
     type_name="stepfunctions.state_machine",
-    service="stepfunctions",
     operation="ListStateMachines",
     result_path="stateMachines[]",
     id_path="name",
@@ -24,7 +23,27 @@ STATE_MACHINE = CatalogEntry(
             absent_codes=("ResourceNotFound",),
         ),
     ),
-    permissions=("states:ListStateMachines", "states:ListTagsForResource"),
 )
 
-ENTRIES = (STATE_MACHINE,)
+ACTIVITY = CatalogEntry(
+    type_name="stepfunctions.activity",
+    operation="ListActivities",
+    result_path="activities[]",
+    id_path="name",
+    arn_path="activityArn",
+    arn_template="arn:{partition}:states:{region}:{account_id}:activity:{id}",
+    name_path="name",
+    tags_path="tags",
+    tag_style=TagStyle.LOWER_KEY_VALUE_LIST,
+    details=(
+        Detail(
+            "ListTagsForResource",
+            {"resourceArn": "activityArn"},
+            "tags",
+            into="tags",
+            absent_codes=("ResourceNotFound",),
+        ),
+    ),
+)
+
+ENTRIES = (STATE_MACHINE, ACTIVITY)

@@ -8,6 +8,7 @@ type; structures, lists and maps stay JSON text. Every value is still in `attrib
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -58,6 +59,9 @@ def table_name(type_name: str) -> str:
     return type_name.replace(".", "_").replace("-", "_")
 
 
+_FILTER = re.compile(r"\[\?[^\]]*\]")
+
+
 @cache
 def _session() -> botocore.session.Session:
     return botocore.session.get_session()
@@ -69,8 +73,9 @@ def _output(service: str, operation: str) -> Shape | None:
 
 
 def _follow(shape: Shape | None, path: str) -> Shape | None:
-    """The shape a simple JMESPath (a.b[].c[], as the catalog writes them) selects."""
-    for segment in path.split("."):
+    """The shape a simple JMESPath (a.b[].c[], as the catalog writes them) selects; a filter
+    (Aliases[?...]) selects elements of the same shape as a plain projection."""
+    for segment in _FILTER.sub("[]", path).split("."):
         name = segment.removesuffix("[]")
         if not isinstance(shape, StructureShape) or name not in shape.members:
             return None

@@ -9,27 +9,23 @@ import json
 import uuid
 import zipfile
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devstack import StackEndpoints
-from devstack.seed import Estate, EstateSpec, _Clients, seed_estate
-from fleetstream.apps.oneshot import run_sweep
-from fleetstream.aws.clients import dynamodb_client
-from fleetstream.base.config import Settings, load_settings
+from devstack.seed import Estate, _Clients
+from fleetstream.base.config import Settings
 from fleetstream.base.models import GLOBAL_REGION, Observation
-from fleetstream.inventory.read import scan_items
 from fleetstream.serde.wire import decode_resource_event
-from tests.integration.helpers import read_topic, settings_for
+from tests.integration.catalog_e2e_support import Fact, Place, configure, estate_of, facts, sweep
+from tests.integration.helpers import read_topic
 
 pytestmark = pytest.mark.integration
 REGIONS = ("us-east-1", "eu-west-1")
 SECRET_TYPES = ("lambda.function", "ecs.task_definition", "ssm.parameter", "secretsmanager.secret")
 
-Fact = tuple[str, str, str]  # account, region, resource id
 TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -54,27 +50,6 @@ GLOBAL_TYPES = (
     "route53.hosted_zone",
     "cloudfront.distribution",
 )
-
-
-@dataclass(frozen=True)
-class Place:
-    """One (account, region) of the estate, with clients acting inside it."""
-
-    clients: _Clients
-    account: str
-    region: str
-    secret: str
-
-    def __call__(self, service: str) -> Any:
-        return self.clients.member(self.account, service, self.region)
-
-    @property
-    def name(self) -> str:
-        return f"fs-{self.account[-6:]}-{self.region}"
-
-    @property
-    def role_arn(self) -> str:
-        return f"arn:aws:iam::{self.account}:role/FleetstreamReadOnly"
 
 
 def distribution(name: str) -> dict[str, Any]:
@@ -373,40 +348,6 @@ def build_truth(clients: _Clients, estate: Estate, secret: str) -> dict[str, set
     return dict(truth)
 
 
-def estate_of(local_stack: StackEndpoints, accounts: int, regions: tuple[str, ...]) -> Estate:
-    """A fresh organization with one seeded instance per member account and region."""
-    assert local_stack.aws_endpoint
-    spec = EstateSpec(
-        member_accounts=accounts, regions=regions, instances_per_region=1, paged_region=None
-    )
-    return seed_estate(local_stack.aws_endpoint, spec)
-
-
-def configure(
-    monkeypatch: pytest.MonkeyPatch, estate: Estate, types: list[str], where: Path, **env: str
-) -> tuple[Settings, Path]:
-    """Settings for exactly this estate and these types, and the config file children read.
-
-    resource_types is a top-level key, which FLEETSTREAM_<SECTION>__<KEY> overrides cannot
-    reach, so it travels in a config file (JSON is YAML).
-    """
-    config = where / "catalog-e2e.yaml"
-    config.write_text(json.dumps({"resource_types": types}))
-    settings_for(monkeypatch, estate, **env)
-    return load_settings(config), config
-
-
-def sweep(settings: Settings, config: Path, log_dir: Path) -> list[dict[str, Any]]:
-    """Run one sweep to completion; every inventory item afterwards."""
-    result = run_sweep(
-        settings, config, describers=2, sinks=1, timeout_s=300, log_dir=log_dir, echo=print
-    )
-    assert result.progress.finished, f"sweep did not finish: {result.progress}"
-    failed = [(s.shard, s.error_code, s.reason) for s in result.progress.failed]
-    assert not failed, failed
-    return list(scan_items(dynamodb_client(settings), settings.sink.table))
-
-
 def test_every_type_in_two_accounts_and_two_regions_matches_moto_exactly(
     local_stack: StackEndpoints,
     pipeline: Settings,
@@ -424,10 +365,7 @@ def test_every_type_in_two_accounts_and_two_regions_matches_moto_exactly(
 
     items = sweep(settings, config, log_dir)
 
-    found: dict[str, set[Fact]] = defaultdict(set)
-    for item in items:
-        fact = (item["account_id"]["S"], item["region"]["S"], item["resource_id"]["S"])
-        found[item["resource_type"]["S"]].add(fact)
+    found = defaultdict(set, facts(items))
     wrong = {
         t: {"missing": truth[t] - found[t], "extra": found[t] - truth[t]}
         for t in types

@@ -105,6 +105,20 @@ def walk(node: Node, ast: dict[str, Any]) -> Node:
         if enum and children[1]["value"] not in enum:
             raise PathError(f"{children[1]['value']!r} is not one of {enum}")
         return None
+    if kind == "comparator":  # a comparison inside a filter: both sides must exist
+        for child in children:
+            walk(node, child)
+        return None
+    if kind == "filter_projection":  # Aliases[?cond]: the condition's fields must exist too
+        elements = _elements(walk(node, children[0]))
+        walk(elements, children[2])
+        return Many(walk(elements, children[1]))
+    if kind in ("function_expression", "not_expression", "and_expression", "or_expression"):
+        for child in children:
+            walk(node, child)
+        return None
+    if kind == "literal":
+        return None
     raise PathError(f"unsupported expression node {kind!r}")
 
 
@@ -242,12 +256,27 @@ def test_permissions_are_exactly_the_actions_of_the_calls(entry: CatalogEntry) -
     assert set(entry.permissions) == required_actions(entry)
 
 
+@pytest.mark.parametrize(
+    ("type_name", "permissions"),
+    [
+        ("sqs.queue", ("sqs:ListQueues", "sqs:GetQueueAttributes", "sqs:ListQueueTags")),
+        ("s3.bucket", ("s3:ListAllMyBuckets", "s3:GetBucketLocation", "s3:GetBucketTagging")),
+        ("ecs.service", ("ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices")),
+        ("stepfunctions.state_machine", ("states:ListStateMachines", "states:ListTagsForResource")),
+    ],
+)
+def test_permissions_follow_the_calls(type_name: str, permissions: tuple[str, ...]) -> None:
+    # Derived from the calls in call order (parent list, list, details), under the IAM
+    # prefix (states, not stepfunctions) and action name (ListAllMyBuckets) AWS authorizes.
+    assert CATALOG[type_name].permissions == permissions
+
+
 def test_type_names_are_unique_service_kind_pairs_in_their_service_module() -> None:
     names = Counter(e.type_name for m in SERVICE_MODULES for e in m.ENTRIES)
     assert [n for n, count in names.items() if count > 1] == []
     assert len(names) == len(CATALOG)
     for module in SERVICE_MODULES:
-        service = module.__name__.rsplit(".", 1)[1].rstrip("_")
+        service = module.__name__.rsplit(".", 1)[1].rstrip("_").replace("_", "-")
         for entry in module.ENTRIES:
             assert TYPE_NAME.match(entry.type_name), entry.type_name
             assert entry.service == service, (module.__name__, entry.type_name)
@@ -262,7 +291,12 @@ def test_the_catalog_is_broad() -> None:
 def test_the_walker_rejects_what_does_not_fit() -> None:
     output = SESSION.get_service_model("ec2").operation_model("DescribeInstances").output_shape
     assert isinstance(_elements(path(output, "Reservations[].Instances[]")), StructureShape)
-    for wrong in ("Reservations[].Instance[]", "Reservations.Instances", "Nothing[]"):
+    for wrong in (
+        "Reservations[].Instance[]",
+        "Reservations.Instances",
+        "Nothing[]",
+        "Reservations[?!starts_with(Owner, 'x')]",
+    ):
         with pytest.raises(PathError):
             path(output, wrong)
     key = SESSION.get_service_model("kms").operation_model("DescribeKey").output_shape
@@ -287,9 +321,10 @@ def broken_entries() -> dict[str, CatalogEntry]:
         "paginated": dataclasses.replace(CATALOG["ec2.elastic_ip"], paginated=True),
         "unpaginated": dataclasses.replace(instance, paginated=False),
         "request_params": dataclasses.replace(instance, request_params={"Owner": "self"}),
-        "permission": dataclasses.replace(service, permissions=service.permissions[1:]),
-        "extra permission": dataclasses.replace(
-            instance, permissions=("ec2:DescribeInstances", "ec2:DescribeImages")
+        # A permission can no longer be missing or extra: entries derive them from their
+        # calls (test_permissions_follow_the_calls); a wrong call still fails the contract.
+        "detail operation": dataclasses.replace(
+            service, details=(dataclasses.replace(service.details[0], operation="Describe"),)
         ),
         "detail param": dataclasses.replace(table, details=(bad_param, *table.details[1:])),
         "keep_if literal": dataclasses.replace(key, details=(bad_filter, *key.details[1:])),

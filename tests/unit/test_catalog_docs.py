@@ -1,43 +1,41 @@
-"""docs/catalog.md lists every catalog type exactly as the catalog declares it."""
+"""README's and docs/catalog.md's type tables are generated from the catalog, never hand-kept."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import dataclasses
 
 import pytest
 
-from fleetstream.catalog import CATALOG, CatalogEntry
+from fleetstream.catalog import CATALOG
+from tools.catalog_docs import BEGIN, END, catalog_table, outputs, readme_table, rendered, row
 
 pytestmark = pytest.mark.unit
-DOC = Path(__file__).resolve().parents[2] / "docs" / "catalog.md"
 
 
-def row(entry: CatalogEntry) -> str:
-    """The table row of one type in docs/catalog.md."""
-    listing = entry.operation
-    if entry.parent is not None:
-        listing = f"{entry.parent.operation} → {entry.operation}"
-    details = ", ".join(
-        d.operation + (f" (≤{d.batch_size} per call)" if d.batch_param else "")
-        for d in entry.details
-    )
-    cells = (
-        f"`{entry.type_name}`",
-        entry.service,
-        listing,
-        details or "-",
-        "yes" if entry.global_resource else "",
-        ", ".join(f"`{p}`" for p in entry.permissions),
-    )
-    return "| " + " | ".join(cells) + " |"
+def test_the_committed_tables_are_the_generators_output() -> None:
+    stale = [path.name for path, text in outputs().items() if path.read_text() != text]
+    assert not stale, f"{stale} out of date with the catalog: run `python -m tools.catalog_docs`"
 
 
-def test_every_type_has_its_row() -> None:
-    text = DOC.read_text()
-    missing = [row(entry) for entry in CATALOG.values() if row(entry) not in text]
-    assert not missing, "update docs/catalog.md:\n" + "\n".join(missing)
-
-
-if __name__ == "__main__":  # print the table: python -m tests.unit.test_catalog_docs
+def test_every_type_has_its_row_and_its_permissions() -> None:
+    table = catalog_table()
     for entry in CATALOG.values():
-        print(row(entry))
+        assert row(entry) in table
+        assert all(f"`{p}`" in row(entry) for p in entry.permissions)
+    assert table.startswith(f"{len(CATALOG)} resource types in ")
+    for entry in CATALOG.values():
+        assert entry.kind in readme_table()
+
+
+def test_a_changed_entry_makes_the_table_stale() -> None:
+    entry = CATALOG["sqs.queue"]
+    changed = dataclasses.replace(entry, details=entry.details[:1])
+    assert row(changed) != row(entry)
+    assert "sqs:ListQueueTags" not in row(changed)
+
+
+def test_only_the_block_is_rewritten() -> None:
+    text = f"prose before\n{BEGIN}\nold table\n{END}\nprose after\n"
+    assert rendered(text, "new") == f"prose before\n{BEGIN}\nnew\n{END}\nprose after\n"
+    with pytest.raises(ValueError, match="block"):
+        rendered("no markers here", "new")

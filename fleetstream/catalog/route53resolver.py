@@ -1,0 +1,37 @@
+"""Route 53 Resolver resource types."""
+
+from __future__ import annotations
+
+from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh
+
+RESOLVER_RULE = CatalogEntry(
+    type_name="route53resolver.resolver_rule",
+    operation="ListResolverRules",
+    # The "Internet Resolver" system rule is in every account: not the account's inventory.
+    result_path="ResolverRules[?OwnerId != 'Route 53 Resolver']",
+    id_path="Id",
+    arn_path="Arn",
+    arn_template="arn:{partition}:route53resolver:{region}:{account_id}:resolver-rule/{id}",
+    name_path="Name",
+    details=(
+        Detail(
+            "ListTagsForResource",
+            {"ResourceArn": "Arn"},
+            "Tags",
+            into="Tags",
+            absent_codes=("ResourceNotFoundException",),
+        ),
+    ),
+    volatile_fields=("Status", "StatusMessage"),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                "route53resolver.amazonaws.com",
+                ("UpdateResolverRule", "DeleteResolverRule"),
+                "requestParameters.resolverRuleId",
+            ),
+        ),
+    ),
+)
+
+ENTRIES = (RESOLVER_RULE,)
