@@ -25,7 +25,7 @@ from consumers.sink.pacing import KeepAlive, in_chunks, no_keep_alive, paced_map
 from fleetstream.aws.errors import error_code
 from fleetstream.base.metrics import OUTCOME_CHUNKS
 from fleetstream.base.models import ShardOutcome, ShardStatus
-from fleetstream.inventory.dynamodb import ACCOUNT_INDEX, call_dynamodb
+from fleetstream.inventory.dynamodb import ACCOUNT_INDEX, call_dynamodb, paginate_dynamodb
 
 log = logging.getLogger(__name__)
 _MARK_THREADS = 8
@@ -52,7 +52,9 @@ class GoneAccounts:
         if outcome.status is not ShardStatus.ACCOUNT_GONE:
             return 0
         status = (outcome.error_code or "AccountGone").removeprefix("Account").upper()
-        pages = self.client.get_paginator("query").paginate(
+        pages = paginate_dynamodb(
+            self.client,
+            "query",
             TableName=self.table,
             IndexName=ACCOUNT_INDEX,
             PaginationConfig={"PageSize": self.chunk_size},

@@ -48,7 +48,7 @@ from fleetstream.base.metrics import (
     TOMBSTONES,
 )
 from fleetstream.base.models import ShardOutcome, ShardStatus
-from fleetstream.inventory.dynamodb import SHARD_INDEX, call_dynamodb
+from fleetstream.inventory.dynamodb import SHARD_INDEX, call_dynamodb, paginate_dynamodb
 
 log = logging.getLogger(__name__)
 
@@ -156,11 +156,7 @@ class Tombstoner:
         return deleted
 
     def _seen(self, shard: str, cutoff_ms: int, this_sweep: list[Mark]) -> set[bytes]:
-        seen: set[bytes] = set()
-        for mark in self.seen.marks(shard, cutoff_ms):
-            self.keep_alive()  # a mark holds up to 20,000 digests: one read per mark at most
-            if not mark.refused:  # a refusal mark's time is the sink's, not an observation's
-                seen.update(unpack(mark.digests))
+        seen = self.seen.digests_since(shard, cutoff_ms, self.keep_alive)
         # This sweep's pages described by a describer whose clock is behind the first page's.
         for mark in this_sweep:
             if mark.observed_ms < cutoff_ms:
@@ -171,7 +167,9 @@ class Tombstoner:
         self, shard: str, cutoff_ms: int, finished_ms: int
     ) -> Iterator[tuple[str, int]]:
         """The shard's candidates, read a page at a time as the caller goes (never all)."""
-        pages = self.client.get_paginator("query").paginate(
+        pages = paginate_dynamodb(
+            self.client,
+            "query",
             TableName=self.table,
             IndexName=SHARD_INDEX,
             KeyConditionExpression="#shard = :shard",

@@ -32,7 +32,13 @@ from typing import Any
 from fleetstream.base.errors import RetryBatchError
 from fleetstream.base.metrics import SINK_SEEN_MARKS, SINK_UNPROCESSED, SINK_WRITE_UNITS
 from fleetstream.base.models import Observation
-from fleetstream.inventory.dynamodb import SWEEP_INDEX, backoff, call_dynamodb, chunks
+from fleetstream.inventory.dynamodb import (
+    SWEEP_INDEX,
+    backoff,
+    call_dynamodb,
+    chunks,
+    paginate_dynamodb,
+)
 
 DIGEST_BYTES = 8
 # 20,000 digests = 160 KB per mark, well under DynamoDB's 400 KB item limit.
@@ -147,7 +153,9 @@ class SeenMarks:
 
     def marks(self, shard: str, from_ms: int) -> Iterator[Mark]:
         """Every mark of a shard observed at from_ms or later (consistent reads)."""
-        pages = self.client.get_paginator("query").paginate(
+        pages = paginate_dynamodb(
+            self.client,
+            "query",
             TableName=self.table,
             KeyConditionExpression="#shard = :shard AND #mark >= :from",
             ExpressionAttributeNames={"#shard": "shard", "#mark": "mark"},
@@ -164,7 +172,9 @@ class SeenMarks:
 
     def sweep_marks(self, shard: str, sweep_id: str) -> Iterator[Mark]:
         """Every mark of a shard written for one sweep, whatever its time (consistent reads)."""
-        pages = self.client.get_paginator("query").paginate(
+        pages = paginate_dynamodb(
+            self.client,
+            "query",
             TableName=self.table,
             IndexName=SWEEP_INDEX,
             KeyConditionExpression="#shard = :shard AND sweep_id = :sweep",
@@ -176,6 +186,17 @@ class SeenMarks:
         for page in pages:
             for item in page["Items"]:
                 yield _mark(item)
+
+    def digests_since(self, shard: str, from_ms: int, keep_alive: Callable[[], None]) -> set[bytes]:
+        """The digests of every mark of a shard observed at from_ms or later; a refusal mark's
+        are left out (its time is the sink's, not an observation's). keep_alive runs once per
+        mark read: a mark holds up to 20,000 digests."""
+        seen: set[bytes] = set()
+        for mark in self.marks(shard, from_ms):
+            keep_alive()
+            if not mark.refused:
+                seen.update(unpack(mark.digests))
+        return seen
 
     def last_seen(self, shard: str, digests: Sequence[bytes], after_ms: int) -> dict[bytes, int]:
         """For those of these digests that a mark later than after_ms holds: the latest time."""

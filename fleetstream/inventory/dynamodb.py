@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -36,8 +37,25 @@ COLLECTION_FULL_RETRY_S = 300.0
 
 def call_dynamodb(client: Any, operation: str, **kwargs: Any) -> Any:
     """Call DynamoDB; unavailability and throttling become RetryBatchError (pause, redo)."""
-    try:
+    with dynamodb_errors(operation, kwargs):
         return getattr(client, operation)(**kwargs)
+
+
+def paginate_dynamodb(client: Any, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """The pages of a paginated DynamoDB read (query, scan), read lazily, with the errors of
+    call_dynamodb: a paginator calls the client itself, so a page fetch that meets throttling
+    or a closed connection would otherwise escape the batch's retry and end the process."""
+    pages = client.get_paginator(operation).paginate(**kwargs)
+    with dynamodb_errors(operation, kwargs):
+        # Only the page fetches run in here: the caller's own code between pages never does.
+        yield from pages
+
+
+@contextmanager
+def dynamodb_errors(operation: str, kwargs: Mapping[str, Any]) -> Iterator[None]:
+    """Within: DynamoDB unavailability and throttling become RetryBatchError (pause, redo)."""
+    try:
+        yield
     except ClientError as exc:
         code = error_code(exc)
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)

@@ -11,7 +11,11 @@ while a fault mode is on it answers instead, the way DynamoDB does:
   UnprocessedKeys. The first eligible request (two entries or more) of each operation after
   busy() is always partial, never throttled: a trial proves that the sink's retry loops met a
   partial batch, and a random draw over the few eligible requests of a window can miss it;
-- hang: every request is read and never answered (the connection stays open) until heal().
+- hang: every request is read and never answered (the connection stays open) until heal();
+- fail: every request of some operations (Query, say) fails until heal(), as DynamoDB or the
+  network fails one: HTTP 500 InternalServerError, throttling (HTTP 400), or the connection
+  closed without an answer. The other operations go through, so a test reaches the one read
+  path it means to break.
 
 Everything it served is counted, so a trial proves both that the fault happened and, against
 the sink's own metrics, that the sink's retry paths met it.
@@ -32,6 +36,9 @@ from typing import Any
 
 JSON_TYPE = "application/x-amz-json-1.0"
 THROTTLE_TYPE = "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
+SERVER_ERROR_TYPE = "com.amazonaws.dynamodb.v20120810#InternalServerError"
+# How fail() fails a request: an HTTP 500, a throttle, or a connection closed unanswered.
+FAILURES = ("server-error", "throttle", "close")
 
 
 class DynamoDBFaults:
@@ -46,6 +53,8 @@ class DynamoDBFaults:
         # Operations whose next eligible request is partial whatever the draw (see busy()).
         self.owed: set[str] = set()
         self.hanging = threading.Event()
+        self.failing: frozenset[str] = frozenset()  # operations fail() fails
+        self.failure = FAILURES[0]
         self.healed = threading.Event()
         # What was served: throttled, unprocessed items, unprocessed keys, hung, abandoned...
         self.served: Counter[str] = Counter()
@@ -81,9 +90,18 @@ class DynamoDBFaults:
         self.healed.clear()
         self.hanging.set()
 
+    def fail(self, operations: set[str], failure: str) -> None:
+        """Fail every request of these operations (X-Amz-Target names, e.g. Query) until heal()."""
+        if failure not in FAILURES:
+            raise ValueError(f"failure {failure!r}: one of {FAILURES}")
+        with self.lock:
+            self.failing = frozenset(operations)
+            self.failure = failure
+
     def heal(self) -> None:
         """Forward everything again; requests hung so far are dropped unanswered."""
         self.busy(0.0, 0.0)
+        self.fail(set(), FAILURES[0])
         self.hanging.clear()
         self.healed.set()
 
@@ -130,6 +148,11 @@ def _handler_for(layer: DynamoDBFaults) -> type[BaseHTTPRequestHandler]:
             if layer.hanging.is_set():
                 self._hang(operation)
                 return
+            with layer.lock:
+                failure = layer.failure if operation in layer.failing else None
+            if failure is not None:
+                self._fail(operation, failure)
+                return
             batch = operation in ("BatchWriteItem", "BatchGetItem")
             request = json.loads(body) if batch else {}
             if batch and _entries(operation, request) >= 2 and layer.owes_partial(operation):
@@ -151,6 +174,18 @@ def _handler_for(layer: DynamoDBFaults) -> type[BaseHTTPRequestHandler]:
                 return
             status, payload = self._forward(body)
             self._answer_raw(status, payload)
+
+        def _fail(self, operation: str, failure: str) -> None:
+            layer.count(f"failed {operation} ({failure})")
+            if failure == "close":
+                # Request read, no answer, connection closed: the client's ConnectionClosedError.
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if failure == "throttle":
+                self._answer(400, {"__type": THROTTLE_TYPE, "message": "Throughput exceeded"})
+                return
+            self._answer(500, {"__type": SERVER_ERROR_TYPE, "message": "Internal server error"})
 
         def _hang(self, operation: str) -> None:
             layer.count(f"hung {operation}")

@@ -332,13 +332,14 @@ def produce_events(settings: Settings, events: list[ResourceEvent]) -> None:
 
 
 @contextmanager
-def sink_loop(settings: Settings) -> Iterator[None]:
-    """The sink's consumer loop (the one a sink process runs) on a thread, until the block ends."""
+def sink_loop(settings: Settings) -> Iterator[threading.Thread]:
+    """The sink's consumer loop (the one a sink process runs) on a thread, until the block ends.
+    The thread ends early only where the sink process would exit: an error escaped the loop."""
     sink = build(settings)
     worker = threading.Thread(target=sink.run, daemon=True)
     worker.start()
     try:
-        yield
+        yield worker
     finally:
         sink.stop()
         worker.join(30)

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from fleetstream.inventory.dynamodb import call_dynamodb, create_table
+from fleetstream.inventory.dynamodb import call_dynamodb, create_table, paginate_dynamodb
 
 _KEEP_CLOSED_S = 2 * 86_400
 
@@ -48,7 +48,9 @@ class Checkpoints:
 
     def load(self) -> dict[str, Position]:
         """Every position of this stream, by shard id (consistent read)."""
-        pages = self.client.get_paginator("query").paginate(
+        pages = paginate_dynamodb(
+            self.client,
+            "query",
             TableName=self.table,
             KeyConditionExpression="stream_arn = :s",
             ExpressionAttributeValues={":s": {"S": self.stream_arn}},

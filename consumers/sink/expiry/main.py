@@ -143,7 +143,7 @@ def next_stream(settings: Settings, reader: StreamReader) -> StreamReader:
     announcer = reader.deliver
     assert isinstance(announcer, Announcer)
     ddb = announcer.ddb
-    table = ddb.describe_table(TableName=settings.sink.table)["Table"]
+    table = call_dynamodb(ddb, "describe_table", TableName=settings.sink.table)["Table"]
     enabled = (table.get("StreamSpecification") or {}).get("StreamEnabled", False)
     if enabled and table.get("LatestStreamArn") == reader.stream_arn:
         return reader

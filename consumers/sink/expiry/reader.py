@@ -28,6 +28,7 @@ from consumers.sink.expiry.metrics import (
 )
 from consumers.sink.expiry.removals import removed_at
 from fleetstream.aws.errors import error_code
+from fleetstream.inventory.dynamodb import call_dynamodb
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,9 @@ class StreamReader:
             kwargs: dict[str, Any] = {"StreamArn": self.stream_arn}
             if start is not None:
                 kwargs["ExclusiveStartShardId"] = start
-            description = self.streams.describe_stream(**kwargs)["StreamDescription"]
+            description = call_dynamodb(self.streams, "describe_stream", **kwargs)[
+                "StreamDescription"
+            ]
             shards.extend(description["Shards"])
             start = description.get("LastEvaluatedShardId")
             if not start:
@@ -124,7 +127,7 @@ class StreamReader:
         else:
             kwargs["ShardIteratorType"] = "TRIM_HORIZON"
         try:
-            return str(self.streams.get_shard_iterator(**kwargs)["ShardIterator"])
+            return str(call_dynamodb(self.streams, "get_shard_iterator", **kwargs)["ShardIterator"])
         except ClientError as exc:
             if error_code(exc) != "TrimmedDataAccessException":
                 raise
@@ -136,9 +139,9 @@ class StreamReader:
         )
         horizon = {"StreamArn": self.stream_arn, "ShardId": shard_id}
         return str(
-            self.streams.get_shard_iterator(**horizon, ShardIteratorType="TRIM_HORIZON")[
-                "ShardIterator"
-            ]
+            call_dynamodb(
+                self.streams, "get_shard_iterator", **horizon, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
         )
 
     def _read(self, shard_id: str) -> int:
@@ -146,8 +149,11 @@ class StreamReader:
         if state.iterator is None:
             state.iterator = self._iterator(shard_id)
         try:
-            response = self.streams.get_records(
-                ShardIterator=state.iterator, Limit=_RECORDS_PER_CALL
+            response = call_dynamodb(
+                self.streams,
+                "get_records",
+                ShardIterator=state.iterator,
+                Limit=_RECORDS_PER_CALL,
             )
         except ClientError as exc:
             if error_code(exc) not in {"ExpiredIteratorException", "TrimmedDataAccessException"}:
