@@ -564,28 +564,10 @@ class Trial:
                 return
             role = self.rng.choice(("describer", "sink"))
             leaving = self.rng.choice([w for w in pool.workers if w.role == role])
-            self._ask_to_leave(pool, leaving)
-            self.result.count(f"{role} left", in_flight=True)
-
-    def _ask_to_leave(self, pool: WorkerPool, leaving: Worker) -> None:
-        """SIGTERM a worker and take it out of the pool. Its exit is the harness's whatever its
-        code: one just started exits -15 if the signal beats its handler, and the data checks
-        still judge what it did. Only a worker that had died before it was asked is not."""
-        name = f"{leaving.role}-{leaving.index}"
-        died_first = leaving.process.poll()
-        if died_first is not None:
-            self._restart_the_dead(pool)  # an exit of its own: the trial fails, it is restarted
-            return
-        leaving.process.send_signal(signal.SIGTERM)
-        try:
-            code = leaving.process.wait(60)
-        except subprocess.TimeoutExpired:
-            leaving.process.kill()
-            code = leaving.process.wait()
-            self.result.notes.append(f"{name} ignored SIGTERM")
-        pool.workers.remove(leaving)
-        if code != 0:
-            self.result.notes.append(f"{name} asked to leave exited {code}")
+            if ask_to_leave(pool, leaving, self.result):
+                self.result.count(f"{role} left", in_flight=True)
+            else:
+                self._restart_the_dead(pool)  # it died on its own: the trial fails
 
     def _prove_retries(self, pool: WorkerPool, layer: DynamoDBFaults) -> None:
         """What the fault layer served, against what the workers' metrics say they met."""
@@ -732,6 +714,27 @@ class Trial:
         observations = [e for e in map(_decoded, messages) if isinstance(e, Observation)]
         counts = Counter((o.arn, o.sweep_id) for o in observations)
         result.duplicates = sum(n - 1 for n in counts.values())
+
+
+def ask_to_leave(pool: WorkerPool, leaving: Worker, result: TrialResult) -> bool:
+    """SIGTERM a worker and take it out of the pool. Its exit is the harness's whatever its
+    code (noted, not an unexpected exit): one just started exits -15 when the signal beats its
+    handler, and the data checks judge what it left behind. False, and the worker stays in the
+    pool, if it had already exited: that exit was its own."""
+    if leaving.process.poll() is not None:
+        return False
+    name = f"{leaving.role}-{leaving.index}"
+    leaving.process.send_signal(signal.SIGTERM)
+    try:
+        code = leaving.process.wait(60)
+    except subprocess.TimeoutExpired:
+        leaving.process.kill()
+        code = leaving.process.wait()
+        result.notes.append(f"{name} ignored SIGTERM")
+    pool.workers.remove(leaving)
+    if code != 0:
+        result.notes.append(f"{name}, asked to leave, exited {code}")
+    return True
 
 
 def _takes_a_write(bootstrap: str, topic: str) -> bool:
