@@ -534,8 +534,9 @@ class Trial:
 
     def _await_broker(self, settings: Settings) -> None:
         """The next trial runs on this stack: after a broker fault, wait until the broker
-        answers metadata requests and takes a write again (a thawed broker answers late: a
-        trial begun before it does failed), or raise StackError."""
+        answers metadata requests and takes an acks=all write again (a thawed or restarted
+        broker may still be electing leaders), so a trial's fault cannot spill into the next
+        one's; StackError if it does not within BROKER_HEALTHY_S."""
         endpoint = self.endpoints.kafka_bootstrap
         assert endpoint
         kafka_node = self.stack.components["kafka"]
