@@ -42,7 +42,7 @@ from consumers.sink.pacing import KeepAlive, in_chunks, no_keep_alive, paced_map
 from consumers.sink.seen import SeenMarks, arn_digest
 from fleetstream.aws.errors import error_code
 from fleetstream.base.errors import RetryBatchError
-from fleetstream.base.metrics import OUTCOME_CHUNKS, TOMBSTONES
+from fleetstream.base.metrics import OUTCOME_CHUNKS, SINK_UNPROCESSED, TOMBSTONES
 from fleetstream.base.models import ShardOutcome, ShardStatus
 from fleetstream.inventory.dynamodb import (
     ACCOUNT_INDEX,
@@ -231,6 +231,9 @@ class Unreachable:
             response = call_dynamodb(self.client, "batch_get_item", RequestItems=pending)
             found.extend(response.get("Responses", {}).get(self.table, []))
             pending = response.get("UnprocessedKeys") or {}
+            # Counted like the store's reads: the metric is every unprocessed key the sink met.
+            unprocessed = sum(len(p["Keys"]) for p in pending.values())
+            SINK_UNPROCESSED.labels(self.table, "batch_get_item").inc(unprocessed)
             if not pending:
                 return found
             backoff(attempt)

@@ -8,7 +8,9 @@ while a fault mode is on it answers instead, the way DynamoDB does:
   error body), not forwarded;
 - unprocessed: some BatchWriteItem requests forward only part of their items, the rest come
   back in UnprocessedItems; some BatchGetItem requests likewise return part of their keys in
-  UnprocessedKeys;
+  UnprocessedKeys. The first eligible request (two entries or more) of each operation after
+  busy() is always partial, never throttled: a trial proves that the sink's retry loops met a
+  partial batch, and a random draw over the few eligible requests of a window can miss it;
 - hang: every request is read and never answered (the connection stays open) until heal();
 - fail: every request of some operations (Query, say) fails until heal(), as DynamoDB or the
   network fails one: HTTP 500 InternalServerError, throttling (HTTP 400), or the connection
@@ -48,6 +50,8 @@ class DynamoDBFaults:
         self.lock = threading.Lock()
         self.throttle_rate = 0.0
         self.unprocessed_rate = 0.0
+        # Operations whose next eligible request is partial whatever the draw (see busy()).
+        self.owed: set[str] = set()
         self.hanging = threading.Event()
         self.failing: frozenset[str] = frozenset()  # operations fail() fails
         self.failure = FAILURES[0]
@@ -71,10 +75,21 @@ class DynamoDBFaults:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def busy(self, throttle_rate: float, unprocessed_rate: float) -> None:
-        """Throttle and return partial batches at these rates (0 turns them off)."""
+        """Throttle and return partial batches at these rates (0 turns them off); with a
+        non-zero unprocessed_rate the first eligible BatchWriteItem and BatchGetItem are
+        always partial."""
         with self.lock:
             self.throttle_rate = throttle_rate
             self.unprocessed_rate = unprocessed_rate
+            self.owed = {"BatchWriteItem", "BatchGetItem"} if unprocessed_rate > 0 else set()
+
+    def owes_partial(self, operation: str) -> bool:
+        """Whether this eligible request must be partial; it settles the debt."""
+        with self.lock:
+            if operation in self.owed:
+                self.owed.discard(operation)
+                return True
+            return False
 
     def hang(self) -> None:
         """Read every request and answer none until heal()."""
@@ -116,6 +131,16 @@ class DynamoDBFaults:
         return entries[:kept], entries[kept:]
 
 
+def _entries(operation: str, request: dict[str, Any]) -> int:
+    """How many items (BatchWriteItem) or keys (BatchGetItem) the request's first table has:
+    only one of two or more can be split into a partial answer."""
+    items: dict[str, Any] = request.get("RequestItems") or {}
+    if not items:
+        return 0
+    entry = next(iter(items.values()))
+    return len(entry["Keys"] if operation == "BatchGetItem" else entry)
+
+
 def _handler_for(layer: DynamoDBFaults) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -134,6 +159,11 @@ def _handler_for(layer: DynamoDBFaults) -> type[BaseHTTPRequestHandler]:
             if failure is not None:
                 self._fail(operation, failure)
                 return
+            batch = operation in ("BatchWriteItem", "BatchGetItem")
+            request = json.loads(body) if batch else {}
+            if batch and _entries(operation, request) >= 2 and layer.owes_partial(operation):
+                self._partial(operation, request)
+                return
             if layer.draw(layer.throttle_rate):
                 layer.count(f"throttled {operation}")
                 self._answer(
@@ -145,10 +175,8 @@ def _handler_for(layer: DynamoDBFaults) -> type[BaseHTTPRequestHandler]:
                     },
                 )
                 return
-            if operation in ("BatchWriteItem", "BatchGetItem") and layer.draw(
-                layer.unprocessed_rate
-            ):
-                self._partial(operation, json.loads(body))
+            if batch and layer.draw(layer.unprocessed_rate):
+                self._partial(operation, request)
                 return
             status, payload = self._forward(body)
             self._answer_raw(status, payload)

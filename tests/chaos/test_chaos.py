@@ -1,5 +1,5 @@
-"""The short chaos run of CI: one trial per steady fault kind against the real local stack
-(harness.UNSTEADY_FAULTS wait for FLEETSTREAM_CHAOS_FAULTS=all or the long run).
+"""The short chaos run of CI: one trial of every fault kind against the real local stack
+(FLEETSTREAM_CHAOS_FAULTS=kind,kind runs only those).
 
 The long run: `python -m tests.chaos --trials 50 --out chaos-report.md`. The seed is in the
 header of pytest's output; FLEETSTREAM_CHAOS_SEED=<seed> replays it.

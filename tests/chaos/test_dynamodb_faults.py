@@ -135,3 +135,35 @@ def test_fail_fails_only_the_named_operation(
         )["Items"]
         == []
     )
+
+
+def test_the_first_eligible_batch_of_each_operation_is_always_partial(
+    layer: DynamoDBFaults, table: str
+) -> None:
+    """A trial must prove the sink met a partial batch: the first request of each operation
+    with two entries or more is partial whatever the draw (here a rate that never draws)."""
+    through = _client(layer.endpoint)
+    one = [{"k": {"S": "single"}}]
+    keys = [{"k": {"S": f"item-{n}"}} for n in range(10)]
+    layer.busy(throttle_rate=0.0, unprocessed_rate=1e-12)
+
+    def write(batch: list[dict[str, Any]]) -> Any:
+        items = [{"PutRequest": {"Item": key}} for key in batch]
+        return through.batch_write_item(RequestItems={table: items})
+
+    def read(batch: list[dict[str, Any]]) -> Any:
+        return through.batch_get_item(RequestItems={table: {"Keys": batch}})
+
+    # One entry cannot be split: it does not use up the guaranteed partial.
+    assert not write(one)["UnprocessedItems"]
+    assert not read(one)["UnprocessedKeys"]
+    assert write(keys)["UnprocessedItems"]
+    assert read(keys)["UnprocessedKeys"]
+    assert not write(keys)["UnprocessedItems"]
+    assert not read(keys)["UnprocessedKeys"]
+    assert layer.served["unprocessed items"] > 0
+    assert layer.served["unprocessed keys"] > 0
+    # heal() forgets the debt; the next busy() owes it again.
+    layer.heal()
+    layer.busy(throttle_rate=0.0, unprocessed_rate=1e-12)
+    assert write(keys)["UnprocessedItems"]
