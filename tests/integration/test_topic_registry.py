@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -24,7 +25,8 @@ from fleetstream.actions.models import (
 from fleetstream.actions.wire import encode_request, encode_result, step_record
 from fleetstream.base.config import Settings, load_settings
 from fleetstream.base.models import ShardOutcome, ShardStatus, WorkItem
-from fleetstream.kafka.clients import TOPICS, ensure_topics
+from fleetstream.kafka import topics
+from fleetstream.kafka.clients import ensure_topics
 from fleetstream.serde import avro as serde
 from fleetstream.serde.registry import configure, value_subject
 from fleetstream.serde.wire import (
@@ -40,8 +42,6 @@ from tests.integration.helpers import ec2_observation, produce_raw, read_topic
 
 pytestmark = pytest.mark.integration
 AT = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-# Not Avro: EventBridge's JSON as delivered, and dead letters' original bytes verbatim.
-NOT_AVRO = {"events", "dlq"}
 
 WORK = WorkItem("sweep-1", "111111111111", "eu-west-1", "ec2.instance", AT, AT)
 REFRESH = WorkItem(
@@ -81,27 +81,36 @@ STEP = ActionStep(
 RESULT = ActionResult("request-1", "submission-1", "tag", ResultKind.PLAN, "PLANNED", AT)
 
 
-def samples(settings: Settings) -> dict[str, tuple[bytes, Callable[[dict[str, object]], object]]]:
+def samples(settings: Settings) -> dict[str, tuple[bytes, Callable[[dict[str, Any]], object]]]:
     """Per logical topic: a value as the pipeline writes it, and what identifies it read back."""
-    delayed = step_record(settings, replace(STEP, not_before=AT))
+    work, delayed = step_record(settings, STEP), step_record(settings, replace(STEP, not_before=AT))
+    assert work.value is not None and delayed.value is not None
     return {
-        "work": (encode_work_item(WORK), lambda r: r["sweep_id"]),
-        "work-retry": (encode_work_item(WORK), lambda r: r["sweep_id"]),
-        "refresh": (encode_work_item(REFRESH), lambda r: r["resource_ids"]),
+        "work": (encode_work_item(WORK, topic=topics.WORK), lambda r: r["sweep_id"]),
+        "work-retry": (encode_work_item(WORK, topic=topics.WORK_RETRY), lambda r: r["sweep_id"]),
+        "refresh": (encode_work_item(REFRESH, topic=topics.REFRESH), lambda r: r["resource_ids"]),
         "resources": (
-            encode_resource_event(ec2_observation("i-1", AT)),
+            encode_resource_event(ec2_observation("i-1", AT), topic=topics.RESOURCES),
             lambda r: r["body"]["resource_id"],
         ),
-        "plan-outcomes": (encode_resource_event(OUTCOME), lambda r: r["body"]["status"]),
-        "changes": (encode_change_event(CHANGE), lambda r: r["change_id"]),
+        "plan-outcomes": (
+            encode_resource_event(OUTCOME, topic=topics.PLAN_OUTCOMES),
+            lambda r: r["body"]["status"],
+        ),
+        "changes": (encode_change_event(CHANGE, topic=topics.CHANGES), lambda r: r["change_id"]),
         "state": (
-            encode_resource_state(ResourceState(ec2_observation("i-1", AT), "f1")),
+            encode_resource_state(
+                ResourceState(ec2_observation("i-1", AT), "f1"), topic=topics.STATE
+            ),
             lambda r: r["fingerprint"],
         ),
-        "actions": (encode_request(REQUEST), lambda r: r["request_id"]),
-        "action-work": (step_record(settings, STEP).value, lambda r: r["step_id"]),
+        "actions": (encode_request(REQUEST, topic=topics.ACTIONS), lambda r: r["request_id"]),
+        "action-work": (work.value, lambda r: r["step_id"]),
         "action-delay": (delayed.value, lambda r: r["not_before"]),
-        "action-results": (encode_result(RESULT), lambda r: r["status"]),
+        "action-results": (
+            encode_result(RESULT, topic=topics.ACTION_RESULTS),
+            lambda r: r["status"],
+        ),
     }
 
 
@@ -137,7 +146,10 @@ def test_every_topic_reads_back_through_confluent_kafkas_avro_deserializer(
     ensure_topics(settings.kafka)
     configure(settings.serde, settings.kafka)
     written = samples(settings)
-    assert set(written) == set(TOPICS) - NOT_AVRO  # a new topic needs a sample here
+    # Every declared topic but the two that are not Avro (EventBridge's JSON as delivered, dead
+    # letters' original bytes verbatim): a new topic needs a sample here.
+    assert {t.name for t in topics.ALL if t.schema is None} == {"events", "dlq"}
+    assert set(written) == {t.name for t in topics.ALL if t.schema is not None}
 
     registry = SchemaRegistryClient({"url": schema_registry})
     deserializer = AvroDeserializer(registry)
