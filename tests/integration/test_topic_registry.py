@@ -4,7 +4,7 @@ topic's TopicNameStrategy subject (README: Confluent tooling reads every topic).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +23,7 @@ from fleetstream.actions.models import (
     Target,
 )
 from fleetstream.actions.wire import encode_request, encode_result, step_record
-from fleetstream.base.config import Settings, load_settings
+from fleetstream.base.config import Settings
 from fleetstream.base.models import ShardOutcome, ShardStatus, WorkItem
 from fleetstream.kafka import topics
 from fleetstream.kafka.clients import ensure_topics
@@ -127,16 +127,6 @@ EXPECTED = {
     "action-delay": AT,
     "action-results": "PLANNED",
 }
-
-
-@pytest.fixture
-def registry_settings(
-    pipeline: Settings, schema_registry: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Settings]:
-    """The isolated pipeline with the registry configured; local framing restored after."""
-    monkeypatch.setenv("FLEETSTREAM_SCHEMA_REGISTRY_URL", schema_registry)
-    yield load_settings(None)
-    serde.install({})
 
 
 def test_every_topic_reads_back_through_confluent_kafkas_avro_deserializer(
