@@ -9,11 +9,12 @@ from confluent_kafka.admin import AdminClient
 
 from fleetstream.base.config import Settings
 from fleetstream.kafka import admin as kafka_admin
+from fleetstream.kafka import topics
 from fleetstream.kafka.admin import pending_records
 from fleetstream.kafka.clients import client_config
 
 # The topics of sweep work (targeted refreshes have their own topic and do not count).
-SWEEP_TOPICS = ("work", "work-retry")
+SWEEP_TOPICS = (topics.WORK, topics.WORK_RETRY)
 COORDINATOR_ATTEMPTS = 20
 COORDINATOR_MOVING = {
     KafkaError.NOT_COORDINATOR,
@@ -29,7 +30,7 @@ class DescriberBacklog:
     def __init__(self, settings: Settings, admin: AdminClient | None = None) -> None:
         self._settings = settings
         self._admin = admin or kafka_admin.admin_client(settings.kafka)
-        self._topics = [settings.kafka.topic(name) for name in SWEEP_TOPICS]
+        self._topics = [topic.kafka_name(settings.kafka) for topic in SWEEP_TOPICS]
         # Committed offsets are read with a consumer of the describers' group that never
         # subscribes (so never joins nor commits): the admin ListConsumerGroupOffsets of
         # librdkafka 2.16 crashes the process (SIGSEGV, rkcg NULL in rd_kafka_cgrp_op) when the

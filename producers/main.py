@@ -18,6 +18,7 @@ from fleetstream.catalog import entries_for
 from fleetstream.inventory.dynamodb import Tables
 from fleetstream.inventory.sweeps import SweepStore
 from fleetstream.kafka import clients as kafka
+from fleetstream.kafka import topics
 from fleetstream.serde.wire import encode_resource_event, encode_work_item
 from producers.planner import Planner, new_sweep_id
 
@@ -75,12 +76,18 @@ def emit_units(
     for unit in units:
         if isinstance(unit, ShardOutcome):
             failed += unit.status is ShardStatus.FAILED
-            topic, value = settings.kafka.topic("plan-outcomes"), encode_resource_event(unit)
+            topic, value = (
+                topics.PLAN_OUTCOMES.kafka_name(settings.kafka),
+                encode_resource_event(unit, topic=topics.PLAN_OUTCOMES),
+            )
             key = str(unit.shard).encode()
             if unit.status is ShardStatus.FAILED:
                 log.warning("shard %s failed at planning: %s", unit.shard, unit.reason)
         else:
-            topic, value = settings.kafka.topic("work"), encode_work_item(unit)
+            topic, value = (
+                topics.WORK.kafka_name(settings.kafka),
+                encode_work_item(unit, topic=topics.WORK),
+            )
             key = unit.budget_key.encode()
         while True:
             try:

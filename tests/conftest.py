@@ -11,6 +11,7 @@ import pytest
 
 from devstack import StackEndpoints
 from fleetstream.base.config import Settings, isolated_env, load_settings
+from fleetstream.serde import avro as serde
 
 pytest_plugins = [
     "tests.stack_fixtures",
@@ -59,6 +60,16 @@ def pipeline(
     for name, value in pipeline_env(local_stack, tag).items():
         monkeypatch.setenv(name, value)
     yield load_settings(None)
+
+
+@pytest.fixture
+def registry_settings(
+    pipeline: Settings, schema_registry: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """The isolated pipeline with the registry configured; local framing restored after."""
+    monkeypatch.setenv("FLEETSTREAM_SCHEMA_REGISTRY_URL", schema_registry)
+    yield load_settings(None)
+    serde.install({})
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from fleetstream.aws.accounts import active_account_ids
 from fleetstream.aws.clients import AwsClients, dynamodb_client
 from fleetstream.base.config import ActionPolicy, Settings
 from fleetstream.base.errors import ConfigError
+from fleetstream.kafka import topics
 from fleetstream.kafka.auth import resolve_secret
 from fleetstream.runtime.loop import (
     TransactionalLoop,
@@ -68,9 +69,9 @@ def build(settings: Settings) -> TransactionalLoop:
         keys,
         estate_of(settings, clients),
     )
-    results_topic = settings.kafka.topic("action-results")
+    results_topic = topics.ACTION_RESULTS.kafka_name(settings.kafka)
     group = settings.actions.planner_group_id
-    dlq_topic = settings.kafka.topic("dlq")
+    dlq_topic = topics.DLQ.kafka_name(settings.kafka)
 
     def handle(message: Message) -> list[OutRecord]:
         request = decode_request(message.value())
@@ -84,7 +85,11 @@ def build(settings: Settings) -> TransactionalLoop:
             planned.result.reason,
         )
         records = [
-            OutRecord(results_topic, result.request_id.encode(), encode_result(result))
+            OutRecord(
+                results_topic,
+                result.request_id.encode(),
+                encode_result(result, topic=topics.ACTION_RESULTS),
+            )
             for result in (planned.result, *planned.also)
         ]
         records += [step_record(settings, step) for step in planned.steps]
@@ -102,7 +107,7 @@ def build(settings: Settings) -> TransactionalLoop:
         settings,
         group=group,
         instance_id=settings.actions.instance_id,
-        topics=[settings.kafka.topic("actions")],
+        topics=[topics.ACTIONS.kafka_name(settings.kafka)],
         handler=handle,
         batch_size=1,
         concurrency=1,

@@ -17,6 +17,7 @@ from fleetstream.aws.clients import AwsClients
 from fleetstream.base.config import Settings
 from fleetstream.base.metrics import ACTION_OUTCOMES, ACTION_RETRIES, ACTION_STEPS
 from fleetstream.base.retry import RetryPolicy
+from fleetstream.kafka import topics
 from fleetstream.runtime.loop import (
     TransactionalLoop,
     run_group,
@@ -42,7 +43,7 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
             config.retry_max_attempts, config.retry_base_s, config.retry_max_backoff_s
         ),
     )
-    results_topic = settings.kafka.topic("action-results")
+    results_topic = topics.ACTION_RESULTS.kafka_name(settings.kafka)
 
     def handle(message: Message) -> list[OutRecord]:
         step = decode_step(message.value())
@@ -52,7 +53,11 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         records = []
         if output.result is not None:
             records.append(
-                OutRecord(results_topic, step.request_id.encode(), encode_result(output.result))
+                OutRecord(
+                    results_topic,
+                    step.request_id.encode(),
+                    encode_result(output.result, topic=topics.ACTION_RESULTS),
+                )
             )
         if output.next_step is not None:
             records.append(step_record(settings, output.next_step))
@@ -62,7 +67,10 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
         settings,
         group=config.group_id,
         instance_id=config.instance_id,
-        topics=[settings.kafka.topic("action-work"), settings.kafka.topic("action-delay")],
+        topics=[
+            topics.ACTION_WORK.kafka_name(settings.kafka),
+            topics.ACTION_DELAY.kafka_name(settings.kafka),
+        ],
         handler=handle,
         batch_size=config.batch_size,
         concurrency=config.concurrency,

@@ -14,6 +14,7 @@ from fleetstream.base.metrics import PAGES, RESOURCES
 from fleetstream.base.models import WorkItem, utc_now
 from fleetstream.base.retry import RetryPolicy
 from fleetstream.catalog import entries_for
+from fleetstream.kafka import topics
 from fleetstream.kafka.auth import resolve_secret
 from fleetstream.runtime.loop import (
     NOT_BEFORE_HEADER,
@@ -57,10 +58,8 @@ def make_handler(settings: Settings, clients: AwsClients | None = None) -> Handl
             shard_deadline_s=settings.describer.shard_deadline_s,
         ),
     )
-    work_topic = settings.kafka.topic("work")
-    retry_topic = settings.kafka.topic("work-retry")
-    refresh_topic = settings.kafka.topic("refresh")
-    resources_topic = settings.kafka.topic("resources")
+    retry_topic = topics.WORK_RETRY.kafka_name(settings.kafka)
+    resources_topic = topics.RESOURCES.kafka_name(settings.kafka)
 
     def handle(message: Message) -> list[OutRecord]:
         item = decode_work_item(message.value())
@@ -77,19 +76,24 @@ def make_handler(settings: Settings, clients: AwsClients | None = None) -> Handl
             OutRecord(
                 resources_topic,
                 shard_key,
-                encode_observation_within(o, MAX_RECORD_BYTES),
+                encode_observation_within(o, MAX_RECORD_BYTES, topic=topics.RESOURCES),
                 list(trigger),
             )
             for o in result.observations
         ]
         if result.next_item is not None:
-            next_topic = refresh_topic if item.targeted else work_topic
-            records.append(OutRecord(next_topic, work_key, encode_work_item(result.next_item)))
+            next_topic = topics.REFRESH if item.targeted else topics.WORK
+            next_page = encode_work_item(result.next_item, topic=next_topic)
+            records.append(OutRecord(next_topic.kafka_name(settings.kafka), work_key, next_page))
         if result.retry is not None:
             records.append(retry_record(retry_topic, result.retry))
         if result.outcome is not None:
             records.append(
-                OutRecord(resources_topic, shard_key, encode_resource_event(result.outcome))
+                OutRecord(
+                    resources_topic,
+                    shard_key,
+                    encode_resource_event(result.outcome, topic=topics.RESOURCES),
+                )
             )
         PAGES.labels(item.resource_type).inc()
         RESOURCES.labels(item.resource_type).inc(len(result.observations))
@@ -123,7 +127,7 @@ def make_dead_letter_follow_up(settings: Settings) -> DeadLetterFollowUp:
     """What the describer produces with a page's dead letter, shared by the consumer loop and
     the Lambda handler: the shard's FAILED outcome, so a sweep never waits on a page that
     went to the DLQ."""
-    resources_topic = settings.kafka.topic("resources")
+    resources_topic = topics.RESOURCES.kafka_name(settings.kafka)
 
     def follow_up(message: Message, error: BaseException) -> list[OutRecord]:
         try:
@@ -136,7 +140,11 @@ def make_dead_letter_follow_up(settings: Settings) -> DeadLetterFollowUp:
             return []
         log.warning("%s ends FAILED: its page %d went to the DLQ", item.shard, item.page_number)
         return [
-            OutRecord(resources_topic, str(item.shard).encode(), encode_resource_event(outcome))
+            OutRecord(
+                resources_topic,
+                str(item.shard).encode(),
+                encode_resource_event(outcome, topic=topics.RESOURCES),
+            )
         ]
 
     return follow_up
@@ -159,7 +167,7 @@ def build(settings: Settings, clients: AwsClients | None = None) -> Transactiona
 
 def input_topics(settings: Settings) -> list[str]:
     """The topics the describer group reads: sweep pages, retried pages, targeted refreshes."""
-    return [settings.kafka.topic(name) for name in ("work", "work-retry", "refresh")]
+    return [t.kafka_name(settings.kafka) for t in (topics.WORK, topics.WORK_RETRY, topics.REFRESH)]
 
 
 def retry_record(topic: str, item: WorkItem) -> OutRecord:
@@ -168,7 +176,7 @@ def retry_record(topic: str, item: WorkItem) -> OutRecord:
     return OutRecord(
         topic,
         item.budget_key.encode(),
-        encode_work_item(item),
+        encode_work_item(item, topic=topics.WORK_RETRY),
         [(NOT_BEFORE_HEADER, epoch_ms_header(item.not_before))],
     )
 

@@ -27,6 +27,7 @@ from fleetstream.base.config import NotifierSettings, Settings
 from fleetstream.base.errors import ConfigError, PoisonMessageError
 from fleetstream.base.metrics import MESSAGES, NOTIFIER_CHANGES, lag_stats_callback
 from fleetstream.kafka import clients as kafka
+from fleetstream.kafka import topics
 from fleetstream.runtime.loop import ConsumerLoop, next_offsets, position, run_group
 from fleetstream.serde.wire import ChangeEvent, decode_change_event
 
@@ -184,8 +185,8 @@ def build(settings: Settings) -> NotifierLoop:
         consumer,
         kafka.make_producer(settings.kafka),
         group=group,
-        topics=[settings.kafka.topic("changes")],
-        dlq_topic=settings.kafka.topic("dlq"),
+        topics=[topics.CHANGES.kafka_name(settings.kafka)],
+        dlq_topic=topics.DLQ.kafka_name(settings.kafka),
         batch_size=options.batch_size,
         webhook=Webhook(url, policy),
         options=options,

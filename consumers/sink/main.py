@@ -26,6 +26,7 @@ from fleetstream.base.models import Observation, ResourceEvent
 from fleetstream.inventory.dynamodb import Tables
 from fleetstream.inventory.sweeps import SweepStore
 from fleetstream.kafka import clients as kafka
+from fleetstream.kafka import topics
 from fleetstream.runtime.loop import (
     TRIGGERED_AT_HEADER,
     AtLeastOnceLoop,
@@ -52,11 +53,17 @@ def to_records(
         keep_alive()  # an outcome's thousands of DELETED events take a while to encode
         key = output.arn.encode()
         if output.change is not None:
-            records.append(OutRecord(changes_topic, key, encode_change_event(output.change)))
+            records.append(
+                OutRecord(
+                    changes_topic, key, encode_change_event(output.change, topic=topics.CHANGES)
+                )
+            )
         if output.deleted:
             records.append(OutRecord(state_topic, key, None))
         elif output.state is not None:
-            records.append(OutRecord(state_topic, key, encode_resource_state(output.state)))
+            records.append(
+                OutRecord(state_topic, key, encode_resource_state(output.state, topic=topics.STATE))
+            )
     return records
 
 
@@ -116,10 +123,10 @@ def make_writer(settings: Settings, keep_alive: KeepAlive = no_keep_alive) -> Ba
         ),
     )
     group = settings.sink.group_id
-    dlq_topic = settings.kafka.topic("dlq")
-    plan_topic = settings.kafka.topic("plan-outcomes")
-    changes_topic = settings.kafka.topic("changes")
-    state_topic = settings.kafka.topic("state")
+    dlq_topic = topics.DLQ.kafka_name(settings.kafka)
+    plan_topic = topics.PLAN_OUTCOMES.kafka_name(settings.kafka)
+    changes_topic = topics.CHANGES.kafka_name(settings.kafka)
+    state_topic = topics.STATE.kafka_name(settings.kafka)
     tolerance = timedelta(seconds=settings.sink.future_tolerance_s)
 
     def write_messages(batch: list[Message]) -> list[OutRecord]:
@@ -182,8 +189,11 @@ def build(settings: Settings) -> AtLeastOnceLoop:
         consumer,
         producer,
         group=group,
-        topics=[settings.kafka.topic("resources"), settings.kafka.topic("plan-outcomes")],
-        dlq_topic=settings.kafka.topic("dlq"),
+        topics=[
+            topics.RESOURCES.kafka_name(settings.kafka),
+            topics.PLAN_OUTCOMES.kafka_name(settings.kafka),
+        ],
+        dlq_topic=topics.DLQ.kafka_name(settings.kafka),
         batch_size=settings.sink.batch_size,
         writer=writer,
     )

@@ -28,6 +28,7 @@ from fleetstream.base.config import Settings
 from fleetstream.base.errors import RetryBatchError
 from fleetstream.inventory.dynamodb import Tables, backoff, call_dynamodb, chunks
 from fleetstream.kafka import clients as kafka
+from fleetstream.kafka import topics
 from fleetstream.serde.wire import decode_resource_state
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def restore_from_state(settings: Settings, table: str | None = None) -> RestoreR
     )
     report = RestoreReport()
     try:
-        ends = _assign_from_beginning(consumer, settings.kafka.topic("state"), settings)
+        ends = _assign_from_beginning(consumer, topics.STATE.kafka_name(settings.kafka), settings)
         while ends:
             batch: dict[str, bytes | None] = {}
             for message in consumer.consume(500, timeout=1.0):

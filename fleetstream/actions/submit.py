@@ -22,6 +22,7 @@ from fleetstream.base.errors import FleetstreamError
 from fleetstream.base.models import utc_now
 from fleetstream.inventory.report import table
 from fleetstream.kafka import clients as kafka
+from fleetstream.kafka import topics
 from fleetstream.kafka.auth import resolve_secret
 
 
@@ -112,9 +113,9 @@ def submit(settings: Settings, request: ActionRequest) -> None:
             failures.append(error)
 
     producer.produce(
-        settings.kafka.topic("actions"),
+        topics.ACTIONS.kafka_name(settings.kafka),
         key=request.partition_key.encode(),
-        value=encode_request(request),
+        value=encode_request(request, topic=topics.ACTIONS),
         on_delivery=delivered,
     )
     if producer.flush(30) or failures:

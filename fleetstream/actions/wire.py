@@ -16,15 +16,17 @@ from fleetstream.actions.models import (
 )
 from fleetstream.base.config import Settings
 from fleetstream.base.errors import PoisonMessageError
+from fleetstream.kafka import topics
+from fleetstream.kafka.topics import Topic
 from fleetstream.runtime.loop import NOT_BEFORE_HEADER, epoch_ms_header
 from fleetstream.runtime.records import OutRecord
-from fleetstream.serde.avro import codec
+from fleetstream.serde.avro import codec, topic_codec
 
 
-def encode_request(request: ActionRequest) -> bytes:
-    """ActionRequest -> framed Avro bytes."""
+def encode_request(request: ActionRequest, *, topic: Topic = topics.ACTIONS) -> bytes:
+    """ActionRequest -> framed Avro bytes for `topic`."""
     selector = request.selector
-    return codec("action_request").encode(
+    return topic_codec(topic).encode(
         {
             "request_id": request.request_id,
             "submission_id": request.submission_id,
@@ -77,9 +79,9 @@ def decode_request(data: bytes | None) -> ActionRequest:
     )
 
 
-def encode_step(step: ActionStep) -> bytes:
-    """ActionStep -> framed Avro bytes."""
-    return codec("action_step").encode(
+def encode_step(step: ActionStep, *, topic: Topic = topics.ACTION_WORK) -> bytes:
+    """ActionStep -> framed Avro bytes for `topic` (action-work or action-delay)."""
+    return topic_codec(topic).encode(
         {
             "request_id": step.request_id,
             "submission_id": step.submission_id,
@@ -108,9 +110,9 @@ def decode_step(data: bytes | None) -> ActionStep:
     return ActionStep(targets=targets, **record)
 
 
-def encode_result(result: ActionResult) -> bytes:
-    """ActionResult -> framed Avro bytes."""
-    return codec("action_result").encode(result_record(result))
+def encode_result(result: ActionResult, *, topic: Topic = topics.ACTION_RESULTS) -> bytes:
+    """ActionResult -> framed Avro bytes for `topic`."""
+    return topic_codec(topic).encode(result_record(result))
 
 
 def result_record(result: ActionResult) -> dict[str, Any]:
@@ -159,10 +161,12 @@ def step_record(settings: Settings, step: ActionStep) -> OutRecord:
     """A step on action-work, or on action-delay with its due time when it must wait."""
     key = step.budget_key.encode()
     if step.not_before is None:
-        return OutRecord(settings.kafka.topic("action-work"), key, encode_step(step))
+        work = topics.ACTION_WORK
+        return OutRecord(settings.kafka.topic(work.name), key, encode_step(step, topic=work))
+    delay = topics.ACTION_DELAY
     return OutRecord(
-        settings.kafka.topic("action-delay"),
+        settings.kafka.topic(delay.name),
         key,
-        encode_step(step),
+        encode_step(step, topic=delay),
         [(NOT_BEFORE_HEADER, epoch_ms_header(step.not_before))],
     )

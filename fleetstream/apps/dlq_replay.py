@@ -22,6 +22,7 @@ from fleetstream.apps.dlq_progress import PartitionProgress, Verdict, decode_mar
 from fleetstream.base.config import KafkaSettings
 from fleetstream.base.errors import FleetstreamError
 from fleetstream.kafka import clients as kafka
+from fleetstream.kafka import topics
 from fleetstream.runtime.loop import header, position
 from fleetstream.runtime.records import foreign_headers
 
@@ -59,7 +60,7 @@ def replay(
     no run, filtered, limited or killed, ever replays a message twice or strands one; a dry
     run reads without producing or committing.
     """
-    dlq = settings.topic("dlq")
+    dlq = topics.DLQ.kafka_name(settings)
     # Commits only inside the replay's transactions, never on its own.
     consumer = Consumer(
         kafka.consumer_config(settings, group_id, auto_store=True) | {"enable.auto.commit": False}

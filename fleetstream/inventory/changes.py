@@ -17,6 +17,7 @@ from confluent_kafka import Consumer, KafkaError, TopicPartition
 from fleetstream.base.config import Settings
 from fleetstream.base.errors import ConfigError
 from fleetstream.inventory.rows import Row
+from fleetstream.kafka import topics
 from fleetstream.kafka.clients import client_config
 from fleetstream.serde.wire import ChangeEvent, ChangeType, decode_change_event
 
@@ -46,7 +47,7 @@ def _consumer(settings: Settings) -> Consumer:
 
 def _records(settings: Settings, keep: Callable[[bytes | None], bool]) -> Iterator[ChangeEvent]:
     """Every committed change event whose key `keep` accepts, partition by partition."""
-    topic = settings.kafka.topic("changes")
+    topic = topics.CHANGES.kafka_name(settings.kafka)
     consumer = _consumer(settings)
     try:
         metadata = consumer.list_topics(topic, timeout=30)

@@ -11,6 +11,7 @@ from fleetstream.inventory.changes import history
 from fleetstream.inventory.errors import NotFoundError
 from fleetstream.inventory.rows import row_of_item
 from fleetstream.inventory.sql import Result
+from fleetstream.kafka import topics
 from fleetstream.serde.wire import ChangeEvent
 
 HISTORY_COLUMNS = ["observed_at", "change_type", "sweep_id", "changed_paths", "change_id"]
@@ -41,7 +42,7 @@ def resource_history(settings: Settings, arn: str) -> Result:
     """Every change of the ARN the changes topic still holds; NotFoundError when none."""
     events = history(settings, arn)
     if not events:
-        raise NotFoundError(f"no changes of {arn} in {settings.kafka.topic('changes')}")
+        raise NotFoundError(f"no changes of {arn} in {topics.CHANGES.kafka_name(settings.kafka)}")
     return changes_result(events)
 
 

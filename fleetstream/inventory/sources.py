@@ -13,6 +13,7 @@ from fleetstream.inventory.changes import rows_as_of
 from fleetstream.inventory.export import Exported, write_snapshot
 from fleetstream.inventory.rows import scan_rows
 from fleetstream.inventory.snapshot import MANIFEST
+from fleetstream.kafka import topics
 
 
 def _snapshot(settings: Settings, directory: Path, as_of: datetime | None) -> tuple[Exported, str]:
@@ -21,7 +22,7 @@ def _snapshot(settings: Settings, directory: Path, as_of: datetime | None) -> tu
         rows = scan_rows(dynamodb_client(settings), settings.sink.table)
         table = settings.sink.table
         return write_snapshot(rows, directory, source=f"table {table}", types=configured), ""
-    topic = settings.kafka.topic("changes")
+    topic = topics.CHANGES.kafka_name(settings.kafka)
     replayed, oldest = rows_as_of(settings, as_of)
     note = (
         "the changes topic holds nothing"

@@ -1,10 +1,10 @@
 """Who produces and consumes what on Kafka: one declaration, enforced by the broker.
 
-STAGES is the only place that says which topics a stage reads and writes, which consumer group
-it joins and whether it is transactional. It generates the MSK IAM policies of
-deploy/aws/hub.yaml (fleetstream/kafka/iam.py) and the Kafka ACLs of a broker running the
-StandardAuthorizer (`acl_bindings`), so a compromised router or sink is refused by the broker
-when it writes `actions`, instead of being trusted not to.
+STAGES says which consumer group a stage joins, whether it is transactional and what else it
+may do; which topics it reads and writes comes from the topics' declarations (kafka/topics.py).
+It generates the MSK IAM policies of deploy/aws/hub.yaml (fleetstream/kafka/iam.py) and the
+Kafka ACLs of a broker running the StandardAuthorizer (`acl_bindings`), so a compromised router
+or sink is refused by the broker when it writes `actions`, instead of being trusted not to.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 )
 
 from fleetstream.base.config import Settings
-from fleetstream.kafka.clients import TOPICS
+from fleetstream.kafka import topics
+from fleetstream.kafka.topics import consumed_by, produced_by
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,72 +65,72 @@ class Stage:
         return tuple(dict.fromkeys(self.consumes + self.produces))
 
 
+def _stage(
+    name: str,
+    *,
+    group: str | None = None,
+    transactional: bool = False,
+    watches: tuple[str, ...] = (),
+    describes: tuple[str, ...] = (),
+    creates: tuple[str, ...] | None = None,
+) -> Stage:
+    """A stage that reads and writes the topics whose declarations name it."""
+    return Stage(
+        name,
+        consumes=consumed_by(name),
+        produces=produced_by(name),
+        group=group,
+        transactional=transactional,
+        watches=watches,
+        describes=describes,
+        creates=creates,
+    )
+
+
 STAGES: dict[str, Stage] = {
     stage.name: stage
     for stage in (
         # `fleetstream plan` / `planner`: first pages, and shards that failed at planning. It
         # reads the describers' committed offsets for backpressure and, as the task that runs
         # `fleetstream topics ensure`, may create every topic.
-        Stage(
+        _stage(
             "planner",
             # Never `resources`: a COMPLETE outcome there deletes what it did not see. What
             # planning found goes to `plan-outcomes`, where the sink takes FAILED and
             # ACCOUNT_GONE only.
-            produces=("work", "plan-outcomes"),
             watches=("describer.group_id",),
-            describes=("work-retry",),
-            creates=tuple(TOPICS),
+            describes=(topics.WORK_RETRY.name,),
+            creates=tuple(topic.name for topic in topics.ALL),
         ),
-        Stage(
+        _stage(
             "describer",
-            consumes=("work", "work-retry", "refresh"),
-            # A refresh that lists and keeps (IAM roles, S3 buckets, ...) may span pages: its
-            # next page goes back to `refresh`.
-            produces=("work", "work-retry", "refresh", "resources", "dlq"),
             group="describer.group_id",
             transactional=True,
         ),
-        Stage(
-            "sink",
-            consumes=("resources", "plan-outcomes"),
-            produces=("changes", "state", "dlq"),
-            group="sink.group_id",
-        ),
-        Stage(
+        _stage("sink", group="sink.group_id"),
+        _stage(
             "router",
-            consumes=("events",),
-            produces=("refresh", "dlq"),
             group="router.group_id",
             transactional=True,
         ),
         # The EventBridge forwarder function (deploy/aws/events-hub.yaml).
-        Stage("forwarder", produces=("events",)),
-        Stage(
-            "notifier",
-            consumes=("changes",),
-            produces=("dlq",),
-            group="notifier.group_id",
-        ),
+        _stage("forwarder"),
+        _stage("notifier", group="notifier.group_id"),
         # Whoever runs `fleetstream act --execute`: requests only, never steps.
-        Stage("submitter", produces=("actions",)),
-        Stage(
+        _stage("submitter"),
+        _stage(
             "action-planner",
-            consumes=("actions",),
-            produces=("action-work", "action-results", "dlq"),
             group="actions.planner_group_id",
             transactional=True,
         ),
-        Stage(
+        _stage(
             "actor",
-            consumes=("action-work", "action-delay"),
-            produces=("action-work", "action-delay", "action-results", "dlq"),
             group="actions.group_id",
             transactional=True,
         ),
         # Offsets and the oldest unread record's timestamp of the describer and sink groups.
-        Stage(
+        _stage(
             "lag-exporter",
-            consumes=("work", "work-retry", "refresh", "resources", "plan-outcomes"),
             watches=("describer.group_id", "sink.group_id"),
             creates=(),
         ),

@@ -21,43 +21,14 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 
 from fleetstream.base.config import KafkaSettings
 from fleetstream.base.errors import ConfigError
+from fleetstream.kafka import topics
 from fleetstream.kafka.auth import security_config
 
 log = logging.getLogger(__name__)
 
-# Logical topics and how they are kept; names are prefixed by kafka.topic_prefix.
-TOPICS: dict[str, dict[str, str]] = {
-    "work": {"retention.ms": str(7 * 24 * 3600 * 1000)},
-    # Pages to describe again later (throttled, transient errors); held unread until due.
-    "work-retry": {"retention.ms": str(7 * 24 * 3600 * 1000)},
-    # Targeted refreshes from AWS events: their own topic, so a burst of events never queues
-    # behind (or delays) a sweep's pages.
-    "refresh": {"retention.ms": str(3 * 24 * 3600 * 1000)},
-    # AWS management events (EventBridge JSON) from the hub bus; read by the event router.
-    "events": {"retention.ms": str(3 * 24 * 3600 * 1000), "compression.type": "zstd"},
-    "resources": {"retention.ms": str(7 * 24 * 3600 * 1000), "compression.type": "zstd"},
-    # What planning found without describing (FAILED: regions unknown; ACCOUNT_GONE): the
-    # planner's only output besides first pages. Its own topic, so the planner's user needs no
-    # write on `resources`, where a forged COMPLETE outcome would delete (kafka_acl.py).
-    "plan-outcomes": {"retention.ms": str(7 * 24 * 3600 * 1000)},
-    "dlq": {"retention.ms": str(30 * 24 * 3600 * 1000)},
-    # Created / modified / deleted events, key ARN, written by the sink (docs/topics.md).
-    "changes": {"retention.ms": str(14 * 24 * 3600 * 1000), "compression.type": "zstd"},
-    # The latest state per ARN, null when deleted: compacted, so it rebuilds the inventory.
-    # Deletions (nulls) stay readable for a week, so a subscriber less than a week behind
-    # never misses one.
-    "state": {
-        "cleanup.policy": "compact",
-        "compression.type": "zstd",
-        "delete.retention.ms": str(7 * 24 * 3600 * 1000),
-    },
-    # Action plane (README, Actions): requests, per-account-region steps, delayed steps
-    # (workflow waits, throttled retries; held unread until due), and results.
-    "actions": {"retention.ms": str(30 * 24 * 3600 * 1000)},
-    "action-work": {"retention.ms": str(7 * 24 * 3600 * 1000)},
-    "action-delay": {"retention.ms": str(7 * 24 * 3600 * 1000)},
-    "action-results": {"retention.ms": str(30 * 24 * 3600 * 1000)},
-}
+# Logical topic -> its configs at creation, derived from the declarations (kafka/topics.py);
+# names are prefixed by kafka.topic_prefix.
+TOPICS: dict[str, dict[str, str]] = {topic.name: dict(topic.config) for topic in topics.ALL}
 
 _quiet = logging.getLogger("fleetstream.librdkafka")
 

@@ -26,6 +26,7 @@ from fleetstream.base.config import Settings
 from fleetstream.base.errors import PoisonMessageError, RetryBatchError
 from fleetstream.base.metrics import DLQ, ERRORS, MESSAGES, REBALANCES, lag_stats_callback, serve
 from fleetstream.kafka import clients as kafka
+from fleetstream.kafka import topics as declared
 from fleetstream.runtime.records import OutRecord, dead_letter, header_pairs
 
 log = logging.getLogger(__name__)
@@ -645,7 +646,7 @@ def transactional_group(
         producer,
         group=group,
         topics=topics,
-        dlq_topic=settings.kafka.topic("dlq"),
+        dlq_topic=declared.DLQ.kafka_name(settings.kafka),
         batch_size=batch_size,
         handler=handler,
         concurrency=concurrency,

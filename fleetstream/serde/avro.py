@@ -23,6 +23,8 @@ from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from fleetstream.base.errors import PoisonMessageError
+from fleetstream.kafka import topics
+from fleetstream.kafka.topics import Topic
 
 SINGLE_OBJECT_MAGIC = b"\xc3\x01"
 CONFLUENT_MAGIC = b"\x00"
@@ -122,16 +124,28 @@ def local_codec(subject: str) -> AvroCodec:
     return AvroCodec(subject)
 
 
-# Codecs that replace the local ones, per subject: set once at start when a registry is used.
+# Per logical topic, the codec that replaces the local one: set once at start when a registry
+# is used (serde.registry.configure), one for every declared Avro topic.
 _installed: dict[str, Codec] = {}
 
 
 def install(codecs: dict[str, Codec]) -> None:
-    """Use these codecs (e.g. the schema registry's) instead of the local ones; {} resets."""
+    """Use these codecs (logical topic -> codec, e.g. the registry's) instead of the local
+    ones; {} resets."""
     _installed.clear()
     _installed.update(codecs)
 
 
+def topic_codec(topic: Topic) -> Codec:
+    """The codec of one declared topic's values: the registry's when one is configured."""
+    if topic.schema is None:
+        raise ValueError(f"topic {topic.name} has no Avro schema")
+    return _installed.get(topic.name) or local_codec(topic.schema)
+
+
 def codec(subject: str) -> Codec:
-    """The process-wide codec of one subject."""
-    return _installed.get(subject) or local_codec(subject)
+    """The codec of one schema: that of the first declared topic with it."""
+    first = next((topic for topic in topics.ALL if topic.schema == subject), None)
+    if first is None:
+        raise KeyError(f"no declared topic has the schema {subject}")
+    return topic_codec(first)

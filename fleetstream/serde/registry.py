@@ -5,10 +5,12 @@ big-endian schema id and the Avro body (Confluent's wire format), and readers ac
 and the single-object framing (serde.py), told apart by the first byte: a topic can switch
 framing while consumers are reading it.
 
-Subjects follow the TopicNameStrategy: "<topic>-value" (work and work-retry are two subjects of
-one schema). With serde.auto_register (the default), a process registers every version of its
-schemas in schemas/, oldest first, at start, after setting the subject's compatibility level
-to BACKWARD_TRANSITIVE, so the registry holds the same history as the repository and refuses an
+Subjects follow the TopicNameStrategy: "<topic>-value", one for every topic declared with an
+Avro schema (fleetstream/kafka/topics.py; work, work-retry and refresh are three subjects of one
+schema), and every topic gets its own codec, so its records carry its subject's schema id. With
+serde.auto_register (the default), a process registers every version of its schemas in
+schemas/, oldest first, at start, after setting the subject's compatibility level to
+BACKWARD_TRANSITIVE, so the registry holds the same history as the repository and refuses an
 incompatible schema as the contract test does. Without it, the schemas must already be
 registered (`fleetstream schemas register`, e.g. from a deploy pipeline that alone may write to
 the registry) and the process only looks them up.
@@ -30,19 +32,14 @@ from confluent_kafka.serialization import MessageField, SerializationContext, Se
 
 from fleetstream.base.config import KafkaSettings, SerdeSettings
 from fleetstream.base.errors import ConfigError, PoisonMessageError
+from fleetstream.kafka import topics
 from fleetstream.serde import avro as serde
 
 log = logging.getLogger(__name__)
 
-# The schema of every logical topic's value (the dlq carries original bytes verbatim).
-VALUE_SCHEMAS = {
-    "work": "work_item",
-    "work-retry": "work_item",
-    "resources": "resource_event",
-    "plan-outcomes": "resource_event",
-    "changes": "change_event",
-    "state": "resource_state",
-}
+# The schema of every logical topic's value, from the declarations (events are JSON and the
+# dlq carries original bytes verbatim: neither is here).
+VALUE_SCHEMAS = {topic.name: topic.schema for topic in topics.ALL if topic.schema is not None}
 COMPATIBILITY = "BACKWARD_TRANSITIVE"
 
 
@@ -165,13 +162,10 @@ def configure(serde_settings: SerdeSettings, kafka: KafkaSettings) -> None:
             f"cannot use the schema registry at {serde_settings.schema_registry_url}: "
             f"{type(exc).__name__}: {exc}; check serde.schema_registry_url"
         ) from None
-    codecs: dict[str, serde.Codec] = {}
-    for topic, subject_file in VALUE_SCHEMAS.items():
-        # A schema shared by two topics is written with its first topic's subject; the id is
-        # the schema's, so a record moved to the other topic (work -> work-retry) still reads.
-        codecs.setdefault(
-            subject_file,
-            RegistryCodec(serde.local_codec(subject_file), registry, kafka.topic(topic)),
-        )
-    serde.install(codecs)
+    serde.install(
+        {
+            topic: RegistryCodec(serde.local_codec(schema), registry, kafka.topic(topic))
+            for topic, schema in VALUE_SCHEMAS.items()
+        }
+    )
     log.info("values in the Confluent wire format (schema registry configured)")

@@ -1,4 +1,9 @@
-"""Conversions between the typed models and the Avro records of schemas/."""
+"""Conversions between the typed models and the Avro records of schemas/.
+
+An encoder is given the declared topic its bytes go to (kafka/topics.py): with a schema
+registry, each topic has its own subject and so its own codec. A decoder needs no topic: the
+framing names the writer's schema (fingerprint or registry id).
+"""
 
 from __future__ import annotations
 
@@ -12,14 +17,16 @@ from typing import Any
 
 from fleetstream.base.errors import PoisonMessageError
 from fleetstream.base.models import Observation, ResourceEvent, ShardOutcome, ShardStatus, WorkItem
-from fleetstream.serde.avro import codec
+from fleetstream.kafka import topics
+from fleetstream.kafka.topics import Topic
+from fleetstream.serde.avro import codec, topic_codec
 
 _NAMESPACE = "dev.fleetstream.v1."
 
 
-def encode_work_item(item: WorkItem) -> bytes:
-    """WorkItem -> framed Avro bytes."""
-    return codec("work_item").encode(
+def encode_work_item(item: WorkItem, *, topic: Topic = topics.WORK) -> bytes:
+    """WorkItem -> framed Avro bytes for `topic` (work, work-retry or refresh)."""
+    return topic_codec(topic).encode(
         {
             "sweep_id": item.sweep_id,
             "account_id": item.account_id,
@@ -83,8 +90,9 @@ def _work_item(record: dict[str, Any], page_token: Mapping[str, object] | None) 
     )
 
 
-def encode_resource_event(event: ResourceEvent) -> bytes:
-    """Observation or ShardOutcome -> framed Avro bytes."""
+def encode_resource_event(event: ResourceEvent, *, topic: Topic = topics.RESOURCES) -> bytes:
+    """Observation or ShardOutcome -> framed Avro bytes for `topic` (resources or
+    plan-outcomes)."""
     body: tuple[str, dict[str, Any]]
     if isinstance(event, Observation):
         body = (
@@ -122,7 +130,7 @@ def encode_resource_event(event: ResourceEvent) -> bytes:
                 "described_from": event.described_from,
             },
         )
-    return codec("resource_event").encode({"body": body})
+    return topic_codec(topic).encode({"body": body})
 
 
 def decode_resource_event(data: bytes | None) -> ResourceEvent:
@@ -139,10 +147,12 @@ def decode_resource_event(data: bytes | None) -> ResourceEvent:
 MAX_RECORD_BYTES = 900_000
 
 
-def encode_observation_within(observation: Observation, limit: int) -> bytes:
+def encode_observation_within(
+    observation: Observation, limit: int, *, topic: Topic = topics.RESOURCES
+) -> bytes:
     """Encode an observation; one too large for Kafka keeps its identity and tags and has its
     attributes replaced by a marker with their size and hash, instead of failing the page."""
-    data = encode_resource_event(observation)
+    data = encode_resource_event(observation, topic=topic)
     if len(data) <= limit:
         return data
     raw = observation.attributes_json.encode()
@@ -152,7 +162,7 @@ def encode_observation_within(observation: Observation, limit: int) -> bytes:
         "sha256": hashlib.sha256(raw).hexdigest(),
     }
     trimmed = replace(observation, attributes_json=json.dumps(marker, sort_keys=True))
-    return encode_resource_event(trimmed)
+    return encode_resource_event(trimmed, topic=topic)
 
 
 # --- change events and the compacted state topic (written by the sink) ---------------------
@@ -200,7 +210,9 @@ class ResourceState:
     fingerprint: str
 
 
-def encode_change_event(event: ChangeEvent, limit: int = MAX_RECORD_BYTES) -> bytes:
+def encode_change_event(
+    event: ChangeEvent, limit: int = MAX_RECORD_BYTES, *, topic: Topic = topics.CHANGES
+) -> bytes:
     """ChangeEvent -> framed Avro bytes; over the limit, attributes_json is left out."""
     record = {
         "change_id": event.change_id,
@@ -222,9 +234,9 @@ def encode_change_event(event: ChangeEvent, limit: int = MAX_RECORD_BYTES) -> by
         "attributes_json": event.attributes_json,
         "reason": event.reason,
     }
-    data = codec("change_event").encode(record)
+    data = topic_codec(topic).encode(record)
     if len(data) > limit:
-        data = codec("change_event").encode({**record, "attributes_json": None})
+        data = topic_codec(topic).encode({**record, "attributes_json": None})
     return data
 
 
@@ -240,10 +252,10 @@ def decode_change_event(data: bytes | None) -> ChangeEvent:
     )
 
 
-def encode_resource_state(state: ResourceState) -> bytes:
+def encode_resource_state(state: ResourceState, *, topic: Topic = topics.STATE) -> bytes:
     """ResourceState -> framed Avro bytes (attributes already fit: they came through Kafka)."""
     observation = state.observation
-    return codec("resource_state").encode(
+    return topic_codec(topic).encode(
         {
             "arn": observation.arn,
             "account_id": observation.account_id,

@@ -9,6 +9,7 @@ from fleetstream.base.metrics import lag_stats_callback
 from fleetstream.base.models import GLOBAL_REGION
 from fleetstream.catalog import entries_for
 from fleetstream.kafka import clients as kafka
+from fleetstream.kafka import topics
 from fleetstream.runtime.loop import run_group
 from producers.events.admission import Admission
 from producers.events.coalesce import Coalescer
@@ -53,8 +54,8 @@ def build(settings: Settings) -> EventRouter:
         consumer,
         producer,
         group=group,
-        topics=[settings.kafka.topic("events")],
-        dlq_topic=settings.kafka.topic("dlq"),
+        topics=[topics.EVENTS.kafka_name(settings.kafka)],
+        dlq_topic=topics.DLQ.kafka_name(settings.kafka),
         batch_size=router.batch_size,
         routes=Routes(entries),
         coalescer=Coalescer(
@@ -63,7 +64,7 @@ def build(settings: Settings) -> EventRouter:
             router.dedupe_entries,
             account_budget=router.account_budget,
         ),
-        refresh_topic=settings.kafka.topic("refresh"),
+        refresh_topic=topics.REFRESH.kafka_name(settings.kafka),
         in_scope=scope_of(settings),
         admission=Admission(
             future_tolerance=timedelta(seconds=router.future_tolerance_s),

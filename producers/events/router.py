@@ -15,6 +15,7 @@ from confluent_kafka import Consumer, Message, TopicPartition
 from fleetstream.base.continuous_metrics import EVENTS, REFRESH_IDS_SHED, REFRESH_WORK
 from fleetstream.base.errors import PoisonMessageError
 from fleetstream.base.models import utc_now
+from fleetstream.kafka import topics
 from fleetstream.runtime.loop import TransactionalLoop, position
 from fleetstream.runtime.records import OutRecord
 from fleetstream.serde.wire import encode_work_item
@@ -74,7 +75,11 @@ class EventRouter(TransactionalLoop):
         """Produce the window's refreshes and commit its offsets in one transaction."""
         items, covered = self.coalescer.drain(new_refresh_id())
         records = [
-            OutRecord(self.refresh_topic, item.budget_key.encode(), encode_work_item(item))
+            OutRecord(
+                self.refresh_topic,
+                item.budget_key.encode(),
+                encode_work_item(item, topic=topics.REFRESH),
+            )
             for item in items
         ]
         window, dead = self._window, self._dead

@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient, Schema
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from fleetstream.base.config import Settings, load_settings
+from fleetstream.base.config import Settings
 from fleetstream.base.errors import PoisonMessageError
 from fleetstream.kafka.clients import ensure_topics
 from fleetstream.serde import avro as serde
@@ -27,16 +26,6 @@ from tests.integration.helpers import ec2_observation, produce_raw, read_topic
 
 pytestmark = pytest.mark.integration
 OBSERVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def registry_settings(
-    pipeline: Settings, schema_registry: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Settings]:
-    """The isolated pipeline with the registry configured; local framing restored after."""
-    monkeypatch.setenv("FLEETSTREAM_SCHEMA_REGISTRY_URL", schema_registry)
-    yield load_settings(None)
-    serde.install({})
 
 
 def run_sink_until(settings: Settings, changes: int, log: Path) -> list[bytes]:

@@ -37,6 +37,7 @@ from fleetstream.base.errors import ConfigError, RetryBatchError
 from fleetstream.base.metrics import serve
 from fleetstream.inventory.dynamodb import Tables, call_dynamodb
 from fleetstream.kafka import clients as kafka
+from fleetstream.kafka import topics
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +82,8 @@ class Announcer:
         self.ddb = ddb
         self.table = settings.sink.table
         self.producer = producer
-        self.changes = settings.kafka.topic("changes")
-        self.state = settings.kafka.topic("state")
+        self.changes = topics.CHANGES.kafka_name(settings.kafka)
+        self.state = topics.STATE.kafka_name(settings.kafka)
 
     def __call__(self, records: list[dict[str, Any]]) -> None:
         outputs = []

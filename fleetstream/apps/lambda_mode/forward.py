@@ -16,6 +16,7 @@ from confluent_kafka import KafkaError, Message, Producer
 
 from fleetstream.base.config import Settings
 from fleetstream.base.errors import FleetstreamError
+from fleetstream.kafka import topics
 
 FLUSH_TIMEOUT_S = 10.0
 
@@ -31,7 +32,7 @@ def forward(settings: Settings, producer: Producer, event: Mapping[str, Any]) ->
             failures.append(error)
 
     producer.produce(
-        settings.kafka.topic("events"),
+        topics.EVENTS.kafka_name(settings.kafka),
         key=key.encode(),
         value=json.dumps(event, separators=(",", ":")).encode(),
         on_delivery=delivered,

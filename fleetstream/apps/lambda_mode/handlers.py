@@ -23,6 +23,7 @@ from fleetstream.apps.lambda_mode.forward import forward
 from fleetstream.base.config import Settings, load_settings
 from fleetstream.base.logs import configure
 from fleetstream.kafka import clients as kafka
+from fleetstream.kafka import topics
 from fleetstream.serde.registry import configure as configure_serde
 
 
@@ -57,7 +58,7 @@ def _describer_batch() -> DescriberBatch:
         make_handler(settings),
         _producer(settings),
         group=settings.describer.group_id,
-        dlq_topic=settings.kafka.topic("dlq"),
+        dlq_topic=topics.DLQ.kafka_name(settings.kafka),
         concurrency=settings.describer.concurrency,
         dead_letter_follow_up=make_dead_letter_follow_up(settings),
     )
