@@ -19,6 +19,16 @@ def required_actions(entry: CatalogEntry) -> frozenset[str]:
     return frozenset(iam_action(entry.service, operation) for operation in entry.operations())
 
 
+# Actions that authorize by resource path rather than by operation: apigateway:GET on "*" would
+# also read API keys' values (GET /apikeys?includeValues=true); the catalog reads only APIs,
+# their stages and tags.
+PATH_SCOPED_READS = {
+    "apigateway:GET": [
+        f"arn:*:apigateway:*::/{path}" for path in ("restapis", "restapis/*", "apis", "apis/*")
+    ]
+}
+
+
 def iam_policy(type_names: Iterable[str], action_permissions: Iterable[str] = ()) -> dict[str, Any]:
     """The member role's policy: read-only for these resource types, plus the permissions of
     the action plane's actions when given (a second statement, so it reads apart).
@@ -26,7 +36,8 @@ def iam_policy(type_names: Iterable[str], action_permissions: Iterable[str] = ()
     Resource is "*": list and describe actions do not support resource-level permissions.
     """
     entries = entries_for(type_names)
-    actions = sorted({a for entry in entries for a in entry.permissions} | {REGION_DISCOVERY})
+    granted = {a for entry in entries for a in entry.permissions} | {REGION_DISCOVERY}
+    actions = sorted(granted - PATH_SCOPED_READS.keys())
     statements: list[dict[str, Any]] = [
         {
             "Sid": "FleetstreamReadOnly",
@@ -35,6 +46,16 @@ def iam_policy(type_names: Iterable[str], action_permissions: Iterable[str] = ()
             "Resource": "*",
         }
     ]
+    for action in sorted(granted & PATH_SCOPED_READS.keys()):
+        sid = "FleetstreamReads" + action.split(":")[0].title().replace("-", "")
+        statements.append(
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Action": [action],
+                "Resource": PATH_SCOPED_READS[action],
+            }
+        )
     writes = sorted(set(action_permissions))
     if writes:
         statements.append(

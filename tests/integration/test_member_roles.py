@@ -27,7 +27,8 @@ from fleetstream.catalog import CATALOG
 from tests.integration.helpers import member_client
 
 pytestmark = pytest.mark.integration
-READ_VERBS = ("List", "Describe", "Get")
+# apigateway:GET: API Gateway authorizes reads by HTTP method.
+READ_VERBS = ("List", "Describe", "Get", "GET")
 
 
 def _resolve(value: Any, params: dict[str, str], conditions: dict[str, bool]) -> Any:

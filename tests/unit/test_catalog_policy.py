@@ -12,7 +12,7 @@ from fleetstream.apps.catalog_cli import iam_policy_command
 from fleetstream.base.config import Settings
 from fleetstream.base.errors import ConfigError
 from fleetstream.catalog import CATALOG
-from fleetstream.catalog.policy import iam_action, iam_policy
+from fleetstream.catalog.policy import PATH_SCOPED_READS, iam_action, iam_policy
 
 pytestmark = pytest.mark.unit
 READ_ONLY_VERBS = ("Describe", "List", "Get")
@@ -29,12 +29,14 @@ NEVER = {
 
 
 def actions(policy: dict[str, object]) -> list[str]:
+    """Every action the policy grants: "*" statements, then the path-scoped reads."""
     statements = policy["Statement"]
-    assert isinstance(statements, list) and len(statements) == 1
-    statement = statements[0]
-    assert statement["Effect"] == "Allow"
-    assert statement["Resource"] == "*"
-    return list(statement["Action"])
+    assert isinstance(statements, list) and statements
+    assert all(s["Effect"] == "Allow" for s in statements)
+    assert statements[0]["Resource"] == "*"
+    assert all(s["Action"] == [a] for s in statements[1:] for a in s["Action"])
+    assert all(s["Resource"] == PATH_SCOPED_READS[s["Action"][0]] for s in statements[1:])
+    return [a for s in statements for a in s["Action"]]
 
 
 def test_policy_of_the_default_type() -> None:
@@ -69,8 +71,18 @@ def test_policy_actions_are_sorted_unique_and_cover_every_call() -> None:
 def test_policy_of_the_whole_catalog_is_read_only_and_never_reads_secret_values() -> None:
     granted = actions(iam_policy(CATALOG))
     assert len(granted) == len(set(granted))
-    assert all(a.split(":", 1)[1].startswith(READ_ONLY_VERBS) for a in granted), granted
+    path_scoped = {a for a in granted if a in PATH_SCOPED_READS}
+    assert all(
+        a.split(":", 1)[1].startswith(READ_ONLY_VERBS) for a in granted if a not in path_scoped
+    )
     assert not NEVER & set(granted)
+    # apigateway:GET is a read by HTTP method, granted only on the paths the catalog reads (on
+    # "*" it would read API keys' values).
+    scoped = [s for s in iam_policy(CATALOG)["Statement"] if s["Resource"] != "*"]
+    assert [(s["Action"], s["Resource"]) for s in scoped] == [
+        (["apigateway:GET"], PATH_SCOPED_READS["apigateway:GET"])
+    ]
+    assert not any("apikeys" in r for r in PATH_SCOPED_READS["apigateway:GET"])
     assert {"states:ListStateMachines", "elasticloadbalancing:DescribeTags"} <= set(granted)
 
 
