@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.stack_fixtures",
     "tests.prometheus_fixtures",
     "tests.webhook_server",
+    "tests.run_report",
 ]
 
 # moto accepts any credentials; never let a developer's real AWS profile leak into tests.
@@ -78,22 +79,3 @@ def log_dir(tmp_path: Path) -> Path:
     path = tmp_path / "logs"
     path.mkdir()
     return path
-
-
-# Measurements tests make (latencies, counts), printed at the end of the run: numbers for
-# notes and docs, never assertions on time.
-MEASUREMENTS: list[str] = []
-
-
-@pytest.fixture
-def measurements() -> list[str]:
-    """Append a line to the run's measurement report."""
-    return MEASUREMENTS
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print what the tests measured."""
-    if MEASUREMENTS:
-        terminalreporter.section("fleetstream measurements")
-        for line in MEASUREMENTS:
-            terminalreporter.write_line(line)
