@@ -11,7 +11,6 @@ import os
 import time
 
 import pytest
-
 from confluent_kafka import Message
 
 from fleetstream.base.config import Settings
