@@ -16,6 +16,7 @@ from fleetstream.aws.clients import dynamodb_client
 from fleetstream.base.config import Settings
 from fleetstream.base.metrics import export_sweep_progress, serve
 from fleetstream.inventory.dynamodb import Tables
+from fleetstream.inventory.sweep_watch import SweepWatch
 from fleetstream.inventory.sweeps import SweepProgress, SweepStore
 from fleetstream.kafka import clients as kafka
 from fleetstream.runtime.workers import Worker, WorkerPool
@@ -150,9 +151,10 @@ def _wait(
     view: ProgressView,
 ) -> SweepProgress:
     deadline = started + timeout_s
+    watch = SweepWatch(sweeps, sweep_id)
     try:
         while True:
-            progress = sweeps.progress(sweep_id)
+            progress = watch.poll()
             elapsed = time.monotonic() - started
             export_sweep_progress(progress, elapsed_s=elapsed)
             view.update(progress, elapsed)

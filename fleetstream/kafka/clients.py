@@ -87,6 +87,12 @@ def consumer_config(
         # A page chain hops through the work topic once per page; a transaction's records
         # become readable only at its commit marker, and a parked fetch otherwise waits 500 ms.
         "fetch.wait.max.ms": 50,
+        # Prefetch bound. librdkafka's default (64 MB, and 100,000 messages, per partition)
+        # let a consumer slower than its producers (the sink behind two describers) pull the
+        # whole backlog into memory: the sink peaked at 430 MB at 48,000 resources (issue 16,
+        # bench/results/S1-sink-memory.md). A batch is at most a few hundred ~3 KB records, so
+        # 2 MB per partition still keeps the next batches fetched ahead of consume().
+        "queued.max.messages.kbytes": 2048,
     }
     if stats_cb is not None:
         conf["stats_cb"] = stats_cb
