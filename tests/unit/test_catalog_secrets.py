@@ -104,6 +104,9 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the policy's optimistic-locking update token"
     ),
     ("network-firewall.firewall", "ProxySettings.ListenerProperties"): "ports",
+    ("secretsmanager.secret", "ExternalSecretRotationMetadata[].Key"): (
+        "the metadata's names; their values are redacted"
+    ),
     ("secretsmanager.secret", "SecretVersionsToStages"): "version ids to stage labels",
     ("workspaces.workspace", "StandbyWorkspacesProperties"): _SETTING,
     ("workspaces.workspace", "WorkspaceProperties"): _SETTING,
