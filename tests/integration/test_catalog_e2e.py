@@ -20,6 +20,7 @@ from fleetstream.base.config import Settings
 from fleetstream.base.models import GLOBAL_REGION, Observation
 from fleetstream.serde.wire import decode_resource_event
 from tests.integration.catalog_e2e_support import Fact, Place, configure, estate_of, facts, sweep
+from tests.integration.catalog_seeds import EMR_CLUSTER
 from tests.integration.helpers import read_topic
 
 pytestmark = pytest.mark.integration
@@ -123,14 +124,7 @@ def plant_config_secrets(p: Place) -> dict[str, list[str]]:
     hive = {"javax.jdo.option.ConnectionPassword": p.secret}
     cluster = p("emr").run_job_flow(
         Name=n,
-        ReleaseLabel="emr-6.15.0",
-        Instances={
-            "MasterInstanceType": "m5.xlarge",
-            "InstanceCount": 1,
-            "KeepJobFlowAliveWhenNoSteps": True,
-        },
-        JobFlowRole="EMR_EC2_DefaultRole",
-        ServiceRole="EMR_DefaultRole",
+        **EMR_CLUSTER,
         Configurations=[
             {"Classification": "hive-site", "Properties": hive},
             {
