@@ -35,6 +35,8 @@ PIPELINE = CatalogEntry(
             absent_codes=(*_GONE, "ResourceNotFoundException"),
         ),
     ),
+    # A PLAINTEXT action variable is often a credential; SECRETS_MANAGER ones name a secret.
+    sensitive_fields=("pipeline.stages[].actions[].environmentVariables[].value",),
     relations=(Relation(R.IS_ASSOCIATED_WITH, "pipeline.roleArn", "iam.role"),),
     refresh=Refresh(
         events=(

@@ -427,8 +427,8 @@ VPN_CONNECTION = CatalogEntry(
     id_path="VpnConnectionId",
     arn_template=_ARN + "vpn-connection/{id}",
     name_path="tag:Name",
-    # The tunnels' pre-shared keys come only with the configuration XML.
-    sensitive_fields=("CustomerGatewayConfiguration",),
+    # The tunnels' pre-shared keys: in the configuration XML and in each tunnel's options.
+    sensitive_fields=("CustomerGatewayConfiguration", "Options.TunnelOptions[].PreSharedKey"),
     volatile_fields=("VgwTelemetry",),
     relations=(
         Relation(R.IS_ATTACHED_TO, "VpnGatewayId", "ec2.vpn_gateway"),

@@ -67,6 +67,8 @@ LISTENER = CatalogEntry(
     arn_template="",
     name_path="ListenerArn",
     details=(_tags("ListenerArn"),),
+    # DescribeListeners leaves the OIDC client secret out today; the shape has it.
+    sensitive_fields=("DefaultActions[].AuthenticateOidcConfig.ClientSecret",),
     relations=(Relation(R.IS_CONTAINED_IN, "LoadBalancerArn", "elbv2.load_balancer"),),
 )
 

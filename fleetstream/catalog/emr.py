@@ -28,6 +28,14 @@ CLUSTER = CatalogEntry(
         ),
     ),
     volatile_fields=("Status", "NormalizedInstanceHours"),
+    # Kerberos passwords, and configuration properties that hold passwords (hive-site's
+    # javax.jdo.option.ConnectionPassword); configurations nest without bound, so all of them.
+    sensitive_fields=(
+        "KerberosAttributes.KdcAdminPassword",
+        "KerberosAttributes.CrossRealmTrustPrincipalPassword",
+        "KerberosAttributes.ADDomainJoinPassword",
+        "Configurations",
+    ),
     refresh=Refresh(
         events=(
             EventRule(_EMR, ("RunJobFlow",), "responseElements.jobFlowId"),

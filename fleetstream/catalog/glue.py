@@ -15,8 +15,13 @@ JOB = CatalogEntry(
     # GetTags wants the ARN, which GetJobs does not return.
     tags_path=None,
     tag_style=TagStyle.NONE,
-    # Job arguments carry connection strings and passwords often enough.
-    sensitive_fields=("DefaultArguments", "NonOverridableArguments"),
+    # Job arguments carry connection strings and passwords often enough; the source control
+    # token is a Git provider's credential.
+    sensitive_fields=(
+        "DefaultArguments",
+        "NonOverridableArguments",
+        "SourceControlDetails.AuthToken",
+    ),
     relations=(Relation(R.IS_ASSOCIATED_WITH, "Role", "iam.role"),),
 )
 
@@ -42,7 +47,15 @@ CONNECTION = CatalogEntry(
     name_path="Name",
     tags_path=None,  # GetTags wants the ARN, which GetConnections does not return
     tag_style=TagStyle.NONE,
-    sensitive_fields=("ConnectionProperties",),
+    # HidePassword covers PASSWORD in ConnectionProperties only: the other property maps and
+    # the OAuth token request parameters can hold credentials as well.
+    sensitive_fields=(
+        "ConnectionProperties",
+        "AthenaProperties",
+        "PythonProperties",
+        "SparkProperties",
+        "AuthenticationConfiguration.OAuth2Properties.TokenUrlParametersMap",
+    ),
     volatile_fields=("LastConnectionValidationTime",),
     relations=(
         Relation(R.IS_CONTAINED_IN, "PhysicalConnectionRequirements.SubnetId", "ec2.subnet"),

@@ -34,6 +34,8 @@ DOMAIN = CatalogEntry(
         ),
     ),
     volatile_fields=("Processing", "UpgradeProcessing", "ServiceSoftwareOptions"),
+    # The values of settings being changed, which can be the master user's options.
+    sensitive_fields=("ModifyingProperties[].ActiveValue", "ModifyingProperties[].PendingValue"),
     relations=(
         Relation(R.IS_CONTAINED_IN, "VPCOptions.SubnetIds", "ec2.subnet"),
         Relation(R.IS_ASSOCIATED_WITH, "VPCOptions.SecurityGroupIds", "ec2.security_group"),

@@ -21,6 +21,8 @@ DB_INSTANCE = CatalogEntry(
     tags_path="TagList",
     page_size_limits=_PAGE,
     volatile_fields=("LatestRestorableTime",),
+    # AWS masks a pending master password; hashed all the same should it ever come plain.
+    sensitive_fields=("PendingModifiedValues.MasterUserPassword",),
     refresh=Refresh(
         events=(
             EventRule(
@@ -59,6 +61,8 @@ DB_CLUSTER = CatalogEntry(
     tags_path="TagList",
     page_size_limits=_PAGE,
     volatile_fields=("LatestRestorableTime", "EarliestRestorableTime"),
+    # AWS masks a pending master password; hashed all the same should it ever come plain.
+    sensitive_fields=("PendingModifiedValues.MasterUserPassword",),
     refresh=Refresh(
         events=(
             EventRule(

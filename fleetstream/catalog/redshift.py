@@ -28,6 +28,8 @@ CLUSTER = CatalogEntry(
         "ExpectedNextSnapshotScheduleTimeStatus",
         "TotalStorageCapacityInMegaBytes",
     ),
+    # AWS masks a pending master password; hashed all the same should it ever come plain.
+    sensitive_fields=("PendingModifiedValues.MasterUserPassword",),
     relations=(
         Relation(R.IS_CONTAINED_IN, "VpcId", "ec2.vpc"),
         Relation(

@@ -13,6 +13,8 @@ SECRET = CatalogEntry(
     arn_template="",
     name_path="Name",
     volatile_fields=("LastAccessedDate",),
+    # What a managed external secret's rotation needs at its partner: can be credentials.
+    sensitive_fields=("ExternalSecretRotationMetadata[].Value",),
 )
 
 ENTRIES = (SECRET,)

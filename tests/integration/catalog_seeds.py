@@ -17,6 +17,17 @@ from typing import Any
 Clients = Callable[[str], Any]
 Made = dict[str, list[str]]
 PAIR = ("a", "b")
+# What run_job_flow needs besides a name for a cluster that stays listed (WAITING).
+EMR_CLUSTER: dict[str, Any] = {
+    "ReleaseLabel": "emr-6.15.0",
+    "Instances": {
+        "MasterInstanceType": "m5.xlarge",
+        "InstanceCount": 1,
+        "KeepJobFlowAliveWhenNoSteps": True,
+    },
+    "JobFlowRole": "EMR_EC2_DefaultRole",
+    "ServiceRole": "EMR_DefaultRole",
+}
 
 
 def _vpc(ec2: Any, cidr: str) -> tuple[str, list[str]]:
@@ -674,14 +685,7 @@ def seed_workloads(p: Clients, n: str) -> Made:
     made["emr.cluster"] = [
         p("emr").run_job_flow(
             Name=f"{n}-{x}",
-            ReleaseLabel="emr-6.15.0",
-            Instances={
-                "MasterInstanceType": "m5.xlarge",
-                "InstanceCount": 1,
-                "KeepJobFlowAliveWhenNoSteps": True,
-            },
-            JobFlowRole="EMR_EC2_DefaultRole",
-            ServiceRole="EMR_DefaultRole",
+            **EMR_CLUSTER,
             Tags=[{"Key": "team", "Value": "data"}],
         )["JobFlowId"]
         for x in PAIR

@@ -20,11 +20,15 @@ from fleetstream.base.config import Settings
 from fleetstream.base.models import GLOBAL_REGION, Observation
 from fleetstream.serde.wire import decode_resource_event
 from tests.integration.catalog_e2e_support import Fact, Place, configure, estate_of, facts, sweep
+from tests.integration.catalog_seeds import EMR_CLUSTER
 from tests.integration.helpers import read_topic
 
 pytestmark = pytest.mark.integration
 REGIONS = ("us-east-1", "eu-west-1")
 SECRET_TYPES = ("lambda.function", "ecs.task_definition", "ssm.parameter", "secretsmanager.secret")
+# Types whose configuration holds a secret in members the describe calls return as well;
+# planted only for the secrets test (the every-type test sweeps its own seeds of them).
+CONFIG_SECRET_TYPES = ("ec2.vpn_connection", "emr.cluster", "glue.job", "glue.connection")
 
 TRUST = {
     "Version": "2012-10-17",
@@ -102,6 +106,64 @@ def plant_secrets(p: Place) -> dict[str, list[str]]:
         "ecs.task_definition": [task["taskDefinition"]["taskDefinitionArn"]],
         "ssm.parameter": [f"/fs/{n}"],
         "secretsmanager.secret": [n],
+    }
+
+
+def plant_config_secrets(p: Place) -> dict[str, list[str]]:
+    """VPN tunnel keys, EMR Kerberos and Hive passwords, Glue job and connection secrets."""
+    n, ec2 = p.name, p("ec2")
+    vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+    cgw = ec2.create_customer_gateway(Type="ipsec.1", PublicIp="203.0.113.9", BgpAsn=65009)
+    tunnels = [{"PreSharedKey": f"{p.secret}_{i}"} for i in (1, 2)]
+    vpn = ec2.create_vpn_connection(
+        Type="ipsec.1",
+        CustomerGatewayId=cgw["CustomerGateway"]["CustomerGatewayId"],
+        VpnGatewayId=vgw,
+        Options={"TunnelOptions": tunnels},
+    )["VpnConnection"]["VpnConnectionId"]
+    hive = {"javax.jdo.option.ConnectionPassword": p.secret}
+    cluster = p("emr").run_job_flow(
+        Name=n,
+        **EMR_CLUSTER,
+        Configurations=[
+            {"Classification": "hive-site", "Properties": hive},
+            {
+                "Classification": "hadoop-env",
+                "Configurations": [{"Classification": "export", "Properties": {"PW": p.secret}}],
+            },
+        ],
+        KerberosAttributes={
+            "Realm": "EC2.INTERNAL",
+            "KdcAdminPassword": p.secret,
+            "CrossRealmTrustPrincipalPassword": p.secret,
+            "ADDomainJoinUser": "joiner",
+            "ADDomainJoinPassword": p.secret,
+        },
+    )["JobFlowId"]
+    glue = p("glue")
+    glue.create_job(
+        Name=n,
+        Role=p.role_arn,
+        Command={"Name": "glueetl", "ScriptLocation": f"s3://{n}/job.py"},
+        DefaultArguments={"--db-password": p.secret},
+        SourceControlDetails={"Provider": "GITHUB", "Repository": n, "AuthToken": p.secret},
+    )
+    glue.create_connection(
+        ConnectionInput={
+            "Name": n,
+            "ConnectionType": "JDBC",
+            "ConnectionProperties": {
+                "JDBC_CONNECTION_URL": f"jdbc:postgresql://db:5432/app?password={p.secret}",
+                "USERNAME": "fleet",
+                "PASSWORD": p.secret,
+            },
+        }
+    )
+    return {
+        "ec2.vpn_connection": [vpn],
+        "emr.cluster": [cluster],
+        "glue.job": [n],
+        "glue.connection": [n],
     }
 
 
@@ -395,20 +457,26 @@ def test_planted_secrets_reach_neither_dynamodb_nor_the_resources_topic(
     secret = f"canary-{uuid.uuid4().hex}"
     account = estate.accounts[0].account_id
     place = Place(_Clients(local_stack.aws_endpoint), account, "eu-west-1", secret)
-    planted = plant_secrets(place)
-    assert set(planted) == set(SECRET_TYPES)
-    settings, config = configure(monkeypatch, estate, list(SECRET_TYPES), log_dir.parent)
+    planted = plant_secrets(place) | plant_config_secrets(place)
+    types = [*SECRET_TYPES, *CONFIG_SECRET_TYPES]
+    assert set(planted) == set(types)
+    settings, config = configure(monkeypatch, estate, types, log_dir.parent)
 
     items = sweep(settings, config, log_dir)
 
-    assert {i["resource_type"]["S"] for i in items} == set(SECRET_TYPES)
-    assert all(secret not in json.dumps(item) for item in items)
+    assert {i["resource_type"]["S"] for i in items} == set(types)
+    leaked = [i["resource_type"]["S"] for i in items if secret in json.dumps(i)]
+    assert leaked == []
     assert not [i for i in items if "attributes_z" in i]  # small items: attributes inline
     messages = read_topic(settings, settings.kafka.topic("resources"))
     events = [decode_resource_event(m.value()) for m in messages]
     observations = [o for o in events if isinstance(o, Observation)]
-    assert len(observations) == len(SECRET_TYPES)
-    assert all(secret.encode() not in m.value() for m in messages)
+    assert len(observations) == len(types)
+    assert [
+        e.resource_type
+        for m, e in zip(messages, events, strict=True)
+        if secret.encode() in m.value()
+    ] == []
     assert all(secret not in o.attributes_json for o in observations)
     # Redacted, not dropped: the name stays and the value's fingerprint still shows changes.
     function = next(o for o in observations if o.resource_type == "lambda.function")
