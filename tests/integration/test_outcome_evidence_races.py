@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from consumers.sink.changes import Deletion
 from consumers.sink.deletions import Tombstoner
 from consumers.sink.store import InventoryStore
 from consumers.sink.unreachable import Unreachable
@@ -19,7 +20,8 @@ from fleetstream.base.config import Settings
 from fleetstream.base.models import Observation, ShardOutcome, ShardStatus, utc_now
 from fleetstream.inventory.dynamodb import Tables
 from fleetstream.inventory.read import scan_items
-from tests.integration.helpers import ACCOUNT, ec2_observation, seen_marks
+from tests.integration.helpers import ec2_observation, seen_marks
+from tests.integration.test_outcome_chunks import shard_outcome
 
 pytestmark = pytest.mark.integration
 DAY_S = 86_400
@@ -78,20 +80,29 @@ class ConcurrentSink:
         seen_marks(self.settings).record(marks)
 
 
-def deleted_ids(deletions: list[Any]) -> list[str]:
-    return sorted(d.resource_id for d in deletions)
+def racing(settings: Settings, now: datetime, age: timedelta) -> tuple[Any, ConcurrentSink]:
+    """A client on fresh tables holding ITEMS observed `age` before now, and the concurrent
+    sink that marks two of them (observed a minute before now) during the next pass."""
+    client = tables(settings)
+    arns = [o.arn for o in observed(settings, now - age)]
+    return client, ConcurrentSink(settings, client, arns, now - timedelta(minutes=1))
 
 
-def live_ids(settings: Settings) -> list[str]:
+def assert_only_the_late_marked_kept(
+    settings: Settings, race: ConcurrentSink, deletions: list[Deletion]
+) -> None:
+    """Every item deleted (exactly one DELETED each) but the one marked during the pass."""
+    assert race.later is not None and race.tombstoned is not None
+    later = race.later.rpartition("/")[2]
+    everything = sorted(f"i-{n}" for n in range(ITEMS))
+    assert sorted(d.resource_id for d in deletions) == [i for i in everything if i != later]
     items = scan_items(dynamodb_client(settings), settings.sink.table)
-    return sorted(i["resource_id"]["S"] for i in items if "deleted_at_ms" not in i)
+    assert [i["resource_id"]["S"] for i in items if "deleted_at_ms" not in i] == [later]
 
 
 def test_a_mark_written_during_a_failed_pass_keeps_its_item(pipeline: Settings) -> None:
-    client = tables(pipeline)
     now = utc_now().replace(microsecond=0)
-    arns = [o.arn for o in observed(pipeline, now - timedelta(days=2))]
-    race = ConcurrentSink(pipeline, client, arns, now - timedelta(minutes=1))
+    client, race = racing(pipeline, now, timedelta(days=2))
     unreachable = Unreachable(
         client,
         pipeline.sink.table,
@@ -101,33 +112,16 @@ def test_a_mark_written_during_a_failed_pass_keeps_its_item(pipeline: Settings) 
         ttl=timedelta(days=1),
         chunk_size=CHUNK,
     )
-    failed = ShardOutcome(
-        sweep_id="sweep-failed",
-        account_id=ACCOUNT,
-        region="us-east-1",
-        resource_type="ec2.instance",
-        status=ShardStatus.FAILED,
-        resource_count=0,
-        pages=0,
-        shard_started_at=now,
-        finished_at=now,
-        error_code="AccessDenied",
-    )
+    failed = shard_outcome("sweep-failed", ShardStatus.FAILED, now, error_code="AccessDenied")
     first = unreachable.apply(failed)
-    assert race.later is not None and race.tombstoned is not None
-    later = race.later.rpartition("/")[2]
-    everything = sorted(f"i-{n}" for n in range(ITEMS))
-    assert deleted_ids(first) == [i for i in everything if i != later]
-    assert live_ids(pipeline) == [later]
+    assert_only_the_late_marked_kept(pipeline, race, first)
     # Redelivered: every tombstone of this outcome announced again, the late-marked one too.
     assert unreachable.apply(failed) == first
 
 
 def test_a_mark_written_during_a_complete_pass_keeps_its_item(pipeline: Settings) -> None:
-    client = tables(pipeline)
     now = utc_now().replace(microsecond=0)
-    arns = [o.arn for o in observed(pipeline, now - timedelta(hours=1))]
-    race = ConcurrentSink(pipeline, client, arns, now - timedelta(minutes=1))
+    client, race = racing(pipeline, now, timedelta(hours=1))
     tombstoner = Tombstoner(
         client,
         pipeline.sink.table,
@@ -136,24 +130,15 @@ def test_a_mark_written_during_a_complete_pass_keeps_its_item(pipeline: Settings
         margin_ms=2000,
         chunk_size=CHUNK,
     )
-    complete = ShardOutcome(
-        sweep_id="sweep-complete",
-        account_id=ACCOUNT,
-        region="us-east-1",
-        resource_type="ec2.instance",
-        status=ShardStatus.COMPLETE,
-        resource_count=0,
+    complete = shard_outcome(
+        "sweep-complete",
+        ShardStatus.COMPLETE,
+        now,
         pages=1,
-        shard_started_at=now - timedelta(minutes=5),
-        finished_at=now,
         described_from=now - timedelta(minutes=5),
     )
     first = tombstoner.sweep_shard(complete)
-    assert race.later is not None and race.tombstoned is not None
-    later = race.later.rpartition("/")[2]
-    everything = sorted(f"i-{n}" for n in range(ITEMS))
-    assert deleted_ids(first) == [i for i in everything if i != later]
-    assert live_ids(pipeline) == [later]
+    assert_only_the_late_marked_kept(pipeline, race, first)
     assert tombstoner.sweep_shard(complete) == first
 
 
@@ -177,18 +162,7 @@ def test_a_legacy_ttl_written_after_a_shard_was_cleared_is_removed(pipeline: Set
     )
 
     def failed(sweep_id: str) -> ShardOutcome:
-        return ShardOutcome(
-            sweep_id=sweep_id,
-            account_id=ACCOUNT,
-            region="us-east-1",
-            resource_type="ec2.instance",
-            status=ShardStatus.FAILED,
-            resource_count=0,
-            pages=0,
-            shard_started_at=now,
-            finished_at=now,
-            error_code="AccessDenied",
-        )
+        return shard_outcome(sweep_id, ShardStatus.FAILED, now, error_code="AccessDenied")
 
     def old_sink_ttl() -> None:
         client.update_item(
