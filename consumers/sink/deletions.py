@@ -23,7 +23,13 @@ described_from, so no observation made before the run that did not see it brings
 Each tombstone is a DELETED change event (and a null on the state topic). Crash window: the
 tombstone is written before the loop produces the event; a redelivered outcome therefore also
 selects the items this very outcome already tombstoned (same sweep, start and finish time),
-rewrites the identical tombstone and emits the identical event again.
+rewrites the identical tombstone and emits the identical event again, whatever the marks say
+of it by then: a tombstone never stays without its DELETED change.
+
+The marks since the cutoff are read again for every chunk of candidates: with
+sink.skip_unchanged, another sink (a later sweep) that observes an unchanged item meanwhile
+writes its mark and not the item, so the conditional tombstone alone would still delete it.
+This sweep's own marks are read once: they precede the outcome on its partition.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -56,6 +62,12 @@ log = logging.getLogger(__name__)
 # by clock error, never by hours.
 EVIDENCE_SAFETY_S = 3600
 _TOMBSTONE_THREADS = 8
+
+
+class _Candidate(NamedTuple):
+    arn: str
+    observed_ms: int
+    mine: bool  # tombstoned already, by this very outcome (a redelivery)
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -124,7 +136,6 @@ class Tombstoner:
                 outcome.sweep_id,
             )
             return []
-        seen = self._seen(shard, cutoff_ms, this_sweep)
         finished_ms = epoch_ms(outcome.finished_at)
         candidates = self._candidates(shard, cutoff_ms, finished_ms)
         deleted: list[Deletion] = []
@@ -132,11 +143,12 @@ class Tombstoner:
         try:
             # A chunk of candidates at a time, the group served between every two writes.
             for chunk in in_chunks(candidates, self.chunk_size, self.keep_alive):
-                gone = [c for c in chunk if arn_digest(c[0]) not in seen]
+                seen = self._seen(shard, cutoff_ms, this_sweep)
+                gone = [c for c in chunk if c.mine or arn_digest(c.arn) not in seen]
                 done = 0
                 for result in paced_map(
                     pool,
-                    lambda c: self._tombstone(c[0], c[1], outcome, from_ms),
+                    lambda c: self._tombstone(c.arn, c.observed_ms, outcome, from_ms),
                     gone,
                     self.keep_alive,
                 ):
@@ -163,9 +175,7 @@ class Tombstoner:
                 seen.update(unpack(mark.digests))
         return seen
 
-    def _candidates(
-        self, shard: str, cutoff_ms: int, finished_ms: int
-    ) -> Iterator[tuple[str, int]]:
+    def _candidates(self, shard: str, cutoff_ms: int, finished_ms: int) -> Iterator[_Candidate]:
         """The shard's candidates, read a page at a time as the caller goes (never all)."""
         pages = paginate_dynamodb(
             self.client,
@@ -193,7 +203,9 @@ class Tombstoner:
             # read without a chunk filling up, so the group is served per page too.
             self.keep_alive()
             for item in page["Items"]:
-                yield item["arn"]["S"], int(item["observed_at_ms"]["N"])
+                yield _Candidate(
+                    item["arn"]["S"], int(item["observed_at_ms"]["N"]), "deleted_at_ms" in item
+                )
 
     def _tombstone(
         self, arn: str, observed_ms: int, outcome: ShardOutcome, from_ms: int

@@ -20,9 +20,17 @@ observation of it brings it back as CREATED.
 Both read the items a page and a chunk (sink.outcome_chunk_size) at a time and serve the
 consumer group between chunks and writes (consumers/sink/pacing.py), like the Tombstoner: a
 shard or account of any size neither lives in memory at once nor outlives
-max.poll.interval.ms. A shard's legacy TTLs, once cleared by this process, are not looked for
-again while sink.max_stale_s is 0: this version never writes a TTL on a live item, so a later
-FAILED outcome of that shard would read all of its items to find none.
+max.poll.interval.ms. The seen marks are read again for every chunk: a mark another sink
+writes meanwhile (an unchanged item it observed, and so did not rewrite) keeps its item, which
+the conditional tombstone alone would not. Items this very outcome tombstoned already are
+tombstoned (and announced) again whatever their marks say: a redelivered outcome never leaves
+a tombstone without its DELETED change.
+
+With sink.max_stale_s 0, a shard (or account) whose pass found no legacy TTL at all is not
+read again by this process for an hour: this version never writes a TTL on a live item, so a
+later FAILED outcome of that shard would read all of its items to find none. Not for longer,
+and never after a pass that found one: during a rolling upgrade an older sink can still write
+a TTL on a live item of that shard after its partition moved.
 """
 
 from __future__ import annotations
@@ -31,10 +39,12 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
+from cachetools import TTLCache
 
 from consumers.sink.changes import Deletion, deletion_of
 from consumers.sink.deletions import epoch_ms
@@ -55,14 +65,28 @@ from fleetstream.inventory.dynamodb import (
 
 log = logging.getLogger(__name__)
 
-# Live items' observed_at_ms, those holding a legacy TTL, and their shards, by ARN.
-_Items = tuple[dict[str, int], set[str], dict[str, str]]
+
+@dataclass(slots=True)
+class _Items:
+    """What a chunk's consistent read found, by ARN."""
+
+    live: dict[str, int] = field(default_factory=dict)  # observed_at_ms
+    legacy: set[str] = field(default_factory=set)  # holding a TTL an older version wrote
+    shards: dict[str, str] = field(default_factory=dict)
+    mine: set[str] = field(default_factory=set)  # tombstoned by this very outcome already
+
 
 STALE = "stale"
 ALL_REGIONS = "*"  # producers/planner.py: an account-level failure, regions unknown
 ACCOUNT_GONE = "account_gone"
 _READ_ATTEMPTS = 8
 _WRITE_THREADS = 8
+# Shards and accounts found free of legacy TTLs: bounded (one key of ~60 bytes each, about
+# 6 MB at most, more shards than a large estate has), and forgotten after an hour so that a
+# TTL an older sink still running in a rolling upgrade wrote meanwhile is found by the next
+# FAILED outcome after that; an hour of FAILED outcomes of one shard cost one read, not each.
+_CLEAN_MAXSIZE = 100_000
+_CLEAN_TTL_S = 3600
 
 
 class Unreachable:
@@ -92,8 +116,8 @@ class Unreachable:
         self.chunk_size = chunk_size
         self.keep_alive = keep_alive
         self._clock = clock
-        # Shards and accounts (index query keys) whose legacy TTLs this process cleared.
-        self._ttl_cleared: set[str] = set()
+        # Shards and accounts (index query keys) whose last pass found no legacy TTL.
+        self._ttl_clean: TTLCache[str, bool] = TTLCache(_CLEAN_MAXSIZE, _CLEAN_TTL_S, timer=clock)
 
     def apply(self, outcome: ShardOutcome) -> list[Deletion]:
         """Retire what the outcome calls for; return the deletions to announce."""
@@ -108,17 +132,19 @@ class Unreachable:
             scope, query = _account_query(outcome)
         else:
             scope, query = _shard_query(outcome)
-        if not self.enabled and scope in self._ttl_cleared:
-            return []  # nothing to retire, and no legacy TTL left to clear
+        if not self.enabled and scope in self._ttl_clean:
+            return []  # nothing to retire, and no legacy TTL found lately
         cutoff_ms = int(self._clock() * 1000) - self.stale_after_ms
-        deleted = self._in_chunks(outcome, STALE, cutoff_ms, query, clear_ttl=True)
-        self._ttl_cleared.add(scope)
+        deleted, legacy = self._in_chunks(outcome, STALE, cutoff_ms, query, clear_ttl=True)
+        if not legacy:
+            self._ttl_clean[scope] = True
         return deleted
 
     def _gone(self, outcome: ShardOutcome) -> list[Deletion]:
         before_ms = int(outcome.finished_at.timestamp() * 1000) - self.gone_grace_ms
         _scope, query = _account_query(outcome)
-        return self._in_chunks(outcome, ACCOUNT_GONE, before_ms, query, clear_ttl=False)
+        deleted, _legacy = self._in_chunks(outcome, ACCOUNT_GONE, before_ms, query, clear_ttl=False)
+        return deleted
 
     def _in_chunks(
         self,
@@ -128,25 +154,33 @@ class Unreachable:
         query: dict[str, Any],
         *,
         clear_ttl: bool,
-    ) -> list[Deletion]:
+    ) -> tuple[list[Deletion], bool]:
         """Retire the items the index query names that were neither observed nor seen since
-        cutoff_ms (a FAILED outcome: only when sink.max_stale_s is on), a chunk at a time."""
+        cutoff_ms (a FAILED outcome: only when sink.max_stale_s is on), a chunk at a time;
+        the deletions, and whether any live item held a legacy TTL."""
         retire = reason == ACCOUNT_GONE or self.enabled
-        seen: dict[str, set[bytes]] = {}  # by shard: the digests seen since cutoff_ms
         deleted: list[Deletion] = []
         cleared = 0
+        legacy = False
         pool = ThreadPoolExecutor(_WRITE_THREADS)
         try:
             for chunk in in_chunks(self._arns(query), self.chunk_size, self.keep_alive):
-                live, legacy, shards = self._live(chunk, outcome, reason)
+                found = self._live(chunk, outcome, reason)
+                legacy = legacy or bool(found.legacy)
                 if clear_ttl:
-                    cleared += self._clear_ttl(pool, live, legacy)
+                    cleared += self._clear_ttl(pool, found.live, found.legacy)
                 if retire:
+                    # Read again for every chunk: a mark written since the last chunk (another
+                    # sink observed an unchanged item and did not rewrite it) must keep it.
+                    seen: dict[str, set[bytes]] = {}  # by shard: the digests since cutoff_ms
                     old = [
                         (arn, ms)
-                        for arn, ms in live.items()
+                        for arn, ms in found.live.items()
                         if ms < cutoff_ms
-                        and arn_digest(arn) not in self._seen(seen, shards[arn], cutoff_ms)
+                        and (
+                            arn in found.mine
+                            or arn_digest(arn) not in self._seen(seen, found.shards[arn], cutoff_ms)
+                        )
                     ]
                     done = paced_map(
                         pool,
@@ -163,11 +197,11 @@ class Unreachable:
         if cleared:
             log.info("%d live items lost a legacy TTL", cleared)
         self._count(outcome, deleted, reason)
-        return deleted
+        return deleted, legacy
 
     def _seen(self, seen: dict[str, set[bytes]], shard: str, cutoff_ms: int) -> set[bytes]:
         """The digests a mark of the shard holds from after cutoff_ms on, read once per
-        outcome: with sink.skip_unchanged an unchanged item is not rewritten, so its
+        chunk: with sink.skip_unchanged an unchanged item is not rewritten, so its
         observed_at alone says nothing of when it was last seen; its mark does."""
         if shard not in seen:
             seen[shard] = self.seen.digests_since(shard, cutoff_ms + 1, self.keep_alive)
@@ -193,9 +227,7 @@ class Unreachable:
         very outcome tombstoned count as live: a redelivered outcome (the sink died before
         producing the DELETED change) rewrites the same tombstone and emits the same change
         again."""
-        live: dict[str, int] = {}
-        legacy: set[str] = set()
-        shards: dict[str, str] = {}
+        found = _Items()
         finished_ms = str(epoch_ms(outcome.finished_at))
         for chunk in chunks(arns, 100):
             self.keep_alive()
@@ -208,11 +240,14 @@ class Unreachable:
                     and item.get("deleted_by_sweep", {}).get("S") == outcome.sweep_id
                 ):
                     continue
-                live[item["arn"]["S"]] = int(item["observed_at_ms"]["N"])
-                shards[item["arn"]["S"]] = item["shard"]["S"]
-                if "expires_at" in item and "deleted_at_ms" not in item:
-                    legacy.add(item["arn"]["S"])
-        return live, legacy, shards
+                arn = item["arn"]["S"]
+                found.live[arn] = int(item["observed_at_ms"]["N"])
+                found.shards[arn] = item["shard"]["S"]
+                if "deleted_at_ms" in item:
+                    found.mine.add(arn)
+                elif "expires_at" in item:
+                    found.legacy.add(arn)
+        return found
 
     def _get(self, arns: Iterable[str]) -> list[dict[str, Any]]:
         pending: dict[str, Any] = {
@@ -240,7 +275,8 @@ class Unreachable:
         raise RetryBatchError("DynamoDB left keys unprocessed after retries", 5.0)
 
     def _clear_ttl(self, pool: ThreadPoolExecutor, live: dict[str, int], legacy: set[str]) -> int:
-        """Live items keep no TTL: one written by an older version loses it here."""
+        """Live items keep no TTL: one written by an older version loses it here. The number
+        cleared: an item rewritten meanwhile (its condition failed) is not."""
         stale = sorted(legacy & live.keys())
         return sum(
             paced_map(pool, lambda arn: self._clear_one(arn, live[arn]), stale, self.keep_alive)
@@ -260,6 +296,7 @@ class Unreachable:
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
+            return 0
         return 1
 
     def _retire(

@@ -175,10 +175,11 @@ def test_an_item_deleted_while_its_account_is_marked_gone_is_skipped(pipeline: S
     assert left["account_status"] == {"S": "SUSPENDED"}
 
 
-def test_a_failed_shard_is_read_for_legacy_ttls_once(pipeline: Settings) -> None:
+def test_a_failed_shard_found_clean_is_not_read_again_soon(pipeline: Settings) -> None:
     """With sink.max_stale_s 0 a FAILED outcome only strips TTLs an older version wrote on
-    live items: the first outcome of a shard reads its items and strips them, a later one of
-    the same shard reads nothing (this version writes no such TTL), another shard's reads."""
+    live items: the first outcome of a shard reads its items and strips them, the next one
+    reads them again (an older sink may still write such a TTL) and finds none, a later one
+    of the same shard reads nothing (for an hour), another shard's reads."""
     client = dynamodb_client(pipeline)
     Tables(client, pipeline.sink.table, pipeline.sink.sweeps_table).ensure()
     InventoryStore(client, pipeline.sink.table, seen_marks(pipeline)).write(
@@ -223,6 +224,8 @@ def test_a_failed_shard_is_read_for_legacy_ttls_once(pipeline: Settings) -> None
     assert "expires_at" not in item and item["observed_at_ms"]
     assert queries == ["by_shard"]
     assert unreachable.apply(failed("s2")) == []
-    assert queries == ["by_shard"]  # the same shard: nothing left to strip, nothing read
-    unreachable.apply(failed("s3", "eu-west-1"))
-    assert queries == ["by_shard", "by_shard"]
+    assert queries == ["by_shard"] * 2  # a TTL was found: read again, none found
+    assert unreachable.apply(failed("s3")) == []
+    assert queries == ["by_shard"] * 2  # the same shard, found clean: nothing read
+    unreachable.apply(failed("s4", "eu-west-1"))
+    assert queries == ["by_shard"] * 3
