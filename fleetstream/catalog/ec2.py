@@ -578,6 +578,25 @@ TRANSIT_GATEWAY_ROUTE_TABLE = CatalogEntry(
 )
 
 
+DHCP_OPTIONS = CatalogEntry(
+    type_name="ec2.dhcp_options",
+    operation="DescribeDhcpOptions",
+    result_path="DhcpOptions[]",
+    id_path="DhcpOptionsId",
+    arn_template=_ARN + "dhcp-options/{id}",
+    name_path="tag:Name",
+)
+
+EGRESS_ONLY_INTERNET_GATEWAY = CatalogEntry(
+    type_name="ec2.egress_only_internet_gateway",
+    operation="DescribeEgressOnlyInternetGateways",
+    result_path="EgressOnlyInternetGateways[]",
+    id_path="EgressOnlyInternetGatewayId",
+    arn_template=_ARN + "egress-only-internet-gateway/{id}",
+    name_path="tag:Name",
+    relations=(Relation(R.IS_ATTACHED_TO, "Attachments[].VpcId", "ec2.vpc"),),
+)
+
 ENTRIES = (
     INSTANCE,
     VOLUME,
@@ -607,4 +626,6 @@ ENTRIES = (
     SPOT_FLEET_REQUEST,
     DEDICATED_HOST,
     TRANSIT_GATEWAY_ROUTE_TABLE,
+    DHCP_OPTIONS,
+    EGRESS_ONLY_INTERNET_GATEWAY,
 )

@@ -158,4 +158,57 @@ CONTAINER_INSTANCE = CatalogEntry(
     ),
 )
 
-ENTRIES = (CLUSTER, SERVICE, TASK_DEFINITION, CONTAINER_INSTANCE)
+TASK = CatalogEntry(
+    type_name="ecs.task",
+    operation="ListTasks",
+    parent=Parent("ListClusters", "clusterArns", "@", param="cluster", into="clusterArn"),
+    result_path="taskArns",
+    item_key="taskArn",
+    id_path="taskArn",  # the ARN (with its generated id) is the only name a task has
+    arn_path="taskArn",
+    arn_template="",
+    name_path="group",
+    tags_path="tags",
+    tag_style=TagStyle.LOWER_KEY_VALUE_LIST,
+    details=(
+        Detail(
+            "DescribeTasks",
+            {"cluster": "clusterArn", "tasks": "taskArn"},
+            "tasks",
+            static_params={"include": ["TAGS"]},
+            batch_param="tasks",
+            batch_size=100,  # DescribeTasks takes at most 100 tasks
+            match=("taskArn", "taskArn"),
+            required=True,
+        ),
+    ),
+    # Overrides given to RunTask carry environment values as plain text.
+    sensitive_fields=(
+        "overrides.containerOverrides[].environment",
+        "overrides.containerOverrides[].command",
+    ),
+    volatile_fields=(
+        "lastStatus",
+        "healthStatus",
+        "connectivity",
+        "connectivityAt",
+        "pullStartedAt",
+        "pullStoppedAt",
+        "startedAt",
+        "stoppingAt",
+        "stoppedAt",
+        "executionStoppedAt",
+        "stopCode",
+        "stoppedReason",
+        "containers",
+        "attachments",
+        "version",
+    ),
+    relations=(
+        Relation(R.IS_CONTAINED_IN, "clusterArn", "ecs.cluster"),
+        Relation(R.IS_ASSOCIATED_WITH, "taskDefinitionArn", "ecs.task_definition"),
+        Relation(R.IS_CONTAINED_IN, "containerInstanceArn", "ecs.container_instance"),
+    ),
+)
+
+ENTRIES = (CLUSTER, SERVICE, TASK_DEFINITION, CONTAINER_INSTANCE, TASK)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail, Parent, TagStyle
+from fleetstream.catalog.entry import CatalogEntry, Detail, Parent, Relation, TagStyle
+from fleetstream.catalog.entry import RelationName as R
 
 _GONE = ("ResourceNotFoundException",)
 
@@ -45,4 +46,57 @@ NODEGROUP = CatalogEntry(
     ),
 )
 
-ENTRIES = (CLUSTER, NODEGROUP)
+FARGATE_PROFILE = CatalogEntry(
+    type_name="eks.fargate_profile",
+    operation="ListFargateProfiles",
+    parent=Parent("ListClusters", "clusters", "@", param="clusterName", into="clusterName"),
+    result_path="fargateProfileNames",
+    item_key="fargateProfileName",
+    id_path="fargateProfileArn",  # profile names are unique per cluster only
+    arn_path="fargateProfileArn",
+    arn_template="",
+    name_path="fargateProfileName",
+    tags_path="tags",
+    tag_style=TagStyle.MAP,
+    details=(
+        Detail(
+            "DescribeFargateProfile",
+            {"clusterName": "clusterName", "fargateProfileName": "fargateProfileName"},
+            "fargateProfile",
+            absent_codes=_GONE,
+            required=True,
+        ),
+    ),
+    volatile_fields=("status", "health"),
+    relations=(
+        Relation(R.IS_ASSOCIATED_WITH, "podExecutionRoleArn", "iam.role"),
+        Relation(R.IS_CONTAINED_IN, "subnets", "ec2.subnet"),
+    ),
+)
+
+ADDON = CatalogEntry(
+    type_name="eks.addon",
+    operation="ListAddons",
+    parent=Parent("ListClusters", "clusters", "@", param="clusterName", into="clusterName"),
+    result_path="addons",
+    item_key="addonName",
+    id_path="addonArn",  # add-on names are unique per cluster only
+    arn_path="addonArn",
+    arn_template="",
+    name_path="addonName",
+    tags_path="tags",
+    tag_style=TagStyle.MAP,
+    details=(
+        Detail(
+            "DescribeAddon",
+            {"clusterName": "clusterName", "addonName": "addonName"},
+            "addon",
+            absent_codes=_GONE,
+            required=True,
+        ),
+    ),
+    volatile_fields=("status", "health", "modifiedAt"),
+    relations=(Relation(R.IS_ASSOCIATED_WITH, "serviceAccountRoleArn", "iam.role"),),
+)
+
+ENTRIES = (CLUSTER, NODEGROUP, FARGATE_PROFILE, ADDON)

@@ -19,7 +19,7 @@ from botocore.client import BaseClient
 
 from fleetstream.aws.botocore_data import new_session
 from fleetstream.catalog.details import apply_detail
-from fleetstream.catalog.entry import CatalogEntry
+from fleetstream.catalog.entry import CatalogEntry, Pagination
 from fleetstream.catalog.observe import canonical_json, extract_tags, observe, partition_of
 from fleetstream.catalog.paths import search
 
@@ -92,6 +92,35 @@ def _pagination_spec(service: str, operation: str) -> PaginationSpec | None:
     )
 
 
+def entry_pagination_spec(entry: CatalogEntry, operation: str) -> PaginationSpec | None:
+    """The paging of one of the entry's list operations: the entry's own declaration for its
+    list operation (see entry.Pagination), otherwise botocore's paginator model."""
+    declared = entry.pagination
+    if declared is None or operation != entry.operation:
+        return pagination_spec(entry.service, operation)
+    return _declared_spec(entry.service, operation, declared)
+
+
+@cache
+def _declared_spec(service: str, operation: str, declared: Pagination) -> PaginationSpec:
+    limit_is_string, limit_range = False, (None, None)
+    if declared.limit_key:
+        with _SPEC_LOCK:
+            model = _botocore_session().get_service_model(service).operation_model(operation)
+        assert model.input_shape is not None  # a paged operation has input
+        shape = model.input_shape.members[declared.limit_key]
+        limit_is_string = shape.type_name == "string"
+        limit_range = (shape.metadata.get("min"), shape.metadata.get("max"))
+    return PaginationSpec(
+        input_tokens=(declared.input_token,),
+        output_tokens=(declared.output_token,),
+        limit_key=declared.limit_key,
+        more_results=None,
+        limit_is_string=limit_is_string,
+        limit_range=limit_range,
+    )
+
+
 def _limit(spec: PaginationSpec, page_size: int, declared: tuple[int, int] | None) -> int | str:
     low, high = declared or spec.limit_range
     size = max(page_size, low or 1)
@@ -112,7 +141,7 @@ def _list_page(
     limits: tuple[int, int] | None = None,
 ) -> Page:
     request: dict[str, Any] = dict(params)
-    spec = pagination_spec(entry.service, operation) if paginated else None
+    spec = entry_pagination_spec(entry, operation) if paginated else None
     if spec is not None:
         if token:
             request.update(token)
@@ -252,6 +281,7 @@ __all__ = [
     "Page",
     "PaginationSpec",
     "canonical_json",
+    "entry_pagination_spec",
     "extract_tags",
     "fetch_page",
     "observe",

@@ -61,6 +61,19 @@ def tags_detail(
 
 
 @dataclass(frozen=True, slots=True)
+class Pagination:
+    """How a list operation pages where botocore ships no paginator for it (Athena's
+    ListWorkGroups, EventBridge's ListEventBuses, ...): the API returns a next token, and
+    without this the engine would read the first page only. The engine uses it exactly like
+    a botocore paginator model (input_token, output_token, limit_key, result_key)."""
+
+    input_token: str  # the request member that takes the token (NextToken)
+    output_token: str  # JMESPath to the token in the response (NextToken)
+    result_key: str  # the response member the items come from (the entry's result_path)
+    limit_key: str | None = None  # the request member that takes the page size (MaxResults)
+
+
+@dataclass(frozen=True, slots=True)
 class Parent:
     """The resource type a child type is listed under (ECS services per cluster).
 
@@ -151,6 +164,8 @@ class CatalogEntry:
     tag_style: TagStyle = TagStyle.KEY_VALUE_LIST
     global_resource: bool = False  # listed once per account, region "global"
     paginated: bool = True
+    # Declared paging for a list operation botocore has no paginator for (see Pagination).
+    pagination: Pagination | None = None
     request_params: Mapping[str, object] = field(default_factory=dict)
     volatile_fields: tuple[str, ...] = ()  # ignored by change detection
     # Values replaced by "<redacted:hmac-sha256:...>" before anything leaves the describer.

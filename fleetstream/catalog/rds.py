@@ -120,7 +120,13 @@ def _tags(arn_path: str) -> Detail:
         {"ResourceName": arn_path},
         "TagList",
         into="TagList",
-        absent_codes=("DBSubnetGroupNotFoundFault", "SubscriptionNotFound"),
+        absent_codes=(
+            "DBSubnetGroupNotFoundFault",
+            "SubscriptionNotFound",
+            "DBParameterGroupNotFound",
+            "OptionGroupNotFoundFault",
+            "DBProxyNotFoundFault",
+        ),
     )
 
 
@@ -179,6 +185,80 @@ EVENT_SUBSCRIPTION = CatalogEntry(
     ),
 )
 
+DB_PARAMETER_GROUP = CatalogEntry(
+    type_name="rds.db_parameter_group",
+    operation="DescribeDBParameterGroups",
+    result_path="DBParameterGroups[]",
+    id_path="DBParameterGroupName",
+    arn_path="DBParameterGroupArn",
+    arn_template="arn:{partition}:rds:{region}:{account_id}:pg:{id}",
+    name_path="DBParameterGroupName",
+    tags_path="TagList",
+    page_size_limits=_PAGE,
+    details=(_tags("DBParameterGroupArn"),),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _RDS,
+                ("CreateDBParameterGroup", "ModifyDBParameterGroup", "DeleteDBParameterGroup"),
+                "requestParameters.dBParameterGroupName",
+            ),
+        ),
+    ),
+)
+
+OPTION_GROUP = CatalogEntry(
+    type_name="rds.option_group",
+    operation="DescribeOptionGroups",
+    result_path="OptionGroupsList[]",
+    id_path="OptionGroupName",
+    arn_path="OptionGroupArn",
+    arn_template="arn:{partition}:rds:{region}:{account_id}:og:{id}",
+    name_path="OptionGroupName",
+    tags_path="TagList",
+    page_size_limits=_PAGE,
+    details=(_tags("OptionGroupArn"),),
+    relations=(Relation(R.IS_CONTAINED_IN, "VpcId", "ec2.vpc"),),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _RDS,
+                ("CreateOptionGroup", "ModifyOptionGroup", "DeleteOptionGroup"),
+                "requestParameters.optionGroupName",
+            ),
+        ),
+    ),
+)
+
+DB_PROXY = CatalogEntry(
+    type_name="rds.db_proxy",
+    operation="DescribeDBProxies",
+    result_path="DBProxies[]",
+    id_path="DBProxyName",
+    arn_path="DBProxyArn",
+    # The ARN ends in a generated id (prx-...), so it cannot be built from the name.
+    arn_template="",
+    name_path="DBProxyName",
+    tags_path="TagList",
+    page_size_limits=_PAGE,
+    details=(_tags("DBProxyArn"),),
+    volatile_fields=("Status", "UpdatedDate"),
+    relations=(
+        Relation(R.IS_CONTAINED_IN, "VpcSubnetIds", "ec2.subnet"),
+        Relation(R.IS_ASSOCIATED_WITH, "VpcSecurityGroupIds", "ec2.security_group"),
+        Relation(R.IS_ASSOCIATED_WITH, "RoleArn", "iam.role"),
+    ),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _RDS,
+                ("CreateDBProxy", "ModifyDBProxy", "DeleteDBProxy"),
+                "requestParameters.dBProxyName",
+            ),
+        ),
+    ),
+)
+
 ENTRIES = (
     DB_INSTANCE,
     DB_CLUSTER,
@@ -186,4 +266,7 @@ ENTRIES = (
     DB_CLUSTER_SNAPSHOT,
     DB_SUBNET_GROUP,
     EVENT_SUBSCRIPTION,
+    DB_PARAMETER_GROUP,
+    OPTION_GROUP,
+    DB_PROXY,
 )

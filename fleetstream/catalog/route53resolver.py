@@ -34,4 +34,33 @@ RESOLVER_RULE = CatalogEntry(
     ),
 )
 
-ENTRIES = (RESOLVER_RULE,)
+QUERY_LOG_CONFIG = CatalogEntry(
+    type_name="route53resolver.query_log_config",
+    operation="ListResolverQueryLogConfigs",
+    result_path="ResolverQueryLogConfigs[]",
+    id_path="Id",
+    arn_path="Arn",
+    arn_template="arn:{partition}:route53resolver:{region}:{account_id}:resolver-query-log-config/{id}",
+    name_path="Name",
+    details=(
+        Detail(
+            "ListTagsForResource",
+            {"ResourceArn": "Arn"},
+            "Tags",
+            into="Tags",
+            absent_codes=("ResourceNotFoundException",),
+        ),
+    ),
+    volatile_fields=("Status", "AssociationCount"),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                "route53resolver.amazonaws.com",
+                ("DeleteResolverQueryLogConfig",),
+                "requestParameters.resolverQueryLogConfigId",
+            ),
+        ),
+    ),
+)
+
+ENTRIES = (RESOLVER_RULE, QUERY_LOG_CONFIG)

@@ -27,8 +27,9 @@ from fleetstream.catalog import CATALOG
 from tests.integration.helpers import member_client
 
 pytestmark = pytest.mark.integration
-# apigateway:GET: API Gateway authorizes reads by HTTP method.
-READ_VERBS = ("List", "Describe", "Get", "GET")
+# apigateway:GET: API Gateway authorizes reads by HTTP method; BatchGet* (CodeBuild's
+# BatchGetProjects) reads several resources in one call.
+READ_VERBS = ("List", "Describe", "Get", "GET", "BatchGet")
 
 
 def _resolve(value: Any, params: dict[str, str], conditions: dict[str, bool]) -> Any:

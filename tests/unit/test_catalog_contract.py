@@ -15,7 +15,7 @@ from botocore.model import ListShape, MapShape, OperationModel, Shape, Structure
 from botocore.validate import ParamValidator
 
 from fleetstream.catalog import CATALOG, SERVICE_MODULES, CatalogEntry, TagStyle
-from fleetstream.catalog.engine import pagination_spec
+from fleetstream.catalog.engine import entry_pagination_spec
 from fleetstream.catalog.entry import Detail
 from fleetstream.catalog.policy import required_actions
 
@@ -208,14 +208,26 @@ def completed_item(entry: CatalogEntry) -> Item:
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 def test_list_operation_and_pagination_match_the_model(entry: CatalogEntry) -> None:
     op = operation(entry, entry.operation)
-    spec = pagination_spec(entry.service, entry.operation)
+    spec = entry_pagination_spec(entry, entry.operation)
     # A paginated operation read without its token would silently stop at the first page.
     assert entry.paginated == (spec is not None), f"paginated={entry.paginated}, paginator={spec}"
     fed = {entry.parent.param} if entry.parent else set()
     assert_valid_request(op, dict(entry.request_params), fed)
     if spec is not None:
-        config = SESSION.get_paginator_model(entry.service).get_paginator(entry.operation)
-        keys = config["result_key"]
+        if entry.pagination is not None:
+            # Declared paging: its tokens and page size are members of the operation.
+            declared = entry.pagination
+            with pytest.raises(ValueError, match="Paginator for operation does not exist"):
+                # botocore has a paginator now: the declaration goes.
+                SESSION.get_paginator_model(entry.service).get_paginator(entry.operation)
+            inputs = op.input_shape.members if op.input_shape else {}
+            assert declared.input_token in inputs
+            assert declared.limit_key is None or declared.limit_key in inputs
+            path(op.output_shape, declared.output_token)
+            keys = [declared.result_key]
+        else:
+            config = SESSION.get_paginator_model(entry.service).get_paginator(entry.operation)
+            keys = config["result_key"]
         keys = [keys] if isinstance(keys, str) else keys
         # The items come from the key the paginator pages.
         assert any(entry.result_path.startswith(key) for key in keys), (entry.result_path, keys)

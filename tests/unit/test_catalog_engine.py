@@ -338,3 +338,61 @@ def test_arn_falls_back_to_the_template_and_never_to_nothing() -> None:
     assert observation.arn == f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/app/db/url"
     with pytest.raises(ValueError, match="has no ARN"):
         seen(CATALOG["iam.role"], {"RoleName": "r"}, region="global")
+
+
+def test_declared_pagination_reads_every_page_of_an_operation_botocore_cannot_page() -> None:
+    # Athena's ListWorkGroups returns NextToken, but botocore ships no paginator for it: the
+    # entry's Pagination makes the engine send the token back, like a paginator would.
+    entry = dataclasses.replace(CATALOG["athena.work_group"], refresh=None)
+    athena = client("athena")
+    names: list[str] = []
+    with Stubber(athena) as stub:
+        stub.add_response(
+            "list_work_groups",
+            {"WorkGroups": [{"Name": "a"}, {"Name": "b"}], "NextToken": "t1"},
+            {"MaxResults": 2},
+        )
+        stub.add_response(
+            "list_work_groups",
+            {"WorkGroups": [{"Name": "c"}], "NextToken": "t2"},
+            {"MaxResults": 2, "NextToken": "t1"},
+        )
+        stub.add_response(
+            "list_work_groups",
+            {"WorkGroups": [{"Name": "d"}]},
+            {"MaxResults": 2, "NextToken": "t2"},
+        )
+        token = None
+        for _ in range(5):
+            page = fetch_page(athena, entry, token, 2)
+            names += [item["Name"] for item in page.items]
+            token = page.next_token
+            if token is None:
+                break
+        stub.assert_no_pending_responses()
+    assert names == ["a", "b", "c", "d"]
+    assert token is None
+
+
+def test_declared_pagination_with_a_marker_token_and_a_limit() -> None:
+    # WAFv2 calls its token NextMarker and its page size Limit.
+    entry = dataclasses.replace(CATALOG["wafv2.web_acl"], details=())
+    waf = client("wafv2")
+    acl = {"Name": "n", "Id": "i", "ARN": "arn:aws:wafv2:eu-west-1:1:regional/webacl/n/i"}
+    with Stubber(waf) as stub:
+        stub.add_response(
+            "list_web_acls",
+            {"WebACLs": [acl], "NextMarker": "m"},
+            {"Scope": "REGIONAL", "Limit": 1},
+        )
+        stub.add_response(
+            "list_web_acls",
+            {"WebACLs": [{**acl, "Id": "j"}]},
+            {"Scope": "REGIONAL", "Limit": 1, "NextMarker": "m"},
+        )
+        first = fetch_page(waf, entry, None, 1)
+        assert first.next_token == {"NextMarker": "m"}
+        second = fetch_page(waf, entry, first.next_token, 1)
+        stub.assert_no_pending_responses()
+    assert [i["Id"] for i in (*first.items, *second.items)] == ["i", "j"]
+    assert second.next_token is None

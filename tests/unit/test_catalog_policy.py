@@ -15,7 +15,9 @@ from fleetstream.catalog import CATALOG
 from fleetstream.catalog.policy import PATH_SCOPED_READS, iam_action, iam_policy
 
 pytestmark = pytest.mark.unit
-READ_ONLY_VERBS = ("Describe", "List", "Get")
+# BatchGet* reads several resources in one call (CodeBuild's BatchGetProjects is its only
+# detail call); it changes nothing.
+READ_ONLY_VERBS = ("Describe", "List", "Get", "BatchGet")
 # Reading any of these would put secret values within the describer's reach.
 NEVER = {
     "secretsmanager:GetSecretValue",

@@ -110,6 +110,20 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("secretsmanager.secret", "SecretVersionsToStages"): "version ids to stage labels",
     ("workspaces.workspace", "StandbyWorkspacesProperties"): _SETTING,
     ("workspaces.workspace", "WorkspaceProperties"): _SETTING,
+    ("codebuild.project", "environment.certificate"): "the S3 location of a CA certificate",
+    ("codebuild.project", "environment.computeConfiguration"): _SETTING,
+    ("codebuild.project", "environment.dockerServer"): _SETTING,
+    ("codebuild.project", "environment.hostKernel"): _SETTING,
+    ("codebuild.project", "environment.image"): "a build image name",
+    ("codebuild.project", "environment.type"): _SETTING,
+    ("codebuild.project", "environment.registryCredential.credentialProvider"): (
+        "SECRETS_MANAGER: where the credential is kept"
+    ),
+    ("codebuild.project", "webhook.lastModifiedSecret"): "when the secret changed",
+    ("ecs.task", "overrides.containerOverrides[].environmentFiles"): "S3 object ARNs",
+    ("wafv2.web_acl", "LockToken"): "WAF's optimistic-locking token, not a credential",
+    ("wafv2.ip_set", "LockToken"): "WAF's optimistic-locking token, not a credential",
+    ("wafv2.rule_group", "LockToken"): "WAF's optimistic-locking token, not a credential",
 }
 
 
