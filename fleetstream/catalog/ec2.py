@@ -597,6 +597,28 @@ EGRESS_ONLY_INTERNET_GATEWAY = CatalogEntry(
     relations=(Relation(R.IS_ATTACHED_TO, "Attachments[].VpcId", "ec2.vpc"),),
 )
 
+PLACEMENT_GROUP = CatalogEntry(
+    type_name="ec2.placement_group",
+    operation="DescribePlacementGroups",
+    paginated=False,  # no token: one call returns every group
+    result_path="PlacementGroups[]",
+    id_path="GroupName",
+    arn_path="GroupArn",
+    arn_template=_ARN + "placement-group/{id}",
+    name_path="GroupName",
+    volatile_fields=("State",),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _EC2,
+                ("CreatePlacementGroup", "DeletePlacementGroup", "ModifyInstancePlacement"),
+                "requestParameters.groupName",
+            ),
+        ),
+        ids_param="GroupNames",
+    ),
+)
+
 ENTRIES = (
     INSTANCE,
     VOLUME,
@@ -628,4 +650,5 @@ ENTRIES = (
     TRANSIT_GATEWAY_ROUTE_TABLE,
     DHCP_OPTIONS,
     EGRESS_ONLY_INTERNET_GATEWAY,
+    PLACEMENT_GROUP,
 )

@@ -15,4 +15,17 @@ CLUSTER = CatalogEntry(
     tag_style=TagStyle.MAP,
 )
 
-ENTRIES = (CLUSTER,)
+CONFIGURATION = CatalogEntry(
+    type_name="kafka.configuration",
+    operation="ListConfigurations",
+    result_path="Configurations[]",
+    id_path="Arn",  # the ARN ends in a generated id; names are not the key MSK uses
+    arn_path="Arn",
+    arn_template="",
+    name_path="Name",
+    tags_path=None,  # configurations take no tags
+    tag_style=TagStyle.NONE,
+    volatile_fields=("State",),
+)
+
+ENTRIES = (CLUSTER, CONFIGURATION)

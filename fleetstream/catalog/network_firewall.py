@@ -30,4 +30,31 @@ FIREWALL = CatalogEntry(
     ),
 )
 
-ENTRIES = (FIREWALL,)
+FIREWALL_POLICY = CatalogEntry(
+    type_name="network-firewall.firewall_policy",
+    operation="ListFirewallPolicies",
+    result_path="FirewallPolicies[]",
+    id_path="Name",
+    arn_path="Arn",
+    arn_template="arn:{partition}:network-firewall:{region}:{account_id}:firewall-policy/{id}",
+    name_path="Name",
+    tags_path="FirewallPolicyResponse.Tags",
+    details=(
+        Detail(
+            "DescribeFirewallPolicy",
+            {"FirewallPolicyArn": "Arn"},
+            "FirewallPolicyResponse",
+            into="FirewallPolicyResponse",
+            extra={"FirewallPolicy": "FirewallPolicy"},
+            absent_codes=("ResourceNotFoundException",),
+            required=True,
+        ),
+    ),
+    volatile_fields=(
+        "FirewallPolicyResponse.NumberOfAssociations",
+        "FirewallPolicyResponse.LastModifiedTime",
+        "FirewallPolicyResponse.FirewallPolicyStatus",
+    ),
+)
+
+ENTRIES = (FIREWALL, FIREWALL_POLICY)

@@ -207,6 +207,32 @@ DB_PARAMETER_GROUP = CatalogEntry(
     ),
 )
 
+DB_CLUSTER_PARAMETER_GROUP = CatalogEntry(
+    type_name="rds.db_cluster_parameter_group",
+    operation="DescribeDBClusterParameterGroups",
+    result_path="DBClusterParameterGroups[]",
+    id_path="DBClusterParameterGroupName",
+    arn_path="DBClusterParameterGroupArn",
+    arn_template="arn:{partition}:rds:{region}:{account_id}:cluster-pg:{id}",
+    name_path="DBClusterParameterGroupName",
+    tags_path="TagList",
+    page_size_limits=_PAGE,
+    details=(_tags("DBClusterParameterGroupArn"),),
+    refresh=Refresh(
+        events=(
+            EventRule(
+                _RDS,
+                (
+                    "CreateDBClusterParameterGroup",
+                    "ModifyDBClusterParameterGroup",
+                    "DeleteDBClusterParameterGroup",
+                ),
+                "requestParameters.dBClusterParameterGroupName",
+            ),
+        ),
+    ),
+)
+
 OPTION_GROUP = CatalogEntry(
     type_name="rds.option_group",
     operation="DescribeOptionGroups",
@@ -267,6 +293,7 @@ ENTRIES = (
     DB_SUBNET_GROUP,
     EVENT_SUBSCRIPTION,
     DB_PARAMETER_GROUP,
+    DB_CLUSTER_PARAMETER_GROUP,
     OPTION_GROUP,
     DB_PROXY,
 )
