@@ -31,7 +31,7 @@ PROJECT = CatalogEntry(
     # PLAINTEXT environment variables are where build secrets end up; the webhook secret
     # signs GitHub's deliveries; the sources carry the repository's OAuth/token reference.
     sensitive_fields=(
-        "environment.environmentVariables",
+        "environment.environmentVariables[].value",
         "environment.registryCredential.credential",
         "webhook.secret",
         "source.auth.resource",

@@ -751,17 +751,6 @@ def _zip() -> bytes:
     return buffer.getvalue()
 
 
-SEEDS: dict[str, Callable[[Clients, str], Made]] = {
-    "network": seed_network,
-    "identity": seed_identity,
-    "apis": seed_apis,
-    "data": seed_data,
-    "operations": seed_operations,
-    "platform": seed_platform,
-    "workloads": seed_workloads,
-}
-
-
 def defaults(p: Clients) -> Made:
     """What AWS (and moto) create on their own, listed after seeding: each VPC's default
     network ACL, each transit gateway's default route table, and the automated Redshift
@@ -779,3 +768,173 @@ def defaults(p: Clients) -> Made:
             s["SnapshotIdentifier"] for s in snapshots if s.get("SnapshotType") == "automated"
         ],
     }
+
+
+_TEAM = [{"Key": "team", "Value": "data"}]
+# More than the e2e's page size (5): the declared paging of the types seeded this many is
+# read across pages from moto, which pages these calls although botocore has no paginator.
+SIX = tuple("abcdef")
+_WAF_VISIBILITY = {
+    "SampledRequestsEnabled": False,
+    "CloudWatchMetricsEnabled": False,
+    "MetricName": "m",
+}
+
+
+def _dax_name(n: str, x: str) -> str:
+    # DAX cluster names: at most 20 characters, a letter first, no trailing hyphen.
+    return f"dax-{x}-{n[3:9]}"
+
+
+def seed_breadth(p: Clients, n: str) -> Made:
+    """CodeBuild, Athena, EventBridge buses and API destinations, Resolver query logs, WAFv2,
+    SESv2 identities, RDS parameter groups, egress-only gateways, DAX, FSx, Private CAs."""
+    made: Made = {}
+    account = _account(p)
+    role = f"arn:aws:iam::{account}:role/{n}"
+    for x in PAIR:
+        p("codebuild").create_project(
+            name=f"{n}-{x}",
+            source={"type": "S3", "location": f"{n}-src/source.zip"},
+            artifacts={"type": "NO_ARTIFACTS"},
+            environment={
+                "type": "LINUX_CONTAINER",
+                "image": "aws/codebuild/standard:7.0",
+                "computeType": "BUILD_GENERAL1_SMALL",
+                "environmentVariables": [{"name": "TOKEN", "value": "not-the-secret"}],
+            },
+            serviceRole=role,
+            tags=[{"key": "team", "value": "data"}],
+        )
+    made["codebuild.project"] = [f"{n}-{x}" for x in PAIR]
+    athena = p("athena")
+    for x in PAIR:
+        athena.create_work_group(Name=f"{n}-{x}")
+        athena.create_data_catalog(Name=f"{n}-{x}", Type="GLUE", Parameters={"catalog-id": account})
+    # Every region has its primary work group.
+    made["athena.work_group"] = ["primary", *(f"{n}-{x}" for x in PAIR)]
+    made["athena.data_catalog"] = [f"{n}-{x}" for x in PAIR]
+    events = p("events")
+    for x in SIX:
+        events.create_event_bus(Name=f"{n}-{x}", Tags=_TEAM)
+    # Every region has its default bus.
+    made["events.event_bus"] = ["default", *(f"{n}-{x}" for x in SIX)]
+    connection = events.create_connection(
+        Name=n,
+        AuthorizationType="API_KEY",
+        AuthParameters={"ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}},
+    )["ConnectionArn"]
+    for x in PAIR:
+        events.create_api_destination(
+            Name=f"{n}-{x}",
+            ConnectionArn=connection,
+            InvocationEndpoint="https://example.invalid/hook",
+            HttpMethod="POST",
+        )
+    made["events.api_destination"] = [f"{n}-{x}" for x in PAIR]
+    made["route53resolver.query_log_config"] = [
+        p("route53resolver").create_resolver_query_log_config(
+            Name=f"{n}-{x}",
+            DestinationArn=f"arn:aws:logs:{p('s3').meta.region_name}:{account}:log-group:{n}",
+            CreatorRequestId=f"{n}-{x}",
+            Tags=_TEAM,
+        )["ResolverQueryLogConfig"]["Id"]
+        for x in PAIR
+    ]
+    waf = p("wafv2")
+    made["wafv2.web_acl"] = [
+        waf.create_web_acl(
+            Name=f"{n}-{x}",
+            Scope="REGIONAL",
+            DefaultAction={"Allow": {}},
+            VisibilityConfig=_WAF_VISIBILITY,
+            Tags=_TEAM,
+        )["Summary"]["Id"]
+        for x in PAIR
+    ]
+    made["wafv2.ip_set"] = [
+        waf.create_ip_set(
+            Name=f"{n}-{x}",
+            Scope="REGIONAL",
+            IPAddressVersion="IPV4",
+            Addresses=["192.0.2.0/24"],
+            Tags=_TEAM,
+        )["Summary"]["Id"]
+        for x in SIX
+    ]
+    made["wafv2.rule_group"] = [
+        waf.create_rule_group(
+            Name=f"{n}-{x}",
+            Scope="REGIONAL",
+            Capacity=10,
+            VisibilityConfig=_WAF_VISIBILITY,
+            Tags=_TEAM,
+        )["Summary"]["Id"]
+        for x in PAIR
+    ]
+    for x in SIX:
+        p("sesv2").create_email_identity(EmailIdentity=f"{n}-{x}.example.com", Tags=_TEAM)
+    made["sesv2.email_identity"] = [f"{n}-{x}.example.com" for x in SIX]
+    rds = p("rds")
+    for x in PAIR:
+        rds.create_db_parameter_group(
+            DBParameterGroupName=f"{n}-{x}",
+            DBParameterGroupFamily="mysql8.0",
+            Description="e2e",
+            Tags=_TEAM,
+        )
+        rds.create_db_cluster_parameter_group(
+            DBClusterParameterGroupName=f"{n}-{x}",
+            DBParameterGroupFamily="aurora-mysql8.0",
+            Description="e2e",
+            Tags=_TEAM,
+        )
+    made["rds.db_parameter_group"] = [f"{n}-{x}" for x in PAIR]
+    made["rds.db_cluster_parameter_group"] = [f"{n}-{x}" for x in PAIR]
+    vpc, subnets = _vpc(p("ec2"), "10.42.0.0/16")
+    made["ec2.egress_only_internet_gateway"] = [
+        p("ec2").create_egress_only_internet_gateway(VpcId=vpc)["EgressOnlyInternetGateway"][
+            "EgressOnlyInternetGatewayId"
+        ]
+        for _ in PAIR
+    ]
+    for x in PAIR:
+        p("dax").create_cluster(
+            ClusterName=_dax_name(n, x),
+            NodeType="dax.t3.small",
+            ReplicationFactor=1,
+            IamRoleArn=role,
+            Tags=_TEAM,
+        )
+    made["dax.cluster"] = [_dax_name(n, x) for x in PAIR]
+    made["fsx.file_system"] = [
+        p("fsx").create_file_system(
+            FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=subnets[:1], Tags=_TEAM
+        )["FileSystem"]["FileSystemId"]
+        for _ in PAIR
+    ]
+    made["acm-pca.certificate_authority"] = [
+        p("acm-pca").create_certificate_authority(
+            CertificateAuthorityConfiguration={
+                "KeyAlgorithm": "RSA_2048",
+                "SigningAlgorithm": "SHA256WITHRSA",
+                "Subject": {"CommonName": f"{n}-{x}.example.com"},
+            },
+            CertificateAuthorityType="ROOT",
+            Tags=_TEAM,
+        )["CertificateAuthorityArn"]
+        for x in PAIR
+    ]
+    return made
+
+
+SEEDS: dict[str, Callable[[Clients, str], Made]] = {
+    "network": seed_network,
+    "identity": seed_identity,
+    "apis": seed_apis,
+    "data": seed_data,
+    "operations": seed_operations,
+    "platform": seed_platform,
+    "workloads": seed_workloads,
+    "breadth": seed_breadth,
+}

@@ -110,6 +110,12 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("secretsmanager.secret", "SecretVersionsToStages"): "version ids to stage labels",
     ("workspaces.workspace", "StandbyWorkspacesProperties"): _SETTING,
     ("workspaces.workspace", "WorkspaceProperties"): _SETTING,
+    ("codebuild.project", "environment.environmentVariables[].name"): (
+        "variable names; their values are redacted"
+    ),
+    ("codebuild.project", "environment.environmentVariables[].type"): (
+        "PLAINTEXT, PARAMETER_STORE or SECRETS_MANAGER"
+    ),
     ("codebuild.project", "environment.certificate"): "the S3 location of a CA certificate",
     ("codebuild.project", "environment.computeConfiguration"): _SETTING,
     ("codebuild.project", "environment.dockerServer"): _SETTING,
