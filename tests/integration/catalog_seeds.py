@@ -928,6 +928,70 @@ def seed_breadth(p: Clients, n: str) -> Made:
     return made
 
 
+def seed_children(p: Clients, n: str) -> Made:
+    """ECS tasks, EKS Fargate profiles and add-ons, RDS proxies, DHCP option sets."""
+    made: Made = {}
+    account = _account(p)
+    role = f"arn:aws:iam::{account}:role/{n}"
+    ec2 = p("ec2")
+    _, subnets = _vpc(ec2, "10.43.0.0/16")
+    secret = f"arn:aws:secretsmanager:{ec2.meta.region_name}:{account}:secret:{n}"
+    ecs = p("ecs")
+    ecs.create_cluster(clusterName=n)
+    ecs.register_task_definition(
+        family=n, containerDefinitions=[{"name": "app", "image": "app:1", "memory": 128}]
+    )
+    [instance] = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"]
+    ecs.register_container_instance(
+        cluster=n,
+        instanceIdentityDocument=json.dumps(
+            {"instanceId": instance["InstanceId"], "region": ec2.meta.region_name}
+        ),
+    )
+    made["ecs.task"] = [
+        t["taskArn"]
+        for t in ecs.run_task(
+            cluster=n, taskDefinition=n, count=2, tags=[{"key": "team", "value": "data"}]
+        )["tasks"]
+    ]
+    eks = p("eks")
+    eks.create_cluster(name=n, roleArn=role, resourcesVpcConfig={"subnetIds": subnets})
+    made["eks.fargate_profile"] = [
+        eks.create_fargate_profile(
+            fargateProfileName=f"{n}-{x}",
+            clusterName=n,
+            podExecutionRoleArn=role,
+            subnets=subnets,
+            selectors=[{"namespace": x}],
+            tags={"team": "data"},
+        )["fargateProfile"]["fargateProfileArn"]
+        for x in PAIR
+    ]
+    made["rds.db_proxy"] = [
+        p("rds").create_db_proxy(
+            DBProxyName=f"{n}-{x}",
+            EngineFamily="MYSQL",
+            Auth=[
+                {
+                    "AuthScheme": "SECRETS",
+                    "SecretArn": secret,
+                }
+            ],
+            RoleArn=role,
+            VpcSubnetIds=subnets,
+            Tags=_TEAM,
+        )["DBProxy"]["DBProxyName"]
+        for x in PAIR
+    ]
+    made["ec2.dhcp_options"] = [
+        ec2.create_dhcp_options(
+            DhcpConfigurations=[{"Key": "domain-name", "Values": [f"{n}-{x}.internal"]}]
+        )["DhcpOptions"]["DhcpOptionsId"]
+        for x in PAIR
+    ]
+    return made
+
+
 SEEDS: dict[str, Callable[[Clients, str], Made]] = {
     "network": seed_network,
     "identity": seed_identity,
@@ -937,4 +1001,5 @@ SEEDS: dict[str, Callable[[Clients, str], Made]] = {
     "platform": seed_platform,
     "workloads": seed_workloads,
     "breadth": seed_breadth,
+    "children": seed_children,
 }

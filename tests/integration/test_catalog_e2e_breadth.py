@@ -1,5 +1,6 @@
 """CodeBuild, Athena, EventBridge buses and API destinations, Resolver query logs, WAFv2,
-SESv2, RDS parameter groups, egress-only gateways, DAX, FSx and Private CAs from moto."""
+SESv2, RDS parameter groups and proxies, egress-only gateways, DHCP options, DAX, FSx,
+Private CAs, ECS tasks and EKS Fargate profiles from moto."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from devstack import StackEndpoints
 from fleetstream.base.config import Settings
 from tests.integration.catalog_e2e_support import sweep_seeded, tagged_types
-from tests.integration.catalog_seeds import seed_breadth
+from tests.integration.catalog_seeds import seed_breadth, seed_children
 
 pytestmark = pytest.mark.integration
 
@@ -48,3 +49,22 @@ def test_breadth_types_match_the_seed_exactly(
     [variable] = json.loads(project["attributes"]["S"])["environment"]["environmentVariables"]
     assert variable["name"] == "TOKEN"
     assert variable["value"].startswith("<redacted:hmac-sha256:"), variable
+
+
+def test_child_and_network_types_match_the_seed_exactly(
+    local_stack: StackEndpoints,
+    pipeline: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    log_dir: Path,
+) -> None:
+    swept = sweep_seeded(local_stack, monkeypatch, log_dir, seed_children)
+
+    assert not swept.wrong(), swept.wrong()
+    assert len(swept.truth) == 4
+    assert {"ecs.task", "eks.fargate_profile", "rds.db_proxy"} <= tagged_types(swept.items)
+    # A task's id is its ARN, and it names the cluster it runs in.
+    tasks = [i for i in swept.items if i["resource_type"]["S"] == "ecs.task"]
+    assert len(tasks) == 2
+    for task in tasks:
+        cluster = f"fs-{task['account_id']['S'][-6:]}-eu-west-1"
+        assert json.loads(task["attributes"]["S"])["clusterArn"].endswith(f":cluster/{cluster}")
