@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Pagination, Refresh, TagStyle
+from fleetstream.catalog.entry import (
+    CatalogEntry,
+    EventRule,
+    Pagination,
+    Refresh,
+    TagStyle,
+    tags_detail,
+)
 
 _EVENTS = "events.amazonaws.com"
+# The list calls omit tags.
+_TAGS = tags_detail("ListTagsForResource", "ResourceARN", "Arn", "ResourceNotFoundException")
 
 RULE = CatalogEntry(
     type_name="events.rule",
@@ -14,15 +23,7 @@ RULE = CatalogEntry(
     arn_path="Arn",
     arn_template="",
     name_path="Name",
-    details=(
-        Detail(
-            "ListTagsForResource",
-            {"ResourceARN": "Arn"},
-            "Tags",
-            into="Tags",
-            absent_codes=("ResourceNotFoundException",),
-        ),
-    ),
+    details=(_TAGS,),
 )
 
 EVENT_BUS = CatalogEntry(
@@ -35,15 +36,7 @@ EVENT_BUS = CatalogEntry(
     arn_path="Arn",
     arn_template="arn:{partition}:events:{region}:{account_id}:event-bus/{id}",
     name_path="Name",
-    details=(
-        Detail(
-            "ListTagsForResource",
-            {"ResourceARN": "Arn"},
-            "Tags",
-            into="Tags",
-            absent_codes=("ResourceNotFoundException",),
-        ),
-    ),
+    details=(_TAGS,),
     refresh=Refresh(
         events=(
             EventRule(
