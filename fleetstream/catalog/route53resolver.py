@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fleetstream.catalog.entry import CatalogEntry, Detail, EventRule, Refresh
+from fleetstream.catalog.entry import CatalogEntry, EventRule, Refresh, tags_detail
+
+# The list calls omit tags.
+_TAGS = tags_detail("ListTagsForResource", "ResourceArn", "Arn", "ResourceNotFoundException")
 
 RESOLVER_RULE = CatalogEntry(
     type_name="route53resolver.resolver_rule",
@@ -13,15 +16,7 @@ RESOLVER_RULE = CatalogEntry(
     arn_path="Arn",
     arn_template="arn:{partition}:route53resolver:{region}:{account_id}:resolver-rule/{id}",
     name_path="Name",
-    details=(
-        Detail(
-            "ListTagsForResource",
-            {"ResourceArn": "Arn"},
-            "Tags",
-            into="Tags",
-            absent_codes=("ResourceNotFoundException",),
-        ),
-    ),
+    details=(_TAGS,),
     volatile_fields=("Status", "StatusMessage"),
     refresh=Refresh(
         events=(
@@ -42,15 +37,7 @@ QUERY_LOG_CONFIG = CatalogEntry(
     arn_path="Arn",
     arn_template="arn:{partition}:route53resolver:{region}:{account_id}:resolver-query-log-config/{id}",
     name_path="Name",
-    details=(
-        Detail(
-            "ListTagsForResource",
-            {"ResourceArn": "Arn"},
-            "Tags",
-            into="Tags",
-            absent_codes=("ResourceNotFoundException",),
-        ),
-    ),
+    details=(_TAGS,),
     volatile_fields=("Status", "AssociationCount"),
     refresh=Refresh(
         events=(
