@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from fleetstream.apps.exits import exit_code_of, fail
 from fleetstream.inventory.errors import InventoryCommandError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,9 +24,9 @@ _OUTPUTS = ("table", "json", "jsonl", "csv")
 
 
 def _exit_codes(func: F) -> F:
-    """An inventory refusal prints one line and exits with its own code (3 bad query, 4
-    unknown type, 5 no snapshot, 6 not found); other known failures, and AWS or Kafka
-    refusing or unreachable, exit 2."""
+    """An inventory refusal prints one line and exits with its own ExitCode (3 bad query, 4
+    unknown type, 5 no snapshot, 6 not found); an unreachable dependency found by a preflight
+    exits 75; other known failures, and AWS or Kafka refusing mid-command, exit 2."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -40,14 +41,11 @@ def _exit_codes(func: F) -> F:
             click.echo(f"fleetstream: error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except FleetstreamError as exc:
-            click.echo(f"fleetstream: error: {exc}", err=True)
-            sys.exit(2)
+            fail(str(exc), exit_code_of(exc))
         except (BotoCoreError, ClientError) as exc:  # no credentials, no table, no endpoint
-            click.echo(f"fleetstream: error: AWS refused or could not be reached: {exc}", err=True)
-            sys.exit(2)
+            fail(f"AWS refused or could not be reached: {exc}")
         except KafkaException as exc:
-            click.echo(f"fleetstream: error: Kafka: {exc}", err=True)
-            sys.exit(2)
+            fail(f"Kafka: {exc}")
 
     return wrapper  # type: ignore[return-value]
 
