@@ -17,7 +17,9 @@ from fleetstream.apps.actions_cli import act_command, action_status_command
 from fleetstream.apps.catalog_cli import iam_policy_command
 from fleetstream.apps.config_cli import config_group, types_group
 from fleetstream.apps.exits import exit_code_of, fail
+from fleetstream.apps.global_options import hoist_global_options
 from fleetstream.apps.inventory_cli import COMMANDS as INVENTORY_COMMANDS
+from fleetstream.apps.sweeps_cli import sweeps_group
 from fleetstream.base.config import Settings, load_settings
 from fleetstream.base.errors import FleetstreamError
 from fleetstream.base.exit_codes import ExitCode
@@ -54,6 +56,13 @@ def _log_level(ctx: click.Context, _param: click.Parameter, value: str) -> str:
     return level
 
 
+class _Cli(click.Group):
+    """The `fleetstream` group: its options are accepted after the subcommand too."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(args))
+
+
 class _Context:
     def __init__(self, config: Path | None) -> None:
         self.config = config
@@ -86,7 +95,7 @@ class _Context:
         return settings
 
 
-@click.group()
+@click.group(cls=_Cli)
 @click.option(
     "--config",
     "-c",
@@ -396,6 +405,7 @@ main.add_command(iam_policy_command)
 main.add_command(lag_exporter_command)
 main.add_command(types_group)
 main.add_command(config_group)
+main.add_command(sweeps_group)
 for _command in INVENTORY_COMMANDS:  # query, export, resources, show, history
     main.add_command(_command)
 

@@ -13,6 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from fleetstream.apps.cli import _Context, main
+from fleetstream.apps.global_options import hoist_global_options
 from fleetstream.base.exit_codes import ExitCode
 from fleetstream.catalog import CATALOG
 
@@ -111,3 +112,36 @@ def test_config_validate(tmp_path: Path) -> None:
     assert (code, out) == (ExitCode.USAGE, "")
     assert err.startswith("fleetstream: error: ") and err.count("\n") == 1
     assert "unknown key 'kafka.bootstrap_server'" in err
+
+
+def test_global_options_after_the_subcommand(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kafka:\n  bootstrap_server: 127.0.0.1:9092\n")
+    done = run_process("config", "validate", "--config", str(bad))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        f"fleetstream: error: invalid config in {bad}: unknown key 'kafka.bootstrap_server'\n"
+    )
+    done = run_process("types", "list", "--log-level=nope")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("fleetstream: error: invalid --log-level 'nope'")
+
+
+def test_hoisting_global_options() -> None:
+    assert hoist_global_options(["sweep", "-c", "x.yaml", "--timeout", "5"]) == [
+        "-c",
+        "x.yaml",
+        "sweep",
+        "--timeout",
+        "5",
+    ]
+    assert hoist_global_options(["--log-level", "DEBUG", "dlq", "replay", "--config=y"]) == [
+        "--log-level",
+        "DEBUG",
+        "--config=y",
+        "dlq",
+        "replay",
+    ]
+    # After `--` everything is the subcommand's.
+    assert hoist_global_options(["query", "--", "--config"]) == ["query", "--", "--config"]
+    assert hoist_global_options(["--version"]) == ["--version"]
