@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from confluent_kafka import KafkaError, Message
 
 from fleetstream.actions.models import ActionRequest, Selector, idempotency_key
+from fleetstream.actions.policy import RequestRefusedError
 from fleetstream.actions.registry import ActionError, action_spec
 from fleetstream.actions.selector import InventoryQuery, Plan
 from fleetstream.actions.signing import sign_request
@@ -66,7 +67,7 @@ def propose(
     needs_accounts = not (selector.accounts or selector.arns)
     plan = query.plan(selector, accounts() if needs_accounts else ())
     if plan.total > max_targets:
-        raise ActionError(
+        raise RequestRefusedError(
             f"refused: {plan.total} targets exceed --max-targets {max_targets}; "
             "narrow the selector or raise --max-targets"
         )

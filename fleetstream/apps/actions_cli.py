@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
+from fleetstream.apps.exits import exit_code_of, fail
 from fleetstream.base.errors import FleetstreamError
+from fleetstream.base.exit_codes import ExitCode
 
 
-def _fail(message: str) -> None:
-    click.echo(f"fleetstream: error: {message}", err=True)
-    sys.exit(2)
+def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
+    fail(message, code)
 
 
 @click.command("act")
@@ -64,6 +65,7 @@ def act_command(
     nothing is produced. With --execute the request is signed as actions.submitter.
     """
     from fleetstream.actions.audit import audit_log  # noqa: PLC0415
+    from fleetstream.actions.policy import RequestRefusedError  # noqa: PLC0415
     from fleetstream.actions.selector import InventoryQuery, parse_set, parse_where  # noqa: PLC0415
     from fleetstream.actions.status import request_status  # noqa: PLC0415
     from fleetstream.actions.submit import (  # noqa: PLC0415
@@ -120,13 +122,16 @@ def act_command(
                     f"{status.summary()}\nit awaits approval by another submitter: "
                     f"fleetstream act {action} --where ... --approve {followed} --execute"
                 )
-                sys.exit(0)
+                sys.exit(ExitCode.OK)
             if status.finished or time.monotonic() > deadline:
                 click.echo(status.summary())
-                sys.exit(0 if status.finished and not status.outcomes.get("FAILED") else 1)
+                ok = status.finished and not status.outcomes.get("FAILED")
+                sys.exit(ExitCode.OK if ok else ExitCode.FAILED)
             time.sleep(1.0)
+    except RequestRefusedError as exc:
+        _fail(str(exc), ExitCode.REFUSED)
     except FleetstreamError as exc:
-        _fail(str(exc))
+        _fail(str(exc), exit_code_of(exc))
     except (BotoCoreError, ClientError) as exc:
         _fail(f"AWS call failed: {exc}")
 

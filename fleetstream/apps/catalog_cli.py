@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from fleetstream.base.errors import FleetstreamError
+from fleetstream.base.exit_codes import ExitCode
 
 
 @click.command("iam-policy")
@@ -34,5 +35,5 @@ def iam_policy_command(ctx: click.Context, all_types: bool, with_actions: bool) 
         policy = iam_policy(names, action_permissions() if with_actions else ())
     except FleetstreamError as exc:
         click.echo(f"fleetstream: error: {exc}", err=True)
-        ctx.exit(2)
+        ctx.exit(ExitCode.USAGE)
     click.echo(json.dumps(policy, indent=2))

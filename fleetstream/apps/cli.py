@@ -15,26 +15,52 @@ import click
 from consumers.lag.cli import lag_exporter_command
 from fleetstream.apps.actions_cli import act_command, action_status_command
 from fleetstream.apps.catalog_cli import iam_policy_command
+from fleetstream.apps.config_cli import config_group, types_group
+from fleetstream.apps.exits import exit_code_of, fail
+from fleetstream.apps.global_options import hoist_global_options
 from fleetstream.apps.inventory_cli import COMMANDS as INVENTORY_COMMANDS
+from fleetstream.apps.sweeps_cli import sweeps_group
 from fleetstream.base.config import Settings, load_settings
 from fleetstream.base.errors import FleetstreamError
+from fleetstream.base.exit_codes import ExitCode
 from fleetstream.base.logs import configure
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _one_line_errors(func: F) -> F:
-    """Known failures print one line and exit 2; only bugs show a traceback."""
+    """Known failures print one line and exit with their ExitCode; only bugs show a traceback."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except FleetstreamError as exc:
-            click.echo(f"fleetstream: error: {exc}", err=True)
-            sys.exit(2)
+            fail(str(exc), exit_code_of(exc))
 
     return wrapper  # type: ignore[return-value]
+
+
+def _log_level(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """A bad level is a one-line usage error (exit 2), not logging's traceback at start-up."""
+    level = value.upper()
+    if level not in _LOG_LEVELS:
+        click.echo(
+            f"fleetstream: error: invalid --log-level {value!r}: choose from "
+            f"{', '.join(_LOG_LEVELS)}",
+            err=True,
+        )
+        ctx.exit(ExitCode.USAGE)
+    return level
+
+
+class _Cli(click.Group):
+    """The `fleetstream` group: its options are accepted after the subcommand too."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(args))
 
 
 class _Context:
@@ -69,7 +95,7 @@ class _Context:
         return settings
 
 
-@click.group()
+@click.group(cls=_Cli)
 @click.option(
     "--config",
     "-c",
@@ -77,7 +103,14 @@ class _Context:
     envvar="FLEETSTREAM_CONFIG",
     help="YAML config file (env FLEETSTREAM_CONFIG); env FLEETSTREAM_<SECTION>__<KEY> overrides.",
 )
-@click.option("--log-level", default="INFO", show_default=True)
+@click.option(
+    "--log-level",
+    default="INFO",
+    show_default=True,
+    callback=_log_level,
+    help=f"One of {', '.join(_LOG_LEVELS)} (any case).",
+)
+@click.version_option(package_name="fleetstream", prog_name="fleetstream")
 @click.pass_context
 def main(ctx: click.Context, config: Path | None, log_level: str) -> None:
     """fleetstream: a live inventory of a large AWS estate over Kafka."""
@@ -195,7 +228,7 @@ def sweep(obj: _Context, describers: int, sinks: int, timeout_s: float, log_dir:
         view=TerminalProgress() if sys.stdout.isatty() else None,
     )
     click.echo(sweep_summary(result.progress, result.elapsed_s))
-    sys.exit(0 if result.ok else 1)
+    sys.exit(ExitCode.OK if result.ok else ExitCode.FAILED)
 
 
 @main.command()
@@ -370,6 +403,9 @@ main.add_command(act_command)
 main.add_command(action_status_command)
 main.add_command(iam_policy_command)
 main.add_command(lag_exporter_command)
+main.add_command(types_group)
+main.add_command(config_group)
+main.add_command(sweeps_group)
 for _command in INVENTORY_COMMANDS:  # query, export, resources, show, history
     main.add_command(_command)
 

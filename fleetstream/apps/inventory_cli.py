@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from fleetstream.apps.exits import exit_code_of, fail
 from fleetstream.inventory.errors import InventoryCommandError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -22,10 +23,10 @@ DEFAULT_SNAPSHOT = Path(".fleetstream/inventory")
 _OUTPUTS = ("table", "json", "jsonl", "csv")
 
 
-def _exit_codes(func: F) -> F:
-    """An inventory refusal prints one line and exits with its own code (3 bad query, 4
-    unknown type, 5 no snapshot, 6 not found); other known failures, and AWS or Kafka
-    refusing or unreachable, exit 2."""
+def one_line_failures(func: F) -> F:
+    """An inventory refusal prints one line and exits with its own ExitCode (3 bad query, 4
+    unknown type, 5 no snapshot, 6 not found); an unreachable dependency found by a preflight
+    exits 75; other known failures, and AWS or Kafka refusing mid-command, exit 2."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -40,14 +41,11 @@ def _exit_codes(func: F) -> F:
             click.echo(f"fleetstream: error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except FleetstreamError as exc:
-            click.echo(f"fleetstream: error: {exc}", err=True)
-            sys.exit(2)
+            fail(str(exc), exit_code_of(exc))
         except (BotoCoreError, ClientError) as exc:  # no credentials, no table, no endpoint
-            click.echo(f"fleetstream: error: AWS refused or could not be reached: {exc}", err=True)
-            sys.exit(2)
+            fail(f"AWS refused or could not be reached: {exc}")
         except KafkaException as exc:
-            click.echo(f"fleetstream: error: Kafka: {exc}", err=True)
-            sys.exit(2)
+            fail(f"Kafka: {exc}")
 
     return wrapper  # type: ignore[return-value]
 
@@ -75,7 +73,7 @@ def _echo(text: str) -> None:
 @click.argument("statement")
 @_snapshot_option
 @_output_option
-@_exit_codes
+@one_line_failures
 def query_command(statement: str, snapshot: Path, output: str) -> None:
     """Run SQL (DuckDB) over the snapshot: one table per type (ec2_instance ...) and `resources`.
 
@@ -113,7 +111,7 @@ def query_command(statement: str, snapshot: Path, output: str) -> None:
     help="Rebuild the inventory at this time (UTC unless given) from the changes topic.",
 )
 @click.pass_context
-@_exit_codes
+@one_line_failures
 def export_command(ctx: click.Context, fmt: str, target: str, as_of: datetime | None) -> None:
     """Write a Parquet snapshot: DIR/type=<type>/snapshot_date=<date>/part-0.parquet."""
     from fleetstream.inventory.sources import export  # noqa: PLC0415
@@ -139,7 +137,7 @@ def export_command(ctx: click.Context, fmt: str, target: str, as_of: datetime | 
 @click.option("--deleted", is_flag=True, help="Include deleted resources (tombstones).")
 @_snapshot_option
 @_output_option
-@_exit_codes
+@one_line_failures
 def resources_command(
     types: tuple[str, ...],
     account: str | None,
@@ -181,7 +179,7 @@ def resources_command(
 @click.argument("arn")
 @_output_option
 @click.pass_context
-@_exit_codes
+@one_line_failures
 def show_command(ctx: click.Context, arn: str, output: str) -> None:
     """A resource's current state (inventory table) and its last changes (changes topic)."""
     import json  # noqa: PLC0415
@@ -207,7 +205,7 @@ def show_command(ctx: click.Context, arn: str, output: str) -> None:
 @click.argument("arn")
 @_output_option
 @click.pass_context
-@_exit_codes
+@one_line_failures
 def history_command(ctx: click.Context, arn: str, output: str) -> None:
     """What changed on a resource and when, oldest first, as far back as the changes topic holds."""
     from fleetstream.inventory.render import Output, render  # noqa: PLC0415

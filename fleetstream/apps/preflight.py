@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+)
 
 from fleetstream.base.config import Settings
-from fleetstream.base.errors import ConfigError
+from fleetstream.base.errors import ConfigError, UnavailableError
 from fleetstream.kafka import clients as kafka
 
+# Nothing answered at all: an outage (or a wrong endpoint) that a retry may get past.
+_UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError)
 _FAST = Config(retries={"max_attempts": 1}, connect_timeout=3, read_timeout=5)
 
 
@@ -26,7 +34,8 @@ def check_aws(settings: Settings) -> None:
             "no AWS credentials for the hub identity; set AWS_PROFILE or AWS_ACCESS_KEY_ID"
         ) from None
     except (ClientError, BotoCoreError) as exc:
-        raise ConfigError(
+        error = UnavailableError if isinstance(exc, _UNREACHABLE) else ConfigError
+        raise error(
             f"cannot use AWS at {where}: {exc}; check aws.endpoint_url / AWS_ENDPOINT_URL"
         ) from None
 
@@ -39,7 +48,8 @@ def check_dynamodb(settings: Settings) -> None:
             "dynamodb", endpoint_url=endpoint, config=_FAST
         ).list_tables(Limit=1)
     except (ClientError, BotoCoreError) as exc:
-        raise ConfigError(
+        error = UnavailableError if isinstance(exc, _UNREACHABLE) else ConfigError
+        raise error(
             f"cannot use DynamoDB at {endpoint or 'AWS'}: {exc}; check sink.dynamodb_endpoint "
             "/ FLEETSTREAM_DYNAMODB_ENDPOINT"
         ) from None

@@ -11,6 +11,14 @@ class ConfigError(FleetstreamError):
     """Invalid configuration or an unusable endpoint; the message is one actionable line."""
 
 
+class UnavailableError(ConfigError):
+    """A dependency (Kafka, an AWS endpoint, DynamoDB) cannot be reached: retrying may succeed.
+
+    A ConfigError too, since a wrong endpoint looks the same from here; commands exit
+    ExitCode.UNAVAILABLE for it so that scripts can tell an outage from a bad config.
+    """
+
+
 class PoisonMessageError(FleetstreamError):
     """A message that can never be processed (undecodable, wrong schema): send it to the DLQ."""
 

@@ -53,6 +53,27 @@ class SweepStore:
         }
         call_dynamodb(self.client, "put_item", TableName=self.table, Item=item)
 
+    def recent(self, limit: int) -> list[tuple[datetime, SweepProgress]]:
+        """The newest sweeps by their header's started_at, newest first, with their progress.
+
+        Headers are found by a scan: the table is small (an item per shard outcome, expiring
+        after sink.ttl_days). A sweep still issuing its shards has no header yet: not listed.
+        """
+        headers: list[tuple[datetime, str]] = []
+        pages = self.client.get_paginator("scan").paginate(
+            TableName=self.table,
+            FilterExpression="#shard = :header",
+            ProjectionExpression="sweep_id, started_at",
+            ExpressionAttributeNames={"#shard": "shard"},
+            ExpressionAttributeValues={":header": {"S": SWEEP_HEADER}},
+        )
+        for page in pages:
+            for item in page["Items"]:
+                started = datetime.fromisoformat(item["started_at"]["S"])
+                headers.append((started, item["sweep_id"]["S"]))
+        headers.sort(reverse=True)
+        return [(started, self.progress(sweep_id)) for started, sweep_id in headers[:limit]]
+
     def progress(self, sweep_id: str) -> SweepProgress:
         """Read a sweep's header and every shard outcome recorded so far."""
         total: int | None = None
@@ -120,6 +141,15 @@ class SweepProgress:
     @property
     def failed(self) -> tuple[ShardRecord, ...]:
         return tuple(s for s in self.shards if s.status is ShardStatus.FAILED)
+
+    def status_counts(self) -> dict[str, int]:
+        """Shards per outcome status, and PENDING for those issued without an outcome yet."""
+        counts = {status.value: 0 for status in ShardStatus}
+        for shard in self.shards:
+            counts[shard.status.value] += 1
+        issued = self.total_shards if self.total_shards is not None else len(self.shards)
+        counts["PENDING"] = max(issued - len(self.shards), 0)
+        return counts
 
     @property
     def resources(self) -> int:

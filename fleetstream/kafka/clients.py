@@ -20,7 +20,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from fleetstream.base.config import KafkaSettings
-from fleetstream.base.errors import ConfigError
+from fleetstream.base.errors import ConfigError, UnavailableError
 from fleetstream.kafka import topics
 from fleetstream.kafka.auth import security_config
 
@@ -166,7 +166,7 @@ def preflight(settings: KafkaSettings) -> None:
         if refused:
             raise ConfigError(refused)
         if time.monotonic() >= deadline:
-            raise ConfigError(
+            raise UnavailableError(
                 f"cannot reach Kafka at {settings.bootstrap_servers} within "
                 f"{settings.connect_timeout_s:g}s ({last.str()}); check "
                 "kafka.bootstrap_servers or KAFKA_BOOTSTRAP_SERVERS, and kafka.security.mode"

@@ -197,7 +197,8 @@ def refusals_and_dry_run_produce_nothing(settings: Settings, endpoint: str, wher
     code, out = act(
         "tag", "--where", where, "--set", "Production=Yes", "--max-targets", "95", "--execute"
     )
-    assert code == 2 and "refused: 96 targets exceed --max-targets 95" in out
+    # A refusal has its own exit code (ExitCode.REFUSED), distinct from a usage error's 2.
+    assert code == 7 and "refused: 96 targets exceed --max-targets 95" in out
     code, out = act("tag", "--where", where, "--set", "Production=Yes")
     assert code == 0, out
     assert "dry run: nothing was submitted" in out

@@ -1,4 +1,7 @@
-"""Bad input and unreachable dependencies: one actionable line within seconds, never a hang."""
+"""Bad input and unreachable dependencies: one actionable line within seconds, never a hang.
+
+Bad input exits 2 (usage/config error); an unreachable dependency exits 75 (transient outage).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from devstack import StackEndpoints
+from fleetstream.base.exit_codes import ExitCode
 from fleetstream.runtime.workers import free_port
 
 pytestmark = pytest.mark.integration
@@ -30,8 +34,10 @@ def run_cli(args: list[str], env: dict[str, str]) -> tuple[int, str, float]:
     return done.returncode, done.stderr.strip(), time.monotonic() - started
 
 
-def assert_one_line(code: int, stderr: str, elapsed: float, expected: str) -> None:
-    assert code == 2, stderr
+def assert_one_line(
+    code: int, stderr: str, elapsed: float, expected: str, exit_code: int = ExitCode.USAGE
+) -> None:
+    assert code == exit_code, stderr
     assert stderr.count("\n") == 0, stderr
     assert "Traceback" not in stderr
     assert stderr.startswith("fleetstream: error: ")
@@ -67,14 +73,20 @@ def test_invalid_role_name(healthy_env: dict[str, str]) -> None:
 def test_unreachable_broker(healthy_env: dict[str, str]) -> None:
     env = healthy_env | {"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}
     for command in (["plan"], ["describer"], ["sink"], ["sweep"]):
-        assert_one_line(*run_cli(command, env), "cannot reach Kafka at 127.0.0.1:")
+        assert_one_line(
+            *run_cli(command, env), "cannot reach Kafka at 127.0.0.1:", ExitCode.UNAVAILABLE
+        )
 
 
 def test_unreachable_aws_endpoint(healthy_env: dict[str, str]) -> None:
     env = healthy_env | {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}
-    assert_one_line(*run_cli(["plan"], env), "cannot use AWS at http://127.0.0.1:")
+    assert_one_line(
+        *run_cli(["plan"], env), "cannot use AWS at http://127.0.0.1:", ExitCode.UNAVAILABLE
+    )
 
 
 def test_unreachable_dynamodb(healthy_env: dict[str, str]) -> None:
     env = healthy_env | {"FLEETSTREAM_DYNAMODB_ENDPOINT": f"http://127.0.0.1:{free_port()}"}
-    assert_one_line(*run_cli(["plan"], env), "cannot use DynamoDB at http://127.0.0.1:")
+    assert_one_line(
+        *run_cli(["plan"], env), "cannot use DynamoDB at http://127.0.0.1:", ExitCode.UNAVAILABLE
+    )
