@@ -28,6 +28,15 @@ PATH_SCOPED_READS = {
     ]
 }
 
+# What a read action's name starts with: the read-only statement holds nothing else. BatchGet*
+# reads several resources in one call (CodeBuild's BatchGetProjects is its only detail call).
+READ_VERBS = ("List", "Describe", "Get", "BatchGet")
+
+
+def is_read_action(action: str) -> bool:
+    """A read: named by a read verb, or one of the path-scoped reads (apigateway:GET)."""
+    return action.split(":", 1)[1].startswith(READ_VERBS) or action in PATH_SCOPED_READS
+
 
 def iam_policy(type_names: Iterable[str], action_permissions: Iterable[str] = ()) -> dict[str, Any]:
     """The member role's policy: read-only for these resource types, plus the permissions of

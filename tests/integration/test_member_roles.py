@@ -24,12 +24,10 @@ from devstack.seed import HUB_ACCOUNT_ID, EstateSpec, seed_estate
 from fleetstream.actions.registry import action_permissions
 from fleetstream.apps.member_role import render_member_role
 from fleetstream.catalog import CATALOG
+from fleetstream.catalog.policy import is_read_action
 from tests.integration.helpers import member_client
 
 pytestmark = pytest.mark.integration
-# apigateway:GET: API Gateway authorizes reads by HTTP method; BatchGet* (CodeBuild's
-# BatchGetProjects) reads several resources in one call.
-READ_VERBS = ("List", "Describe", "Get", "GET", "BatchGet")
 
 
 def _resolve(value: Any, params: dict[str, str], conditions: dict[str, bool]) -> Any:
@@ -93,7 +91,7 @@ def writes(role: dict[str, Any]) -> set[str]:
         for statement in policy["PolicyDocument"]["Statement"]:
             actions = statement["Action"]
             actions = [actions] if isinstance(actions, str) else actions
-            found |= {a for a in actions if not a.split(":")[1].startswith(READ_VERBS)}
+            found |= {a for a in actions if not is_read_action(a)}
     return found
 
 
@@ -172,9 +170,7 @@ def test_each_stage_assumes_only_its_own_member_role(local_stack: StackEndpoints
     # The actor's role holds every write the action registry declares, and reads nothing else.
     assert len(by_actor) == 1
     [acting] = by_actor
-    assert writes(roles[acting]) == {
-        p for p in action_permissions() if not p.split(":")[1].startswith(READ_VERBS)
-    }
+    assert writes(roles[acting]) == {p for p in action_permissions() if not is_read_action(p)}
     # Neither works without the ExternalId's value.
     for name, role in roles.items():
         assert not assumable(describer, endpoint, arn(role), "wrong"), name
